@@ -63,3 +63,38 @@ func Wrap(errp *error, format string, args ...any) {
 		*errp = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *errp)
 	}
 }
+
+// ItemError says what is wrong with one item of a batch: a feature of an
+// imported file or a row of a posted batch. It is the Details element of an
+// EINVALID *Error for batches, so a client learns exactly which items failed.
+type ItemError struct {
+	// Index is the 0-based position of the item in its batch (features[i]).
+	Index int `json:"index"`
+	// Line is the 1-based line of a line-oriented input (CSV, NDJSON), or 0.
+	Line int `json:"line,omitempty"`
+	// Code identifies the item (grid code, external id) where it has one.
+	Code  string `json:"code,omitempty"`
+	Field string `json:"field,omitempty"`
+	// Message says what is wrong, for a person to act on.
+	Message string `json:"message"`
+	// Location is where a geometry is invalid, [lon, lat] in EPSG:4326.
+	Location *[2]float64 `json:"location,omitempty"`
+}
+
+func (e *ItemError) Error() string {
+	s := fmt.Sprintf("features[%d]", e.Index)
+	if e.Line > 0 {
+		s = fmt.Sprintf("line %d", e.Line)
+	}
+	if e.Code != "" {
+		s += fmt.Sprintf(" (code %s)", e.Code)
+	}
+	if e.Field != "" {
+		s += " " + e.Field
+	}
+	s += ": " + e.Message
+	if e.Location != nil {
+		s += fmt.Sprintf(" at POINT(%g %g)", e.Location[0], e.Location[1])
+	}
+	return s
+}

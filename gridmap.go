@@ -56,7 +56,7 @@ type GridFilter struct {
 	Level  Level
 	Parent string
 	// BBox, when non-empty, keeps grids whose boundary intersects it (degrees).
-	BBox  orb.Bound
+	BBox  *orb.Bound
 	AsOf  *time.Time // nil for the current map
 	After string     // cursor: codes strictly greater than this
 	Limit int        // 0 for no limit

@@ -1,0 +1,221 @@
+// Package gridio reads grids from interchange formats into rows ready for
+// postgis.Store.ImportGrids, reporting each bad item by its position.
+package gridio
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strconv"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+
+	"github.com/gridmap/gridmap"
+)
+
+// Row is one grid read from a file, before validation in PostGIS.
+// Boundary is a Polygon or MultiPolygon in EPSG:4326 degrees.
+type Row struct {
+	Index      int
+	Code       string
+	Name       string
+	Parent     string
+	Attributes map[string]any
+	Boundary   orb.Geometry
+}
+
+// Props names the feature properties that carry a grid's code, name and
+// parent code. Other properties become the grid's attributes.
+type Props struct {
+	Code, Name, Parent string
+}
+
+// MaybeGunzip returns a reader of r's content, gunzipping it when it starts
+// with the gzip magic bytes, so callers accept .geojson and .geojson.gz alike.
+func MaybeGunzip(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	magic, err := br.Peek(2)
+	if err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, gridmap.Errorf(gridmap.EINVALID, "the file looks gzipped but is not: %v", err)
+		}
+		return zr, nil
+	}
+	return br, nil
+}
+
+// ReadGeoJSON streams the features of a GeoJSON FeatureCollection from r
+// (gzipped or not) as rows, one feature in memory at a time. A feature that
+// cannot be a grid yields a *gridmap.ItemError and reading goes on, so every
+// bad feature is reported at once; a file that is not a FeatureCollection at
+// all yields one EINVALID *gridmap.Error and stops.
+func ReadGeoJSON(r io.Reader, p Props) iter.Seq2[Row, error] {
+	return func(yield func(Row, error) bool) {
+		r, err := MaybeGunzip(r)
+		if err != nil {
+			yield(Row{}, err)
+			return
+		}
+		dec := json.NewDecoder(r)
+		dec.UseNumber()
+		fail := func(format string, args ...any) {
+			yield(Row{}, gridmap.Errorf(gridmap.EINVALID, "not a GeoJSON FeatureCollection: "+format, args...))
+		}
+		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+			fail("the file does not start with a JSON object (%v)", errOr(err, t))
+			return
+		}
+		sawFeatures := false
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				fail("%v", err)
+				return
+			}
+			switch key {
+			case "type":
+				var t string
+				if err := dec.Decode(&t); err != nil || t != "FeatureCollection" {
+					fail("its type is %q", t)
+					return
+				}
+			case "features":
+				sawFeatures = true
+				if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+					fail("features is not an array")
+					return
+				}
+				for i := 0; dec.More(); i++ {
+					var raw json.RawMessage
+					if err := dec.Decode(&raw); err != nil {
+						fail("features[%d] is not valid JSON: %v", i, err)
+						return
+					}
+					row, err := rowFromFeature(i, raw, p)
+					if !yield(row, err) {
+						return
+					}
+				}
+				if _, err := dec.Token(); err != nil {
+					fail("%v", err)
+					return
+				}
+			default:
+				var skip json.RawMessage
+				if err := dec.Decode(&skip); err != nil {
+					fail("%v", err)
+					return
+				}
+			}
+		}
+		if !sawFeatures {
+			fail("it has no features array")
+		}
+	}
+}
+
+func errOr(err error, t any) any {
+	if err != nil {
+		return err
+	}
+	return t
+}
+
+func rowFromFeature(i int, raw json.RawMessage, p Props) (Row, error) {
+	row := Row{Index: i}
+	bad := func(field, format string, args ...any) (Row, error) {
+		return row, &gridmap.ItemError{Index: i, Code: row.Code, Field: field, Message: fmt.Sprintf(format, args...)}
+	}
+	f, err := geojson.UnmarshalFeature(raw)
+	if err != nil {
+		// Tell a broken geometry from a broken feature: both are common.
+		return bad("", "not a valid GeoJSON feature: %v", err)
+	}
+	row.Code = propString(f.Properties[p.Code])
+	if row.Code == "" {
+		return bad("properties."+p.Code, "missing the code property %q", p.Code)
+	}
+	row.Name = propString(f.Properties[p.Name])
+	if row.Name == "" {
+		row.Name = row.Code
+	}
+	if p.Parent != "" {
+		row.Parent = propString(f.Properties[p.Parent])
+	}
+	row.Attributes = map[string]any{}
+	for k, v := range f.Properties {
+		if k != p.Code && k != p.Name && k != p.Parent {
+			row.Attributes[k] = v
+		}
+	}
+	switch g := f.Geometry.(type) {
+	case orb.Polygon, orb.MultiPolygon:
+		row.Boundary = g
+	case nil:
+		return bad("geometry", "has no geometry; a grid needs a Polygon or MultiPolygon")
+	default:
+		return bad("geometry", "is a %s; a grid needs a Polygon or MultiPolygon", g.GeoJSONType())
+	}
+	if err := checkRings(row.Boundary); err != nil {
+		return bad("geometry", "%v", err)
+	}
+	return row, nil
+}
+
+// checkRings catches what PostGIS would refuse to even parse, so the error
+// names the feature instead of failing the whole COPY.
+func checkRings(g orb.Geometry) error {
+	var mp orb.MultiPolygon
+	switch g := g.(type) {
+	case orb.Polygon:
+		mp = orb.MultiPolygon{g}
+	case orb.MultiPolygon:
+		mp = g
+	}
+	if len(mp) == 0 {
+		return errors.New("is empty")
+	}
+	for pi, poly := range mp {
+		if len(poly) == 0 {
+			return fmt.Errorf("polygon %d is empty", pi)
+		}
+		for ri, ring := range poly {
+			if len(ring) < 4 {
+				return fmt.Errorf("polygon %d ring %d has %d positions; a ring needs at least 4", pi, ri, len(ring))
+			}
+			if ring[0] != ring[len(ring)-1] {
+				return fmt.Errorf("polygon %d ring %d is not closed (first position %v, last %v)", pi, ri, ring[0], ring[len(ring)-1])
+			}
+			for _, pt := range ring {
+				if pt[0] < -180 || pt[0] > 180 || pt[1] < -90 || pt[1] > 90 || pt[0] != pt[0] || pt[1] != pt[1] {
+					return fmt.Errorf("polygon %d ring %d has position %v outside lon ±180, lat ±90", pi, ri, pt)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// propString renders a code-like property as text: adcode is a JSON number
+// in most published files and a string in some.
+func propString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case nil:
+		return ""
+	default:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+}

@@ -1,0 +1,54 @@
+// Package shareddata finds the project's shared real data (the Jining
+// district outlines and the 2,735 county polygons of China) for tests and
+// benchmarks. The files live in ../shared/data beside the repository, or in
+// the folder GRIDMAP_SHARED_DATA names.
+package shareddata
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Counties is the gzipped GeoJSON of 2,735 county polygons (code: adcode).
+const Counties = "cn-counties.geojson.gz"
+
+// Path returns the path of the named shared data file. When it is missing
+// the test skips, or fails under GRIDMAP_TESTDB=true (make test, CI), where
+// the data must be there.
+func Path(tb testing.TB, name string) string {
+	tb.Helper()
+	if p, ok := find(name); ok {
+		return p
+	}
+	msg := "shared data file " + name + " not found: set GRIDMAP_SHARED_DATA to the folder holding it (../shared/data beside the repository)"
+	if os.Getenv("GRIDMAP_TESTDB") == "true" {
+		tb.Fatal(msg)
+	}
+	tb.Skip(msg)
+	return ""
+}
+
+func find(name string) (string, bool) {
+	if dir := os.Getenv("GRIDMAP_SHARED_DATA"); dir != "" {
+		p := filepath.Join(dir, name)
+		_, err := os.Stat(p)
+		return p, err == nil
+	}
+	// Walk up from the package folder to the folder that holds shared/.
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		p := filepath.Join(dir, "shared", "data", name)
+		if _, err := os.Stat(p); err == nil {
+			return p, true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,5 @@
+-- +goose Up
+CREATE EXTENSION IF NOT EXISTS postgis;
+
+-- +goose Down
+DROP EXTENSION IF EXISTS postgis;
