@@ -72,6 +72,8 @@ type GridService interface {
 	Grid(ctx context.Context, code string, asOf *time.Time) (Grid, error)
 	// Members returns the people responsible for the given grids.
 	Members(ctx context.Context, codes []string) ([]Member, error)
+	// Levels returns the grid levels, top of the tree first.
+	Levels(ctx context.Context) ([]Level, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 }

@@ -1,0 +1,47 @@
+# gridmap — the two commands: `make run` and `make test`.
+# Both bring up a private PostgreSQL 15 + PostGIS 3 cluster (installing the
+# Debian packages when missing) unless DATABASE_URL names one.
+
+GO      ?= go
+DATA    ?= .data
+PGPORT  ?= 55432
+ADDR    ?= 127.0.0.1:8080
+
+.PHONY: run test build bench vet fmt db-start db-stop clean
+
+build:
+	$(GO) build -o bin/gridmap ./cmd/gridmap
+
+## run: private cluster under $(DATA)/pg (kept between runs), migrate,
+## load the demo street when the database is empty, serve on $(ADDR).
+run: build
+	@set -e; \
+	url="$${DATABASE_URL:-}"; \
+	if [ -z "$$url" ]; then url=$$(scripts/db.sh start $(DATA)/pg $(PGPORT)); fi; \
+	export DATABASE_URL="$$url"; \
+	./bin/gridmap migrate; \
+	./bin/gridmap demo --if-empty; \
+	exec ./bin/gridmap serve --addr $(ADDR)
+
+## test: throwaway cluster, go vet, every test (PostGIS tests must run).
+test:
+	scripts/test.sh
+
+## bench: the Go benchmarks against a throwaway cluster.
+bench:
+	scripts/test.sh -run '^$$' -bench . -benchmem
+
+db-start:
+	@scripts/db.sh start $(DATA)/pg $(PGPORT)
+
+db-stop:
+	@scripts/db.sh stop $(DATA)/pg
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w .
+
+clean:
+	scripts/db.sh stop $(DATA)/pg; rm -rf bin

@@ -1,0 +1,94 @@
+// Command gridmap is the grid-governance GIS service: one binary to serve,
+// migrate, import and generate the demo street.
+//
+//	gridmap serve [--addr 127.0.0.1:8080]
+//	gridmap migrate
+//	gridmap import grids FILE.geojson[.gz] --level LEVEL [--code-prop P] [--name-prop P] [--parent-prop P] [--make-valid]
+//	gridmap demo [--if-empty]
+//
+// Every command reads the database from DATABASE_URL.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gridmap/gridmap"
+)
+
+const usage = `usage: gridmap COMMAND [flags]
+
+commands:
+  serve     serve the HTTP API and pages
+  migrate   apply database migrations
+  import    import data: gridmap import grids FILE --level LEVEL ...
+  demo      generate the synthetic demo street (1 street, 31 villages, 242 micro-grids)
+
+Every command reads DATABASE_URL. Run 'gridmap COMMAND -h' for its flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			printError(os.Stderr, err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, rest, stdout)
+	case "import":
+		return cmdImport(ctx, rest, stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, rest, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// printError prints an error and, for a batch, every item that failed.
+func printError(w io.Writer, err error) {
+	var e *gridmap.Error
+	if errors.As(err, &e) {
+		fmt.Fprintf(w, "gridmap: %s\n", e.Message)
+		if items, ok := e.Details.([]gridmap.ItemError); ok {
+			for _, it := range items {
+				fmt.Fprintf(w, "  %s\n", &it)
+			}
+		}
+		if e.Code != gridmap.EINTERNAL {
+			return
+		}
+	}
+	fmt.Fprintf(w, "gridmap: %v\n", err)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,158 @@
+// Package httpapi serves gridmap over HTTP: gorilla/mux routes, handlers that
+// return errors through one adapter, application/problem+json errors. It
+// depends on the root service interfaces, not on postgis.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/geo"
+)
+
+// Config holds the HTTP layer's settings.
+type Config struct {
+	// MaxBodyBytes bounds every request body (default 64 MiB).
+	MaxBodyBytes int64
+}
+
+// Deps are the services the handlers use.
+type Deps struct {
+	Grids  gridmap.GridService
+	Logger *slog.Logger
+	// Index returns the current grid index and its data version (nil
+	// before the first build). Lookups read only this, never the database.
+	Index func() (*geo.Index, int64)
+	// Ready reports named readiness checks (name → problem, "" when fine).
+	Ready func(ctx context.Context) map[string]string
+}
+
+// Server is the HTTP handler of gridmap. It holds no state of its own beyond
+// its dependencies, so any number of instances can serve one database.
+type Server struct {
+	cfg    Config
+	grids  gridmap.GridService
+	log    *slog.Logger
+	ready  func(ctx context.Context) map[string]string
+	index  func() (*geo.Index, int64)
+	router *mux.Router
+}
+
+// New builds the routes.
+func New(cfg Config, d Deps) *Server {
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 64 << 20
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, grids: d.Grids, log: d.Logger, ready: d.Ready, index: d.Index, router: mux.NewRouter()}
+	r := s.router
+	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return gridmap.Errorf(gridmap.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	})
+	r.MethodNotAllowedHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return &gridmap.Error{Code: gridmap.EINVALID, Message: "method " + r.Method + " is not allowed on " + r.URL.Path}
+	})
+	r.Handle("/healthz", s.handle(s.healthz)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/readyz", s.handle(s.readyz)).Methods(http.MethodGet, http.MethodHead)
+	api := r.PathPrefix("/api/v1").Subrouter()
+	api.Handle("/grids", s.handle(s.listGrids)).Methods(http.MethodGet)
+	api.Handle("/grids/{code}", s.handle(s.getGrid)).Methods(http.MethodGet)
+	return s
+}
+
+// Router exposes the router so other route sets can be mounted.
+func (s *Server) Router() *mux.Router { return s.router }
+
+// ServeHTTP adds a request id, bounds the body and logs the request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rid := r.Header.Get("X-Request-Id")
+	if rid == "" || len(rid) > 64 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		rid = hex.EncodeToString(b[:])
+	}
+	w.Header().Set("X-Request-Id", rid)
+	r = r.WithContext(context.WithValue(r.Context(), ridKey{}, rid))
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	s.router.ServeHTTP(sw, r)
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("request_id", rid), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
+}
+
+type ridKey struct{}
+
+func requestID(ctx context.Context) string {
+	s, _ := ctx.Value(ridKey{}).(string)
+	return s
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// handlerFunc is a handler that returns its error instead of writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts a handlerFunc: a returned error becomes problem+json.
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// readyz answers 200 when every check passes, else 503 naming what is
+// degraded; the body lists every check either way.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	checks := map[string]string{}
+	if s.ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		checks = s.ready(ctx)
+	}
+	status, code := "ready", http.StatusOK
+	out := map[string]string{}
+	for name, problem := range checks {
+		out[name] = "ok"
+		if problem != "" {
+			out[name] = problem
+			status, code = "degraded", http.StatusServiceUnavailable
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, code, map[string]any{"status": status, "checks": out})
+	return nil
+}

@@ -1,0 +1,98 @@
+// Package tests holds end-to-end tests: real PostGIS, the real wiring of
+// internal/app, real HTTP over loopback.
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gridmap/gridmap/internal/app"
+	"github.com/gridmap/gridmap/internal/demodata"
+	"github.com/gridmap/gridmap/internal/testdb"
+	"github.com/gridmap/gridmap/postgis"
+)
+
+// demoDB returns the URL of a fresh database holding the demo street.
+func demoDB(tb testing.TB) string {
+	tb.Helper()
+	url := testdb.URL(tb)
+	st, err := postgis.Open(context.Background(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	outline, err := demodata.Yanzhou()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := st.Demo(context.Background(), outline, postgis.DefaultDemo); err != nil {
+		tb.Fatal(err)
+	}
+	return url
+}
+
+// instance starts one server on the database at url, with its index loaded.
+func instance(tb testing.TB, url string) (*httptest.Server, *app.App) {
+	tb.Helper()
+	st, err := postgis.Open(context.Background(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a := app.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	go a.Run(ctx)
+	srv := httptest.NewServer(a.Handler)
+	tb.Cleanup(func() { srv.Close(); cancel(); st.Close() })
+	select {
+	case <-a.Live.Loaded():
+	case <-time.After(30 * time.Second):
+		tb.Fatal("index not loaded within 30 s")
+	}
+	return srv, a
+}
+
+// get fetches url and decodes a JSON body into v (when v is non-nil).
+func get(tb testing.TB, url string, v any) *http.Response {
+	tb.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if v != nil {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			tb.Fatalf("GET %s: decoding: %v", url, err)
+		}
+	}
+	return resp
+}
+
+type problem struct {
+	Type, Title, Detail, RequestID string
+	Status                         int
+	Errors                         []map[string]any
+	Extra                          map[string]any
+}
+
+// wantProblem checks that resp is an application/problem+json with status.
+func wantProblem(tb testing.TB, resp *http.Response, p problem, status int) {
+	tb.Helper()
+	if resp.StatusCode != status {
+		tb.Errorf("%s: status %d, want %d (%+v)", resp.Request.URL, resp.StatusCode, status, p)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+		tb.Errorf("%s: content type %q, want application/problem+json", resp.Request.URL, ct)
+	}
+	if p.Status != status || p.Detail == "" || p.Title == "" {
+		tb.Errorf("%s: problem body %+v lacks status, title or detail", resp.Request.URL, p)
+	}
+}
+
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
