@@ -41,6 +41,8 @@ type Grid struct {
 	Version   int64      `json:"version"`
 	ValidFrom time.Time  `json:"valid_from"`
 	ValidTo   *time.Time `json:"valid_to,omitempty"` // nil for the current version
+	// Members are the people responsible, where the caller loaded them.
+	Members []Member `json:"-"`
 }
 
 // Member is a person responsible for a grid. Contact is personal data.

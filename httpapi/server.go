@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -21,6 +22,11 @@ import (
 type Config struct {
 	// MaxBodyBytes bounds every request body (default 64 MiB).
 	MaxBodyBytes int64
+	// NearBoundaryMetres: a lookup names the nearest other grid when it is
+	// closer than this (default 30 m).
+	NearBoundaryMetres float64
+	// MaxBatchPoints bounds a lookup batch (default 1,000,000).
+	MaxBatchPoints int
 }
 
 // Deps are the services the handlers use.
@@ -37,18 +43,26 @@ type Deps struct {
 // Server is the HTTP handler of gridmap. It holds no state of its own beyond
 // its dependencies, so any number of instances can serve one database.
 type Server struct {
-	cfg    Config
-	grids  gridmap.GridService
-	log    *slog.Logger
-	ready  func(ctx context.Context) map[string]string
-	index  func() (*geo.Index, int64)
-	router *mux.Router
+	cfg   Config
+	grids gridmap.GridService
+	log   *slog.Logger
+	ready func(ctx context.Context) map[string]string
+	index func() (*geo.Index, int64)
+	// lookupCache holds the answer fragments for the current index.
+	lookupCache atomic.Pointer[lookupFrags]
+	router      *mux.Router
 }
 
 // New builds the routes.
 func New(cfg Config, d Deps) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 64 << 20
+	}
+	if cfg.NearBoundaryMetres == 0 {
+		cfg.NearBoundaryMetres = defaultNearBoundaryMetres
+	}
+	if cfg.MaxBatchPoints == 0 {
+		cfg.MaxBatchPoints = defaultMaxBatchPoints
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -66,6 +80,8 @@ func New(cfg Config, d Deps) *Server {
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Handle("/grids", s.handle(s.listGrids)).Methods(http.MethodGet)
 	api.Handle("/grids/{code}", s.handle(s.getGrid)).Methods(http.MethodGet)
+	api.Handle("/lookup", s.handle(s.lookup)).Methods(http.MethodGet)
+	api.Handle("/lookup", s.handle(s.lookupBatch)).Methods(http.MethodPost)
 	return s
 }
 

@@ -48,22 +48,38 @@ CREATE TABLE grid_member (
 );
 CREATE INDEX grid_member_grid ON grid_member (grid_code);
 
--- Any change to grid versions tells every instance to reload; the payload is
--- the newest version id so listeners can tell stale notices apart.
+-- data_version counts changes to grids and members. It is a row, not a
+-- sequence, so a reader's snapshot sees the version that matches its data;
+-- tile caches and the index are keyed by it.
+CREATE TABLE gridmap_state (
+    id           boolean PRIMARY KEY DEFAULT true CHECK (id),
+    data_version bigint NOT NULL
+);
+INSERT INTO gridmap_state (data_version) VALUES (0);
+
+-- Every change bumps the version and tells every instance (LISTEN) to reload.
 -- +goose StatementBegin
 CREATE FUNCTION grid_version_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v bigint;
 BEGIN
-    PERFORM pg_notify('gridmap_grids', (SELECT coalesce(max(version), 0)::text FROM grid_version));
+    UPDATE gridmap_state SET data_version = data_version + 1 RETURNING data_version INTO v;
+    PERFORM pg_notify('gridmap_grids', v::text);
     RETURN NULL;
 END;
 $$;
 -- +goose StatementEnd
 CREATE TRIGGER grid_version_notify AFTER INSERT OR UPDATE OR DELETE ON grid_version
     FOR EACH STATEMENT EXECUTE FUNCTION grid_version_notify();
+-- Lookups answer with the members from memory, so member changes reload too.
+CREATE TRIGGER grid_member_notify AFTER INSERT OR UPDATE OR DELETE ON grid_member
+    FOR EACH STATEMENT EXECUTE FUNCTION grid_version_notify();
 
 -- +goose Down
+DROP TRIGGER grid_member_notify ON grid_member;
 DROP TRIGGER grid_version_notify ON grid_version;
 DROP FUNCTION grid_version_notify();
+DROP TABLE gridmap_state;
 DROP TABLE grid_member;
 DROP TABLE grid_version;
 DROP TABLE grid;

@@ -71,8 +71,8 @@ func (s *Store) ListGrids(ctx context.Context, f gridmap.GridFilter, fn func(gri
 	return mapErr(rows.Err(), "grids")
 }
 
-// CurrentGrids returns every current grid and the data version: the newest
-// grid_version id, which changes with every change to any grid.
+// CurrentGrids returns every current grid, with its Members, and the data
+// version they belong to (see DataVersion).
 func (s *Store) CurrentGrids(ctx context.Context) (grids []gridmap.Grid, version int64, err error) {
 	defer gridmap.Wrap(&err, "postgis.CurrentGrids")
 	// One repeatable-read transaction so the grids and the version agree.
@@ -96,12 +96,39 @@ func (s *Store) CurrentGrids(ctx context.Context) (grids []gridmap.Grid, version
 		}
 		grids = append(grids, g)
 	}
-	return grids, version, mapErr(rows.Err(), "grids")
+	if err := rows.Err(); err != nil {
+		return nil, 0, mapErr(err, "grids")
+	}
+	mrows, err := tx.Query(ctx, `SELECT grid_code, role, name, contact FROM grid_member ORDER BY grid_code, role, id`)
+	if err != nil {
+		return nil, 0, mapErr(err, "members")
+	}
+	members, err := pgx.CollectRows(mrows, scanMember)
+	if err != nil {
+		return nil, 0, mapErr(err, "members")
+	}
+	byCode := make(map[string]int, len(grids))
+	for i := range grids {
+		byCode[grids[i].Code] = i
+	}
+	for _, m := range members {
+		if i, ok := byCode[m.GridCode]; ok {
+			grids[i].Members = append(grids[i].Members, m)
+		}
+	}
+	return grids, version, nil
 }
 
-const dataVersionSQL = `SELECT coalesce(max(version), 0) FROM grid_version`
+func scanMember(r pgx.CollectableRow) (gridmap.Member, error) {
+	var m gridmap.Member
+	err := r.Scan(&m.GridCode, &m.Role, &m.Name, &m.Contact)
+	return m, err
+}
 
-// DataVersion returns the newest grid_version id (0 for an empty map).
+const dataVersionSQL = `SELECT data_version FROM gridmap_state`
+
+// DataVersion returns the data version: a number that grows with every
+// change to grids or members (0 for a new database).
 func (s *Store) DataVersion(ctx context.Context) (int64, error) {
 	var v int64
 	err := s.pool.QueryRow(ctx, dataVersionSQL).Scan(&v)
@@ -141,11 +168,7 @@ func (s *Store) Members(ctx context.Context, codes []string) (ms []gridmap.Membe
 	if err != nil {
 		return nil, mapErr(err, "members")
 	}
-	ms, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (gridmap.Member, error) {
-		var m gridmap.Member
-		err := r.Scan(&m.GridCode, &m.Role, &m.Name, &m.Contact)
-		return m, err
-	})
+	ms, err = pgx.CollectRows(rows, scanMember)
 	return ms, mapErr(err, "members")
 }
 

@@ -7,7 +7,8 @@ import (
 )
 
 // GridsChannel is the NOTIFY channel on which every change to grid versions
-// is announced (see migration 00002); the payload is the newest version id.
+// or members is announced (see migration 00002); the payload is the new data
+// version.
 const GridsChannel = "gridmap_grids"
 
 // ListenGrids calls onChange(version) whenever grids change on any

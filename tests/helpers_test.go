@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridmap/gridmap/httpapi"
 	"github.com/gridmap/gridmap/internal/app"
 	"github.com/gridmap/gridmap/internal/demodata"
 	"github.com/gridmap/gridmap/internal/testdb"
@@ -41,11 +42,17 @@ func demoDB(tb testing.TB) string {
 // instance starts one server on the database at url, with its index loaded.
 func instance(tb testing.TB, url string) (*httptest.Server, *app.App) {
 	tb.Helper()
+	return instanceWith(tb, url, httpapi.Config{})
+}
+
+// instanceWith is instance with HTTP settings.
+func instanceWith(tb testing.TB, url string, cfg httpapi.Config) (*httptest.Server, *app.App) {
+	tb.Helper()
 	st, err := postgis.Open(context.Background(), url)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a := app.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a := app.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	go a.Run(ctx)
 	srv := httptest.NewServer(a.Handler)

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"strconv"
 	"time"
+
+	"github.com/gridmap/gridmap/httpapi"
 )
 
 // Config is everything the binary can be told, from the environment with
@@ -16,6 +19,7 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight requests may finish after
 	// SIGTERM.
 	ShutdownTimeout time.Duration
+	HTTP            httpapi.Config
 }
 
 func loadConfig() Config {
@@ -24,7 +28,21 @@ func loadConfig() Config {
 		Addr:            envOr("GRIDMAP_ADDR", "127.0.0.1:8080"),
 		LogLevel:        envOr("GRIDMAP_LOG_LEVEL", "info"),
 		ShutdownTimeout: 20 * time.Second,
+		HTTP: httpapi.Config{
+			NearBoundaryMetres: envFloat("GRIDMAP_NEAR_BOUNDARY_M", 30),
+			MaxBatchPoints:     int(envFloat("GRIDMAP_MAX_BATCH_POINTS", 1_000_000)),
+			MaxBodyBytes:       int64(envFloat("GRIDMAP_MAX_BODY_BYTES", 64<<20)),
+		},
 	}
+}
+
+func envFloat(k string, def float64) float64 {
+	if v := os.Getenv(k); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 {
+			return f
+		}
+	}
+	return def
 }
 
 func envOr(k, def string) string {

@@ -25,7 +25,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer st.Close()
 
-	a := app.New(st, log)
+	a := app.New(st, log, cfg.HTTP)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go a.Run(ctx)

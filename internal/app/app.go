@@ -20,9 +20,9 @@ type App struct {
 }
 
 // New wires an instance on an open store. Call Run to keep its index live.
-func New(st *postgis.Store, log *slog.Logger) *App {
+func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 	live := NewLiveIndex(st, log)
-	h := httpapi.New(httpapi.Config{}, httpapi.Deps{
+	h := httpapi.New(cfg, httpapi.Deps{
 		Grids:  st,
 		Logger: log,
 		Index:  live.Index,

@@ -16,10 +16,16 @@ import (
 type LiveIndex struct {
 	store  *postgis.Store
 	log    *slog.Logger
-	cur    atomic.Pointer[geo.Index]
-	ver    atomic.Int64
+	cur    atomic.Pointer[snapshot]
 	kick   chan struct{} // capacity 1: many notices coalesce into one rebuild
 	loaded chan struct{} // closed after the first successful build
+}
+
+// snapshot pairs an index with the data version it was built from, so
+// readers never see one without the other.
+type snapshot struct {
+	ix  *geo.Index
+	ver int64
 }
 
 func NewLiveIndex(st *postgis.Store, log *slog.Logger) *LiveIndex {
@@ -31,13 +37,18 @@ func (l *LiveIndex) Loaded() <-chan struct{} { return l.loaded }
 
 // Index returns the current index and its data version; nil before the
 // first build.
-func (l *LiveIndex) Index() (*geo.Index, int64) { return l.cur.Load(), l.ver.Load() }
+func (l *LiveIndex) Index() (*geo.Index, int64) {
+	if s := l.cur.Load(); s != nil {
+		return s.ix, s.ver
+	}
+	return nil, 0
+}
 
 // run rebuilds on every kick until ctx ends. The change feed kicks it once
 // on (re)subscription, which also covers the initial build.
 func (l *LiveIndex) run(ctx context.Context) {
 	go l.store.ListenGrids(ctx, func(version int64) {
-		if version != 0 && version == l.ver.Load() {
+		if _, cur := l.Index(); version != 0 && version == cur {
 			return
 		}
 		select {
@@ -67,21 +78,16 @@ func (l *LiveIndex) rebuild(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if l.cur.Load() != nil && version == l.ver.Load() {
+	if ix, cur := l.Index(); ix != nil && version == cur {
 		return nil
 	}
 	ix, err := geo.NewIndex(grids)
 	if err != nil {
 		return err
 	}
-	l.cur.Store(ix)
-	l.ver.Store(version)
-	if l.loaded != nil {
-		select {
-		case <-l.loaded:
-		default:
-			close(l.loaded)
-		}
+	first := l.cur.Swap(&snapshot{ix: ix, ver: version}) == nil
+	if first {
+		close(l.loaded)
 	}
 	vertices, bytes := ix.Stats()
 	l.log.Info("grid index built", "grids", ix.Len(), "vertices", vertices, "bytes", bytes,

@@ -1,0 +1,368 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/paulmach/orb"
+
+	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/geo"
+)
+
+// Lookup settings, overridable through Config.
+const (
+	defaultNearBoundaryMetres = 30
+	// A point outside every grid still names the nearest one within this.
+	outsideSearchMetres   = 50_000
+	defaultMaxBatchPoints = 1_000_000
+	maxListedBadPoints    = 100
+)
+
+// lookupFrags caches, per index, the constant part of each grid's single
+// lookup answer (grid, chain, members), so a lookup writes bytes instead of
+// encoding JSON. It is rebuilt lazily when the index is swapped.
+type lookupFrags struct {
+	ix     *geo.Index
+	single [][]byte // `{"grid":…,"chain":[…],"members":[…]`
+	code   [][]byte // `{"code":"…"}` for batch answers
+}
+
+type gridRef struct {
+	Code  string        `json:"code"`
+	Name  string        `json:"name"`
+	Level gridmap.Level `json:"level"`
+}
+
+// publicMember is what a lookup may show of a member: no contact, which is
+// personal data.
+type publicMember struct {
+	Grid string `json:"grid"`
+	Role string `json:"role"`
+	Name string `json:"name"`
+}
+
+func (s *Server) frags(ix *geo.Index) *lookupFrags {
+	if f := s.lookupCache.Load(); f != nil && f.ix == ix {
+		return f
+	}
+	f := &lookupFrags{ix: ix, single: make([][]byte, ix.Len()), code: make([][]byte, ix.Len())}
+	for i := range ix.Len() {
+		g := ix.At(i)
+		chain := ix.Chain(g.Code)
+		refs := make([]gridRef, len(chain))
+		members := []publicMember{}
+		for k, c := range chain {
+			refs[k] = gridRef{c.Code, c.Name, c.Level}
+			for _, m := range c.Members {
+				members = append(members, publicMember{m.GridCode, m.Role, m.Name})
+			}
+		}
+		grid, _ := json.Marshal(refs[0])
+		ch, _ := json.Marshal(refs)
+		ms, _ := json.Marshal(members)
+		f.single[i] = fmt.Appendf(nil, `{"grid":%s,"chain":%s,"members":%s`, grid, ch, ms)
+		code, _ := json.Marshal(g.Code)
+		f.code[i] = fmt.Appendf(nil, `{"code":%s}`, code)
+	}
+	s.lookupCache.Store(f)
+	return f
+}
+
+// currentIndex returns the index or EUNAVAILABLE while none is loaded.
+func (s *Server) currentIndex() (*geo.Index, error) {
+	if s.index != nil {
+		if ix, _ := s.index(); ix != nil {
+			return ix, nil
+		}
+	}
+	return nil, &gridmap.Error{Code: gridmap.EUNAVAILABLE, Message: "the grid index is not loaded yet; try again shortly"}
+}
+
+func paramCRS(v string) (geo.CRS, error) {
+	switch c := geo.CRS(strings.ToLower(v)); c {
+	case "":
+		return geo.WGS84, nil
+	case geo.WGS84, geo.GCJ02, geo.BD09:
+		return c, nil
+	}
+	return "", gridmap.Errorf(gridmap.EINVALID, "crs=%q is not supported; use wgs84 (GPS, EPSG:4326), gcj02 (Gaode/Tencent) or bd09 (Baidu)", v)
+}
+
+// checkLonLat validates a WGS84-range coordinate pair, spotting swapped axes.
+func checkLonLat(lon, lat float64) string {
+	switch {
+	case math.IsNaN(lon) || math.IsNaN(lat) || math.IsInf(lon, 0) || math.IsInf(lat, 0):
+		return "lon and lat must be finite numbers"
+	case math.Abs(lat) > 90 && math.Abs(lon) <= 90 && math.Abs(lat) <= 180:
+		return fmt.Sprintf("lat=%g is outside ±90 while lon=%g would be a latitude: lon and lat look swapped (send lon first, then lat)", lat, lon)
+	case math.Abs(lat) > 90:
+		return fmt.Sprintf("lat=%g is outside -90…90 degrees", lat)
+	case math.Abs(lon) > 180:
+		return fmt.Sprintf("lon=%g is outside -180…180 degrees", lon)
+	}
+	return ""
+}
+
+func parseLonLat(q url.Values) (orb.Point, error) {
+	var p orb.Point
+	for i, name := range []string{"lon", "lat"} {
+		v := q.Get(name)
+		if v == "" {
+			return p, gridmap.Errorf(gridmap.EINVALID, "%s is missing: give lon and lat in degrees, e.g. ?lon=116.83&lat=35.55", name)
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return p, gridmap.Errorf(gridmap.EINVALID, "%s=%q is not a number in degrees", name, v)
+		}
+		p[i] = f
+	}
+	if msg := checkLonLat(p[0], p[1]); msg != "" {
+		return p, gridmap.Errorf(gridmap.EINVALID, "%s", msg)
+	}
+	return p, nil
+}
+
+// lookup answers GET /api/v1/lookup?lon=&lat=[&crs=]: the deepest grid that
+// holds the point, its chain up to the street, who is responsible, and the
+// nearest other grid when it is closer than the near-boundary threshold.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	crs, err := paramCRS(q.Get("crs"))
+	if err != nil {
+		return err
+	}
+	p, err := parseLonLat(q)
+	if err != nil {
+		return err
+	}
+	ix, err := s.currentIndex()
+	if err != nil {
+		return err
+	}
+	wgs, _ := geo.ToWGS84(crs, p)
+	hit, ok := ix.Lookup(wgs[0], wgs[1])
+	if !ok {
+		return s.outside(ix, p, wgs, crs)
+	}
+	f := s.frags(ix)
+	buf := make([]byte, 0, len(f.single[hit.Index()])+96)
+	buf = append(buf, f.single[hit.Index()]...)
+	buf = append(buf, `,"near_boundary":`...)
+	if code, m, ok := ix.Nearest(wgs[0], wgs[1], s.cfg.NearBoundaryMetres, hit.Grid().Code); ok {
+		buf = fmt.Appendf(buf, `{"code":%q,"distance_m":%.1f}`, code, m)
+	} else {
+		buf = append(buf, "null"...)
+	}
+	if crs != geo.WGS84 {
+		buf = fmt.Appendf(buf, `,"wgs84":[%s,%s]`, ftoa(wgs[0]), ftoa(wgs[1]))
+	}
+	buf = append(buf, "}\n"...)
+	h := w.Header()
+	h["Content-Type"] = jsonCT
+	_, err = w.Write(buf)
+	return err
+}
+
+var jsonCT = []string{"application/json; charset=utf-8"}
+
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// outside answers a point in no grid: 404, naming the nearest grid, and
+// whether swapping lon and lat would have hit one.
+func (s *Server) outside(ix *geo.Index, p, wgs orb.Point, crs geo.CRS) error {
+	msg := fmt.Sprintf("the point lon=%g lat=%g (%s) is in no grid", p[0], p[1], crs)
+	extra := map[string]any{"nearest": nil}
+	if code, m, ok := ix.Nearest(wgs[0], wgs[1], outsideSearchMetres, ""); ok {
+		g, _ := ix.Grid(code)
+		extra["nearest"] = map[string]any{"code": code, "name": g.Name, "distance_m": math.Round(m*10) / 10}
+		msg += fmt.Sprintf("; the nearest grid is %s %s, %.0f m away", code, g.Name, m)
+	}
+	if checkLonLat(p[1], p[0]) == "" {
+		sw, _ := geo.ToWGS84(crs, orb.Point{p[1], p[0]})
+		if hit, ok := ix.Lookup(sw[0], sw[1]); ok {
+			msg += fmt.Sprintf("; with lon and lat swapped it would be in %s %s: check the axis order", hit.Grid().Code, hit.Grid().Name)
+		}
+	}
+	return &gridmap.Error{Code: gridmap.ENOTFOUND, Message: msg, Details: extra}
+}
+
+// lookupBatch answers POST /api/v1/lookup: JSON {"points":[[lon,lat],…],
+// "crs":"wgs84"} → {"results":[{"code":…}|null,…]} in input order, or CSV
+// (Content-Type: text/csv; columns lon,lat; ?crs=) → CSV lon,lat,code.
+func (s *Server) lookupBatch(w http.ResponseWriter, r *http.Request) error {
+	ix, err := s.currentIndex()
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return gridmap.Errorf(gridmap.ETOOLARGE, "the request body is over %d bytes; split the batch", mbe.Limit)
+		}
+		return gridmap.Errorf(gridmap.EINVALID, "reading the request body: %v", err)
+	}
+	ct := r.Header.Get("Content-Type")
+	isCSV := strings.HasPrefix(ct, "text/csv")
+	var b batch
+	if isCSV {
+		crs, err := paramCRS(r.URL.Query().Get("crs"))
+		if err != nil {
+			return err
+		}
+		b, err = parseBatchCSV(body, s.cfg.MaxBatchPoints)
+		b.crs = crs
+		if err != nil {
+			return err
+		}
+	} else {
+		if ct != "" && !strings.HasPrefix(ct, "application/json") {
+			return gridmap.Errorf(gridmap.EINVALID, "Content-Type %q is not supported; send application/json or text/csv", ct)
+		}
+		if b, err = parseBatchJSON(body, s.cfg.MaxBatchPoints); err != nil {
+			return err
+		}
+	}
+	if err := b.check(); err != nil {
+		return err
+	}
+	if b.crs != geo.WGS84 {
+		for i, p := range b.pts {
+			b.pts[i], _ = geo.ToWGS84(b.crs, p)
+		}
+	}
+	out := make([]int32, len(b.pts))
+	ix.LookupBatch(b.pts, out)
+	f := s.frags(ix)
+	if isCSV {
+		return writeBatchCSV(w, &b, out, f)
+	}
+	buf := make([]byte, 0, 16+len(out)*24)
+	buf = append(buf, `{"results":[`...)
+	for i, g := range out {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		if g < 0 {
+			buf = append(buf, "null"...)
+		} else {
+			buf = append(buf, f.code[g]...)
+		}
+	}
+	buf = append(buf, "]}\n"...)
+	w.Header()["Content-Type"] = jsonCT
+	_, err = w.Write(buf)
+	return err
+}
+
+func writeBatchCSV(w http.ResponseWriter, b *batch, out []int32, f *lookupFrags) error {
+	buf := make([]byte, 0, len(out)*40)
+	buf = append(buf, "lon,lat,code\n"...)
+	for i, g := range out {
+		buf = append(buf, b.raw[i][0]...)
+		buf = append(buf, ',')
+		buf = append(buf, b.raw[i][1]...)
+		buf = append(buf, ',')
+		if g >= 0 {
+			buf = append(buf, f.ix.At(int(g)).Code...)
+		}
+		buf = append(buf, '\n')
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	_, err := w.Write(buf)
+	return err
+}
+
+// batch is a parsed lookup batch.
+type batch struct {
+	pts   []orb.Point
+	crs   geo.CRS
+	raw   [][2][]byte // CSV: the lon, lat text as sent, echoed back
+	lines []int       // CSV: line of each point
+}
+
+// check validates every point, listing the bad ones (at most
+// maxListedBadPoints) in one EINVALID error.
+func (b *batch) check() error {
+	var bad []gridmap.ItemError
+	n := 0
+	for i, p := range b.pts {
+		if msg := checkLonLat(p[0], p[1]); msg != "" {
+			n++
+			if len(bad) < maxListedBadPoints {
+				e := gridmap.ItemError{Index: i, Message: msg}
+				if b.lines != nil {
+					e.Line = b.lines[i]
+				}
+				bad = append(bad, e)
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return &gridmap.Error{Code: gridmap.EINVALID, Details: bad,
+		Message: fmt.Sprintf("%d of %d points are invalid; nothing was looked up", n, len(b.pts))}
+}
+
+func tooMany(max int) error {
+	return gridmap.Errorf(gridmap.ETOOLARGE, "a batch holds at most %d points; split it into several calls", max)
+}
+
+// parseBatchCSV reads lon,lat lines; a first line that is not numeric is a
+// header. Extra columns are ignored.
+func parseBatchCSV(body []byte, max int) (batch, error) {
+	var b batch
+	line := 0
+	for len(body) > 0 {
+		line++
+		var l []byte
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			l, body = body[:i], body[i+1:]
+		} else {
+			l, body = body, nil
+		}
+		l = bytes.TrimRight(l, "\r")
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		c1 := bytes.IndexByte(l, ',')
+		if c1 < 0 {
+			return b, &gridmap.Error{Code: gridmap.EINVALID, Message: "CSV lines need lon,lat",
+				Details: []gridmap.ItemError{{Index: len(b.pts), Line: line, Message: "no comma: want lon,lat"}}}
+		}
+		lonB, rest := bytes.TrimSpace(l[:c1]), l[c1+1:]
+		if c2 := bytes.IndexByte(rest, ','); c2 >= 0 {
+			rest = rest[:c2]
+		}
+		latB := bytes.TrimSpace(rest)
+		lon, err1 := strconv.ParseFloat(string(lonB), 64)
+		lat, err2 := strconv.ParseFloat(string(latB), 64)
+		if err1 != nil || err2 != nil {
+			if line == 1 && len(b.pts) == 0 {
+				continue // header
+			}
+			return b, &gridmap.Error{Code: gridmap.EINVALID, Message: "CSV values must be numbers",
+				Details: []gridmap.ItemError{{Index: len(b.pts), Line: line, Message: fmt.Sprintf("lon,lat %q,%q are not numbers", lonB, latB)}}}
+		}
+		if len(b.pts) == max {
+			return b, tooMany(max)
+		}
+		b.pts = append(b.pts, orb.Point{lon, lat})
+		b.raw = append(b.raw, [2][]byte{lonB, latB})
+		b.lines = append(b.lines, line)
+	}
+	if len(b.pts) == 0 {
+		return b, gridmap.Errorf(gridmap.EINVALID, "the CSV holds no points: send lines of lon,lat")
+	}
+	return b, nil
+}
