@@ -3,8 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"unsafe"
 
 	"github.com/paulmach/orb"
 
@@ -151,8 +149,7 @@ func (s *jsonScanner) num() (float64, error) {
 		return 0, s.fail("want a number")
 	}
 	tok := s.b[start:s.i]
-	// No copy: ParseFloat does not keep the string.
-	f, err := strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), 64)
+	f, err := parseFloatBytes(tok)
 	if err != nil {
 		return 0, s.fail(fmt.Sprintf("%q is not a number", tok))
 	}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/paulmach/orb"
 
@@ -268,9 +269,10 @@ func writeBatchCSV(w http.ResponseWriter, b *batch, out []int32, f *lookupFrags)
 	buf := make([]byte, 0, len(out)*40)
 	buf = append(buf, "lon,lat,code\n"...)
 	for i, g := range out {
-		buf = append(buf, b.raw[i][0]...)
+		r := b.raw[i]
+		buf = append(buf, b.body[r[0]:r[1]]...)
 		buf = append(buf, ',')
-		buf = append(buf, b.raw[i][1]...)
+		buf = append(buf, b.body[r[2]:r[3]]...)
 		buf = append(buf, ',')
 		if g >= 0 {
 			buf = append(buf, f.ix.At(int(g)).Code...)
@@ -286,8 +288,9 @@ func writeBatchCSV(w http.ResponseWriter, b *batch, out []int32, f *lookupFrags)
 type batch struct {
 	pts   []orb.Point
 	crs   geo.CRS
-	raw   [][2][]byte // CSV: the lon, lat text as sent, echoed back
-	lines []int       // CSV: line of each point
+	body  []byte     // CSV: the request body
+	raw   [][4]int32 // CSV: offsets of the lon and lat text in body
+	lines []int32    // CSV: line of each point
 }
 
 // check validates every point, listing the bad ones (at most
@@ -301,7 +304,7 @@ func (b *batch) check() error {
 			if len(bad) < maxListedBadPoints {
 				e := gridmap.ItemError{Index: i, Message: msg}
 				if b.lines != nil {
-					e.Line = b.lines[i]
+					e.Line = int(b.lines[i])
 				}
 				bad = append(bad, e)
 			}
@@ -319,18 +322,25 @@ func tooMany(max int) error {
 }
 
 // parseBatchCSV reads lon,lat lines; a first line that is not numeric is a
-// header. Extra columns are ignored.
+// header. Extra columns are ignored. It keeps offsets of the lon and lat
+// text, not copies, so answers echo the numbers exactly as sent.
 func parseBatchCSV(body []byte, max int) (batch, error) {
-	var b batch
-	line := 0
-	for len(body) > 0 {
+	b := batch{body: body}
+	hint := min(max, bytes.Count(body, []byte{'\n'})+1)
+	b.pts = make([]orb.Point, 0, hint)
+	b.raw = make([][4]int32, 0, hint)
+	b.lines = make([]int32, 0, hint)
+	line, off := 0, 0
+	for off < len(body) {
 		line++
-		var l []byte
-		if i := bytes.IndexByte(body, '\n'); i >= 0 {
-			l, body = body[:i], body[i+1:]
+		end := bytes.IndexByte(body[off:], '\n')
+		if end < 0 {
+			end = len(body)
 		} else {
-			l, body = body, nil
+			end += off
 		}
+		l, lstart := body[off:end], off
+		off = end + 1
 		l = bytes.TrimRight(l, "\r")
 		if len(bytes.TrimSpace(l)) == 0 {
 			continue
@@ -340,15 +350,15 @@ func parseBatchCSV(body []byte, max int) (batch, error) {
 			return b, &gridmap.Error{Code: gridmap.EINVALID, Message: "CSV lines need lon,lat",
 				Details: []gridmap.ItemError{{Index: len(b.pts), Line: line, Message: "no comma: want lon,lat"}}}
 		}
-		lonB, rest := bytes.TrimSpace(l[:c1]), l[c1+1:]
+		rest := l[c1+1:]
 		if c2 := bytes.IndexByte(rest, ','); c2 >= 0 {
 			rest = rest[:c2]
 		}
-		latB := bytes.TrimSpace(rest)
-		lon, err1 := strconv.ParseFloat(string(lonB), 64)
-		lat, err2 := strconv.ParseFloat(string(latB), 64)
+		lonB, latB := bytes.TrimSpace(l[:c1]), bytes.TrimSpace(rest)
+		lon, err1 := parseFloatBytes(lonB)
+		lat, err2 := parseFloatBytes(latB)
 		if err1 != nil || err2 != nil {
-			if line == 1 && len(b.pts) == 0 {
+			if len(b.pts) == 0 && line == 1 {
 				continue // header
 			}
 			return b, &gridmap.Error{Code: gridmap.EINVALID, Message: "CSV values must be numbers",
@@ -358,11 +368,21 @@ func parseBatchCSV(body []byte, max int) (batch, error) {
 			return b, tooMany(max)
 		}
 		b.pts = append(b.pts, orb.Point{lon, lat})
-		b.raw = append(b.raw, [2][]byte{lonB, latB})
-		b.lines = append(b.lines, line)
+		lonAt := lstart + bytes.Index(l, lonB)
+		latAt := lstart + c1 + 1 + bytes.Index(rest, latB)
+		b.raw = append(b.raw, [4]int32{int32(lonAt), int32(lonAt + len(lonB)), int32(latAt), int32(latAt + len(latB))})
+		b.lines = append(b.lines, int32(line))
 	}
 	if len(b.pts) == 0 {
 		return b, gridmap.Errorf(gridmap.EINVALID, "the CSV holds no points: send lines of lon,lat")
 	}
 	return b, nil
+}
+
+// parseFloatBytes parses without copying: ParseFloat keeps no reference.
+func parseFloatBytes(t []byte) (float64, error) {
+	if len(t) == 0 {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.ParseFloat(unsafe.String(&t[0], len(t)), 64)
 }

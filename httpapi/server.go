@@ -16,6 +16,7 @@ import (
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
+	"github.com/gridmap/gridmap/heat"
 )
 
 // Config holds the HTTP layer's settings.
@@ -38,6 +39,13 @@ type Deps struct {
 	Index func() (*geo.Index, int64)
 	// Ready reports named readiness checks (name → problem, "" when fine).
 	Ready func(ctx context.Context) map[string]string
+	// Incidents stores and reads incidents; nil leaves out the incident,
+	// statistics, heat tile and event routes.
+	Incidents gridmap.IncidentService
+	// Heat returns the in-memory incident aggregate (nil while it loads).
+	Heat func() *heat.Aggregate
+	// Events is the live incident feed served as Server-Sent Events.
+	Events gridmap.IncidentEvents
 }
 
 // Server is the HTTP handler of gridmap. It holds no state of its own beyond
@@ -51,6 +59,10 @@ type Server struct {
 	// lookupCache holds the answer fragments for the current index.
 	lookupCache atomic.Pointer[lookupFrags]
 	router      *mux.Router
+	// Incidents (incidents.go).
+	incidents gridmap.IncidentService
+	heat      func() *heat.Aggregate
+	events    gridmap.IncidentEvents
 }
 
 // New builds the routes.
@@ -82,6 +94,7 @@ func New(cfg Config, d Deps) *Server {
 	api.Handle("/grids/{code}", s.handle(s.getGrid)).Methods(http.MethodGet)
 	api.Handle("/lookup", s.handle(s.lookup)).Methods(http.MethodGet)
 	api.Handle("/lookup", s.handle(s.lookupBatch)).Methods(http.MethodPost)
+	s.incidentRoutes(r, api, d)
 	return s
 }
 
