@@ -18,7 +18,7 @@ const Counties = "cn-counties.geojson.gz"
 // the data must be there.
 func Path(tb testing.TB, name string) string {
 	tb.Helper()
-	if p, ok := find(name); ok {
+	if p, ok := Find(name); ok {
 		return p
 	}
 	msg := "shared data file " + name + " not found: set GRIDMAP_SHARED_DATA to the folder holding it (../shared/data beside the repository)"
@@ -29,7 +29,8 @@ func Path(tb testing.TB, name string) string {
 	return ""
 }
 
-func find(name string) (string, bool) {
+// Find looks for the named shared data file without failing a test.
+func Find(name string) (string, bool) {
 	if dir := os.Getenv("GRIDMAP_SHARED_DATA"); dir != "" {
 		p := filepath.Join(dir, name)
 		_, err := os.Stat(p)
