@@ -8,7 +8,7 @@ import (
 
 // edgesPerStripe is the mean number of edges per y-stripe a prepared
 // polygon aims for. Smaller is faster per test and costs more memory.
-const edgesPerStripe = 4
+const edgesPerStripe = 8
 
 // part is one polygon (outer ring and holes) of a grid's MultiPolygon,
 // prepared for point-in-polygon tests: its edges are bucketed into
@@ -22,18 +22,31 @@ type part struct {
 	pts []orb.Point
 	y0  float64 // bound.Min[1]
 	sy  float64 // stripes per degree of latitude
-	off []int32 // stripe s holds edges[off[s]:off[s+1]]
-	// edges are the indices into pts of edge starts, grouped by stripe.
-	edges []int32
+	off []int32 // stripe s holds segs[off[s]:off[s+1]]
+	// segs are the edges, grouped by stripe, an edge spanning several
+	// stripes copied into each: a test reads one contiguous run of memory
+	// rather than chasing vertex indices, which costs cache misses.
+	segs []seg
 	// rings, for a part with more than one ring, holds the index in pts
 	// where each ring starts, then len(pts); nil means one ring.
 	rings []int32
 }
 
+// seg is an edge with its endpoints in canonical order: a lower than b, or
+// left of b when level. Both grids sharing an edge store the same seg.
+type seg struct{ ax, ay, bx, by float64 }
+
+func newSeg(a, b orb.Point) seg {
+	if a[1] > b[1] || (a[1] == b[1] && a[0] > b[0]) {
+		a, b = b, a
+	}
+	return seg{a[0], a[1], b[0], b[1]}
+}
+
 // preparePart builds the stripe index of polygon p. It aliases the ring of
 // a single closed ring; otherwise it copies, closing open rings.
 func preparePart(grid int32, p orb.Polygon) part {
-	pt := part{grid: grid, bound: p.Bound()}
+	pt := part{grid: grid}
 	if len(p) == 1 && len(p[0]) > 1 && p[0][0] == p[0][len(p[0])-1] {
 		pt.pts = p[0]
 	} else {
@@ -54,6 +67,9 @@ func preparePart(grid int32, p orb.Polygon) part {
 		}
 		pt.rings = append(pt.rings, int32(len(pt.pts)))
 	}
+	// The bound of every ring, not only the outer one: with even-odd
+	// counting an invalid hole outside its shell still has an inside.
+	pt.bound = orb.MultiPoint(pt.pts).Bound()
 	var starts []int32 // edge starts, before striping
 	pt.eachEdge(func(e int32) { starts = append(starts, e) })
 
@@ -76,13 +92,13 @@ func preparePart(grid int32, p orb.Polygon) part {
 	for k := 1; k <= s; k++ {
 		pt.off[k] += pt.off[k-1]
 	}
-	pt.edges = make([]int32, pt.off[s])
+	pt.segs = make([]seg, pt.off[s])
 	fill := make([]int32, s)
 	copy(fill, pt.off[:s])
 	for _, e := range starts {
-		s0, s1 := pt.stripeRange(pt.pts[e][1], pt.pts[e+1][1])
-		for k := s0; k <= s1; k++ {
-			pt.edges[fill[k]] = e
+		g := newSeg(pt.pts[e], pt.pts[e+1])
+		for k, k1 := pt.stripeRange(g.ay, g.by); k <= k1; k++ {
+			pt.segs[fill[k]] = g
 			fill[k]++
 		}
 	}
@@ -114,30 +130,26 @@ func (pt *part) stripeRange(ya, yb float64) (int, int) {
 //
 // It casts a ray east and counts crossings with the half-open rule (an edge
 // counts when exactly one endpoint lies strictly above y), even-odd over
-// all rings. The side test is evaluated on the edge with its endpoints in
-// canonical (lower, upper) order, so the two grids that share an edge
-// compute the identical float64 value for it: a point is never in neither
-// of two neighbours, and is in both only when it is exactly on the edge.
+// all rings. The side test is evaluated on the edge in canonical order, so
+// the two grids that share an edge compute the identical float64 value for
+// it: a point is never in neither of two neighbours, and is in both only
+// when it is exactly on the edge.
 func (pt *part) contains(x, y float64) bool {
 	s := pt.stripe(y)
-	pts := pt.pts
 	in := false
-	for _, e := range pt.edges[pt.off[s]:pt.off[s+1]] {
-		a, b := pts[e], pts[e+1]
-		if (a[1] > y) != (b[1] > y) {
-			if a[1] > b[1] {
-				a, b = b, a
-			}
-			o := (b[0]-a[0])*(y-a[1]) - (b[1]-a[1])*(x-a[0])
+	for _, g := range pt.segs[pt.off[s]:pt.off[s+1]] {
+		if g.ay <= y && y < g.by {
+			o := (g.bx-g.ax)*(y-g.ay) - (g.by-g.ay)*(x-g.ax)
 			if o == 0 {
 				return true
 			}
 			if o > 0 {
 				in = !in
 			}
-		} else if a[1] == y {
-			// Vertex a, or a horizontal edge, at the point's latitude.
-			if a[0] == x || (b[1] == y && (a[0] < x) != (b[0] < x)) {
+		} else if g.by == y || g.ay == y {
+			// An endpoint, or a level edge, at the point's latitude.
+			if (g.by == y && g.bx == x) || (g.ay == y && g.ax == x) ||
+				(g.ay == g.by && g.ax < x && x < g.bx) {
 				return true
 			}
 		}
@@ -149,14 +161,9 @@ func (pt *part) contains(x, y float64) bool {
 // half-open rule as contains.
 func (pt *part) crossings(y float64, xs []float64) []float64 {
 	s := pt.stripe(y)
-	pts := pt.pts
-	for _, e := range pt.edges[pt.off[s]:pt.off[s+1]] {
-		a, b := pts[e], pts[e+1]
-		if (a[1] > y) != (b[1] > y) {
-			if a[1] > b[1] {
-				a, b = b, a
-			}
-			xs = append(xs, a[0]+(y-a[1])*(b[0]-a[0])/(b[1]-a[1]))
+	for _, g := range pt.segs[pt.off[s]:pt.off[s+1]] {
+		if g.ay <= y && y < g.by {
+			xs = append(xs, g.ax+(y-g.ay)*(g.bx-g.ax)/(g.by-g.ay))
 		}
 	}
 	return xs
@@ -171,11 +178,8 @@ func (pt *part) distance(x, y, kx, ky, limit float64) float64 {
 		return 0
 	}
 	best := math.Inf(1)
-	pts := pt.pts
-	seg := func(e int32) {
-		ax, ay := (pts[e][0]-x)*kx, (pts[e][1]-y)*ky
-		bx, by := (pts[e+1][0]-x)*kx, (pts[e+1][1]-y)*ky
-		if d := segDist(ax, ay, bx, by); d < best {
+	dist := func(g seg) {
+		if d := segDist((g.ax-x)*kx, (g.ay-y)*ky, (g.bx-x)*kx, (g.by-y)*ky); d < best {
 			best = d
 		}
 	}
@@ -186,11 +190,11 @@ func (pt *part) distance(x, y, kx, ky, limit float64) float64 {
 	}
 	if 2*(s1-s0+1) > len(pt.off)-1 {
 		// Most stripes: walk every edge once rather than stripe copies.
-		pt.eachEdge(seg)
+		pt.eachEdge(func(e int32) { dist(newSeg(pt.pts[e], pt.pts[e+1])) })
 		return best
 	}
-	for _, e := range pt.edges[pt.off[s0]:pt.off[s1+1]] {
-		seg(e)
+	for _, g := range pt.segs[pt.off[s0]:pt.off[s1+1]] {
+		dist(g)
 	}
 	return best
 }
@@ -211,13 +215,18 @@ func (pt *part) eachEdge(fn func(e int32)) {
 }
 
 // segDist returns the distance from the origin to segment ab (plane units).
+// Beyond either end it is the distance to that endpoint, computed from the
+// endpoint itself, so two grids sharing a vertex tie exactly.
 func segDist(ax, ay, bx, by float64) float64 {
 	dx, dy := bx-ax, by-ay
+	t := -(ax*dx + ay*dy)
 	l2 := dx*dx + dy*dy
-	t := 0.0
-	if l2 > 0 {
-		t = -(ax*dx + ay*dy) / l2
-		t = max(0, min(1, t))
+	switch {
+	case t <= 0 || l2 == 0:
+		return math.Hypot(ax, ay)
+	case t >= l2:
+		return math.Hypot(bx, by)
 	}
+	t /= l2
 	return math.Hypot(ax+t*dx, ay+t*dy)
 }
