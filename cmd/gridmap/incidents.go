@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/geo"
+	"github.com/gridmap/gridmap/internal/demodata"
+	"github.com/gridmap/gridmap/internal/incidentio"
+	"github.com/gridmap/gridmap/postgis"
+)
+
+const importIncidentsUsage = "usage: gridmap import incidents FILE [--format csv|ndjson|geojson] [--columns field=Header,...] [--crs wgs84|gcj02|bd09] [--source S] [--partial]"
+
+// cmdImportIncidents imports a file of incidents (CSV, NDJSON or GeoJSON,
+// gzip accepted), each assigned to its grid through the in-memory index of
+// the current grids, in one transaction through COPY.
+func cmdImportIncidents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("import incidents")
+	format := fs.String("format", "", "csv, ndjson or geojson (default: from the file name: .csv, .ndjson/.jsonl, .geojson/.json, with or without .gz)")
+	columns := fs.String("columns", "", "CSV column for each field, e.g. external_id=工单编号,category=类别,lon=经度,lat=纬度,reported_at=上报时间 (a field not listed is read from a column named like it)")
+	crs := fs.String("crs", "wgs84", "coordinate system of rows without a crs field: wgs84, gcj02 (Gaode/Tencent) or bd09 (Baidu)")
+	source := fs.String("source", "", "source of rows without a source field: grid_worker, hotline, visit, other")
+	partial := fs.Bool("partial", false, "store the good rows and list the bad ones, instead of refusing the whole file")
+	rest := args
+	var file string
+	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
+		file, rest = rest[0], rest[1:]
+	}
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	}
+	if file == "" {
+		fs.Usage()
+		return fmt.Errorf("%s", importIncidentsUsage)
+	}
+	if *format == "" {
+		*format = formatOf(file)
+	}
+	colMap := map[string]string{}
+	if *columns != "" {
+		for _, kv := range strings.Split(*columns, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(v) == "" {
+				return fmt.Errorf("--columns: %q is not field=Header", kv)
+			}
+			colMap[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var recs iter.Seq2[incidentio.Record, error]
+	switch *format {
+	case "csv":
+		recs = incidentio.ReadCSV(f, colMap)
+	case "ndjson", "jsonl":
+		recs = incidentio.ReadNDJSON(f)
+	case "geojson", "json":
+		recs = incidentio.ReadGeoJSON(f)
+	default:
+		return fmt.Errorf("--format %q: use csv, ndjson or geojson", *format)
+	}
+
+	st, err := openStore(ctx, loadConfig())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	start := time.Now()
+	ix, version, err := currentIndex(ctx, st)
+	if err != nil {
+		return err
+	}
+	cats, err := st.Categories(ctx)
+	if err != nil {
+		return err
+	}
+	c := incidentio.NewChecker(cats, time.Now())
+	if c.CRS, err = parseCRS(*crs); err != nil {
+		return err
+	}
+	if *source != "" {
+		src, ok := gridmap.ParseSource(*source)
+		if !ok {
+			return fmt.Errorf("--source %q: use grid_worker, hotline, visit or other", *source)
+		}
+		c.Source = src
+	}
+	res, err := st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{Partial: *partial}, incidentio.Rows(recs, c, ix, version))
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	fmt.Fprintf(stdout, "imported %s in %.1fs (%.0f rows/s): %d rows, %d new, %d stored before, %d outside every grid (stored unassigned), %d bad rows skipped\n",
+		file, took.Seconds(), float64(res.Read)/took.Seconds(), res.Read, res.Created, res.Existing, res.Unassigned, res.Read-res.Created-res.Existing)
+	for _, e := range res.Errors {
+		fmt.Fprintf(stderr, "  %s\n", &e)
+	}
+	return nil
+}
+
+func formatOf(file string) string {
+	name := strings.TrimSuffix(strings.ToLower(file), ".gz")
+	switch filepath.Ext(name) {
+	case ".csv":
+		return "csv"
+	case ".ndjson", ".jsonl":
+		return "ndjson"
+	case ".geojson", ".json":
+		return "geojson"
+	}
+	return ""
+}
+
+func parseCRS(s string) (geo.CRS, error) {
+	switch c := geo.CRS(strings.ToLower(s)); c {
+	case geo.WGS84, geo.GCJ02, geo.BD09:
+		return c, nil
+	}
+	return "", fmt.Errorf("--crs %q: use wgs84, gcj02 or bd09", s)
+}
+
+// currentIndex builds the grid index of the current grids, as the server
+// does, and returns it with the data version.
+func currentIndex(ctx context.Context, st *postgis.Store) (*geo.Index, int64, error) {
+	grids, version, err := st.CurrentGrids(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	ix, err := geo.NewIndex(grids)
+	return ix, version, err
+}
+
+// demoStreetCode is the street grid of the synthetic demo.
+const demoStreetCode = "370812001000"
+
+// demoIncidents loads one year of synthetic incidents, up to now, into the
+// demo street. It does nothing when the street is not the synthetic demo
+// (never mix invented incidents into real grids) or, with ifEmpty, when
+// incidents exist already. External ids are fixed (DEMO-000001…), so
+// running it twice stores nothing new.
+func demoIncidents(ctx context.Context, st *postgis.Store, stdout io.Writer, ifEmpty bool) error {
+	ix, version, err := currentIndex(ctx, st)
+	if err != nil {
+		return err
+	}
+	if g, ok := ix.Grid(demoStreetCode); !ok || g.Attributes["synthetic"] != true {
+		fmt.Fprintln(stdout, "the grids are not the synthetic demo street; demo incidents not loaded")
+		return nil
+	}
+	if ifEmpty {
+		n, err := st.CountIncidents(ctx, true)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			fmt.Fprintln(stdout, "the database has incidents already; demo incidents not loaded")
+			return nil
+		}
+	}
+	incs := demodata.Incidents(ix, time.Now(), demodata.DefaultIncidents)
+	rows := func(yield func(incidentio.Checked, error) bool) {
+		for i, in := range incs {
+			if !yield(incidentio.Checked{Index: i, Incident: in, CRS: geo.WGS84}, nil) {
+				return
+			}
+		}
+	}
+	res, err := st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{}, incidentio.Assign(rows, ix, version))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo incidents (synthetic, one year up to today): %d, %d new, %d stored before\n", res.Read, res.Created, res.Existing)
+	return nil
+}

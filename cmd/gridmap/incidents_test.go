@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/geo"
+	"github.com/gridmap/gridmap/internal/testdb"
+	"github.com/gridmap/gridmap/postgis"
+)
+
+func runCmd(tb testing.TB, args ...string) (string, string, error) {
+	tb.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, &out, &errOut)
+	if err != nil {
+		printError(&errOut, err)
+	}
+	return out.String(), errOut.String(), err
+}
+
+func write(tb testing.TB, name, content string) string {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// TestImportIncidentsCommand runs gridmap demo (street and a year of
+// incidents) and gridmap import incidents on CSV, NDJSON and GeoJSON.
+func TestImportIncidentsCommand(t *testing.T) {
+	url := testdb.URL(t)
+	t.Setenv("DATABASE_URL", url)
+	out, errOut, err := runCmd(t, "demo")
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(out, "demo incidents") {
+		t.Errorf("demo output: %s", out)
+	}
+	ctx := context.Background()
+	st, err := postgis.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n, err := st.CountIncidents(ctx, true)
+	if err != nil || n < 11000 || n > 11600 {
+		t.Fatalf("demo incidents: %d, %v", n, err)
+	}
+	// Again: nothing new, and --if-empty leaves them alone.
+	if out, _, err := runCmd(t, "demo", "--if-empty"); err != nil || !strings.Contains(out, "incidents already") {
+		t.Errorf("demo --if-empty: %q %v", out, err)
+	}
+
+	grids, _, err := st.CurrentGrids(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := geo.NewIndex(grids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := ix.Grid("37081200100101")
+	c := g.Boundary.Bound().Center()
+	var p [2]float64
+	for i := range 100 {
+		q := [2]float64{c[0] + float64(i%10-5)*0.0002, c[1] + float64(i/10-5)*0.0002}
+		if h, ok := ix.Lookup(q[0], q[1]); ok && h.Grid().Code == "37081200100101" {
+			p = q
+			break
+		}
+	}
+	gcj := geo.WGS84ToGCJ02(p)
+	lon, lat := ftoa(gcj[0]), ftoa(gcj[1])
+
+	// CSV as a hotline system exports it: Chinese headers and labels,
+	// GCJ-02 coordinates, local times, a byte order mark.
+	csv := "\ufeff工单编号,类别,经度,纬度,受理时间,诉求内容\n" +
+		"12345-2026-000001,矛盾纠纷," + lon + "," + lat + ",2026-11-25 09:30:00,邻里纠纷\n" +
+		"12345-2026-000002,安全隐患," + lon + "," + lat + ",2026-11-25 10:30:00,电动车楼道充电\n" +
+		"12345-2026-000003,天气," + lon + ",x,2026-11-25 11:30:00,\n"
+	file := write(t, "hotline.csv", csv)
+	cols := "--columns=external_id=工单编号,category=类别,lon=经度,lat=纬度,reported_at=受理时间,description=诉求内容"
+	_, errOut, err = runCmd(t, "import", "incidents", file, cols, "--crs", "gcj02", "--source", "12345")
+	if gridmap.ErrorCode(err) != gridmap.EINVALID || !strings.Contains(errOut, "line 4") || !strings.Contains(errOut, "category") || !strings.Contains(errOut, "lat") {
+		t.Fatalf("bad CSV: %v\n%s", err, errOut)
+	}
+	out, errOut, err = runCmd(t, "import", "incidents", file, cols, "--crs", "gcj02", "--source", "12345", "--partial")
+	if err != nil || !strings.Contains(out, "2 new") || !strings.Contains(errOut, "line 4") {
+		t.Fatalf("partial CSV: %v\n%s\n%s", err, out, errOut)
+	}
+	var in gridmap.Incident
+	err = st.ListIncidents(ctx, gridmap.IncidentFilter{ExternalID: "12345-2026-000002"}, func(x gridmap.Incident) error { in = x; return nil })
+	if err != nil || in.GridCode != "37081200100101" || in.Category != gridmap.CategoryHazard || in.Source != gridmap.SourceHotline ||
+		in.ReportedAt.UTC().Hour() != 2 || abs(in.Location[0]-p[0]) > 1e-6 {
+		t.Errorf("stored from CSV: %+v %v", in, err)
+	}
+	// The same file again: nothing new.
+	if out, _, err := runCmd(t, "import", "incidents", file, cols, "--crs", "gcj02", "--source", "hotline", "--partial"); err != nil || !strings.Contains(out, "0 new, 2 stored before") {
+		t.Errorf("re-import: %q %v", out, err)
+	}
+
+	nd := `{"external_id":"N-1","category":"environment","source":"grid_worker","lon":` + ftoa(p[0]) + `,"lat":` + ftoa(p[1]) + `,"reported_at":"2026-11-25T09:30:00+08:00"}
+{"external_id":"N-2","category":"environment","source":"grid_worker","lon":100,"lat":30,"reported_at":"2026-11-25T09:30:00+08:00"}
+`
+	out, errOut, err = runCmd(t, "import", "incidents", write(t, "worker.ndjson", nd))
+	if err != nil || !strings.Contains(out, "2 new") || !strings.Contains(out, "1 outside every grid") {
+		t.Errorf("NDJSON: %v %s %s", err, out, errOut)
+	}
+	gj := `{"type":"FeatureCollection","features":[
+{"type":"Feature","geometry":{"type":"Point","coordinates":[` + ftoa(p[0]) + `,` + ftoa(p[1]) + `]},"properties":{"external_id":"J-1","category":"other","source":"visit","reported_at":"2026-11-25T09:30:00+08:00"}},
+{"type":"Feature","geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]},"properties":{"external_id":"J-2","category":"other","source":"visit","reported_at":"2026-11-25T09:30:00+08:00"}}]}`
+	_, errOut, err = runCmd(t, "import", "incidents", write(t, "visits.geojson", gj))
+	if gridmap.ErrorCode(err) != gridmap.EINVALID || !strings.Contains(errOut, "features[1]") || !strings.Contains(errOut, "Point") {
+		t.Errorf("GeoJSON with a line: %v %s", err, errOut)
+	}
+}
+
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}

@@ -1,0 +1,304 @@
+package heat_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/maptile"
+
+	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/heat"
+)
+
+var (
+	cats  = []gridmap.Category{"dispute", "hazard", "public_request", "environment"}
+	codes = []string{"", "A01", "A02", "A03", "B01", "B02"}
+	t0    = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// randomRows makes n incidents around Yanzhou with ids 1..n, over 2026.
+func randomRows(n int, seed uint64) []heat.Row {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	rows := make([]heat.Row, n)
+	for i := range rows {
+		rows[i] = heat.Row{
+			ID:         int64(i + 1),
+			ReportedAt: t0.Add(time.Duration(rng.Int64N(int64(365 * 24 * time.Hour)))).Truncate(time.Second),
+			Category:   cats[rng.IntN(len(cats))],
+			Status:     gridmap.Statuses[rng.IntN(len(gridmap.Statuses))],
+			GridCode:   codes[rng.IntN(len(codes))],
+			Lon:        116.7 + 0.2*rng.Float64(),
+			Lat:        35.5 + 0.1*rng.Float64(),
+		}
+	}
+	return rows
+}
+
+// naive counts like CountByGrid, one row at a time.
+func naive(rows []heat.Row, f heat.Filter) heat.GridCounts {
+	gc := heat.GridCounts{ByCode: map[string]int{}}
+	for _, r := range rows {
+		if !match(r, f) {
+			continue
+		}
+		gc.Total++
+		if r.GridCode == "" {
+			gc.Unassigned++
+		} else {
+			gc.ByCode[r.GridCode]++
+		}
+	}
+	return gc
+}
+
+func match(r heat.Row, f heat.Filter) bool {
+	if f.Categories != nil && !contains(f.Categories, r.Category) ||
+		f.Statuses != nil && !contains(f.Statuses, r.Status) ||
+		!f.From.IsZero() && r.ReportedAt.Before(f.From) ||
+		!f.To.IsZero() && !r.ReportedAt.Before(f.To) ||
+		f.Grids != nil && !contains(f.Grids, r.GridCode) {
+		return false
+	}
+	return true
+}
+
+func contains[T comparable](s []T, v T) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func filters() []struct {
+	name string
+	f    heat.Filter
+} {
+	return []struct {
+		name string
+		f    heat.Filter
+	}{
+		{"all", heat.Filter{}},
+		{"category", heat.Filter{Categories: []gridmap.Category{"dispute", "hazard"}}},
+		{"unknown category", heat.Filter{Categories: []gridmap.Category{"weather"}}},
+		{"status", heat.Filter{Statuses: []gridmap.Status{gridmap.StatusReported, gridmap.StatusAccepted}}},
+		{"window", heat.Filter{From: t0.AddDate(0, 2, 0), To: t0.AddDate(0, 3, 0)}},
+		{"window with fractions", heat.Filter{From: t0.AddDate(0, 2, 0).Add(1500 * time.Millisecond), To: t0.AddDate(0, 2, 3).Add(-500 * time.Millisecond)}},
+		{"from only", heat.Filter{From: t0.AddDate(0, 11, 0)}},
+		{"empty window", heat.Filter{From: t0.AddDate(0, 3, 0), To: t0.AddDate(0, 2, 0)}},
+		{"grids", heat.Filter{Grids: []string{"A01", "B02"}}},
+		{"everything", heat.Filter{Categories: []gridmap.Category{"environment"}, Statuses: []gridmap.Status{gridmap.StatusClosed},
+			From: t0.AddDate(0, 1, 0), To: t0.AddDate(0, 9, 0), Grids: []string{"A01", "A02", "B01"}}},
+	}
+}
+
+func TestCountByGrid(t *testing.T) {
+	rows := randomRows(50_000, 7)
+	agg := heat.New()
+	agg.Apply(rows)
+	for _, tc := range filters() {
+		t.Run(tc.name, func(t *testing.T) {
+			got, want := agg.CountByGrid(tc.f), naive(rows, tc.f)
+			if got.Total != want.Total || got.Unassigned != want.Unassigned || len(got.ByCode) != len(want.ByCode) {
+				t.Fatalf("got %+v, want %+v", got, want)
+			}
+			for c, n := range want.ByCode {
+				if got.ByCode[c] != n {
+					t.Errorf("%s: %d, want %d", c, got.ByCode[c], n)
+				}
+			}
+		})
+	}
+}
+
+func TestApplyUpdatesAndLateInserts(t *testing.T) {
+	rows := randomRows(20_000, 8)
+	agg := heat.New()
+	// Every other row first, then the rest (late inserts in the middle),
+	// then status and time changes of some rows.
+	var first, rest []heat.Row
+	for i, r := range rows {
+		if i%2 == 0 {
+			first = append(first, r)
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	for _, ch := range agg.Apply(first) {
+		if !ch.New {
+			t.Fatal("first rows not new")
+		}
+	}
+	agg.Apply(rest)
+	var changes []heat.Row
+	for i := 0; i < len(rows); i += 97 {
+		r := rows[i]
+		r.Status = gridmap.StatusClosed
+		r.ReportedAt = r.ReportedAt.Add(-40 * 24 * time.Hour)
+		rows[i] = r
+		changes = append(changes, r)
+	}
+	for _, ch := range agg.Apply(changes) {
+		if ch.New || ch.Previous == "" {
+			t.Fatalf("update reported as %+v", ch)
+		}
+	}
+	if agg.Len() != len(rows) {
+		t.Fatalf("len %d, want %d", agg.Len(), len(rows))
+	}
+	for _, tc := range filters() {
+		got, want := agg.CountByGrid(tc.f), naive(rows, tc.f)
+		if got.Total != want.Total || got.Unassigned != want.Unassigned {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, want)
+		}
+	}
+}
+
+func TestSeries(t *testing.T) {
+	rows := randomRows(30_000, 9)
+	agg := heat.New()
+	agg.Apply(rows)
+	cst := time.FixedZone("CST", 8*3600)
+	for _, b := range []heat.Bucket{heat.Day, heat.Week, heat.Month} {
+		t.Run(string(b), func(t *testing.T) {
+			from, to := time.Date(2026, 2, 10, 13, 0, 0, 0, cst), time.Date(2026, 8, 3, 0, 0, 0, 0, cst)
+			buckets, err := heat.Buckets(b, from, to, cst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := heat.Filter{Categories: []gridmap.Category{"hazard"}, Grids: []string{"A01", "A02"}}
+			got := agg.Series(f, buckets)
+			for i, p := range got {
+				if i > 0 && !p.Start.Equal(got[i-1].End) {
+					t.Fatalf("bucket %d starts at %v, the previous ends at %v", i, p.Start, got[i-1].End)
+				}
+				if h, m, s := p.Start.Clock(); h|m|s != 0 {
+					t.Fatalf("bucket %d starts at %v, not midnight CST", i, p.Start)
+				}
+				if b == heat.Week && p.Start.Weekday() != time.Monday || b == heat.Month && p.Start.Day() != 1 {
+					t.Fatalf("bucket %d starts on %v", i, p.Start)
+				}
+				ff := f
+				ff.From, ff.To = p.Start, p.End
+				if want := naive(rows, ff).Total; p.Count != want {
+					t.Errorf("bucket %v: %d, want %d", p.Start, p.Count, want)
+				}
+			}
+			if got[0].Start.After(from) || got[len(got)-1].End.Before(to) {
+				t.Errorf("buckets %v–%v do not cover %v–%v", got[0].Start, got[len(got)-1].End, from, to)
+			}
+		})
+	}
+	if _, err := heat.Buckets(heat.Day, t0, t0.AddDate(40, 0, 0), cst); gridmap.ErrorCode(err) != gridmap.EINVALID {
+		t.Errorf("40 years of days: %v", err)
+	}
+}
+
+// TestTileConservesCounts checks that at every zoom the counts of the
+// tiles covering the data add up to the number of incidents, and that a
+// tile's counts equal those of its four children.
+func TestTileConservesCounts(t *testing.T) {
+	rows := randomRows(20_000, 10)
+	agg := heat.New()
+	agg.Apply(rows)
+	f := heat.Filter{Categories: []gridmap.Category{"dispute", "hazard"}, From: t0.AddDate(0, 1, 0)}
+	want := naive(rows, f).Total
+	sum := func(z, x, y uint32) int {
+		cells, err := agg.Tile(z, x, y, f, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, c := range cells {
+			if c.X < 0 || c.X >= heat.Extent || c.Y < 0 || c.Y >= heat.Extent || c.Count <= 0 {
+				t.Fatalf("%d/%d/%d: bad cell %+v", z, x, y, c)
+			}
+			n += c.Count
+		}
+		return n
+	}
+	for z := uint32(0); z <= 16; z += 2 {
+		// The tiles covering the data's bound.
+		minT := maptile.At([2]float64{116.7, 35.6}, maptile.Zoom(z))
+		maxT := maptile.At([2]float64{116.9, 35.5}, maptile.Zoom(z))
+		total := 0
+		for x := minT.X; x <= maxT.X; x++ {
+			for y := minT.Y; y <= maxT.Y; y++ {
+				n := sum(z, x, y)
+				total += n
+				if z < 16 && x == minT.X && y == minT.Y {
+					kids := sum(z+1, 2*x, 2*y) + sum(z+1, 2*x+1, 2*y) + sum(z+1, 2*x, 2*y+1) + sum(z+1, 2*x+1, 2*y+1)
+					if kids != n {
+						t.Errorf("%d/%d/%d holds %d, its children %d", z, x, y, n, kids)
+					}
+				}
+			}
+		}
+		if total != want {
+			t.Errorf("zoom %d: tiles hold %d incidents, want %d", z, total, want)
+		}
+	}
+	if _, err := agg.Tile(3, 8, 0, f, 0); gridmap.ErrorCode(err) != gridmap.EINVALID {
+		t.Errorf("x out of range: %v", err)
+	}
+	if _, err := agg.Tile(30, 0, 0, f, 0); gridmap.ErrorCode(err) != gridmap.EINVALID {
+		t.Errorf("zoom 30: %v", err)
+	}
+}
+
+func TestEncodeTile(t *testing.T) {
+	rows := randomRows(5_000, 11)
+	agg := heat.New()
+	agg.Apply(rows)
+	tile := maptile.At([2]float64{116.8, 35.55}, 11)
+	cells, err := agg.Tile(uint32(tile.Z), tile.X, tile.Y, heat.Filter{}, 0)
+	if err != nil || len(cells) == 0 {
+		t.Fatalf("%d cells, %v", len(cells), err)
+	}
+	b, err := heat.EncodeTile(cells)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(zr)
+	layers, err := mvt.Unmarshal(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(layers) != 1 || layers[0].Name != "heat" || len(layers[0].Features) != len(cells) {
+		t.Fatalf("layers %+v", layers)
+	}
+	for _, f := range layers[0].Features {
+		if len(f.Properties) != 1 || f.Properties["count"] == nil {
+			t.Fatalf("feature properties %v: want only count", f.Properties)
+		}
+		if f.Geometry.GeoJSONType() != "Point" {
+			t.Fatalf("geometry %s", f.Geometry.GeoJSONType())
+		}
+	}
+	if b, err := heat.EncodeTile(nil); b != nil || err != nil {
+		t.Errorf("empty tile: %d bytes, %v", len(b), err)
+	}
+}
+
+func ExampleBuckets() {
+	cst := time.FixedZone("CST", 8*3600)
+	b, _ := heat.Buckets(heat.Week, time.Date(2026, 3, 4, 10, 0, 0, 0, cst), time.Date(2026, 3, 20, 0, 0, 0, 0, cst), cst)
+	for _, p := range b {
+		fmt.Println(p.Start.Format("2006-01-02 Mon"), "to", p.End.Format("2006-01-02"))
+	}
+	// Output:
+	// 2026-03-02 Mon to 2026-03-09
+	// 2026-03-09 Mon to 2026-03-16
+	// 2026-03-16 Mon to 2026-03-23
+}

@@ -1,0 +1,213 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/heat"
+	"github.com/gridmap/gridmap/postgis"
+)
+
+// Tuning of the incident feed.
+const (
+	// pollEvery reads the change feed even without a notice, in case one
+	// was lost while the listening connection was down.
+	pollEvery = 5 * time.Second
+	// applyBatch rows go into the aggregate under one write lock.
+	applyBatch = 16384
+	// ringSize events are kept for subscribers that reconnect.
+	ringSize = 4096
+	// subBuffer events may wait for a slow subscriber before it is dropped.
+	subBuffer = 1024
+)
+
+// IncidentFeed keeps the in-memory incident aggregate (heat.Aggregate) of
+// this instance current from the database's change feed, and fans the
+// changes out to live subscribers as events. It first loads every incident,
+// then reads the feed whenever any instance writes incidents (NOTIFY) and
+// every pollEvery, so every instance sees every change, whichever instance
+// made it.
+type IncidentFeed struct {
+	store  *postgis.Store
+	log    *slog.Logger
+	agg    atomic.Pointer[heat.Aggregate] // nil until loaded
+	kick   chan struct{}
+	loaded chan struct{}
+	snap   string // snapshot of the last read
+
+	mu       sync.Mutex
+	instance string // prefix of event ids, so ids from another instance are told apart
+	seq      uint64
+	ring     []gridmap.IncidentEvent // the last ringSize events, oldest first
+	subs     map[chan gridmap.IncidentEvent]struct{}
+}
+
+// NewIncidentFeed returns a feed on st; Run starts it.
+func NewIncidentFeed(st *postgis.Store, log *slog.Logger) *IncidentFeed {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return &IncidentFeed{
+		store: st, log: log,
+		kick:     make(chan struct{}, 1),
+		loaded:   make(chan struct{}),
+		instance: hex.EncodeToString(b[:]),
+		subs:     map[chan gridmap.IncidentEvent]struct{}{},
+	}
+}
+
+// Aggregate returns the aggregate, or nil while the first load runs.
+func (f *IncidentFeed) Aggregate() *heat.Aggregate { return f.agg.Load() }
+
+// Loaded is closed once the first load is done.
+func (f *IncidentFeed) Loaded() <-chan struct{} { return f.loaded }
+
+// run loads and follows the feed until ctx ends.
+func (f *IncidentFeed) run(ctx context.Context) {
+	go f.store.ListenIncidents(ctx, func() {
+		select {
+		case f.kick <- struct{}{}:
+		default:
+		}
+	})
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	defer f.closeSubs()
+	for {
+		if err := f.read(ctx); err != nil && ctx.Err() == nil {
+			f.log.Error("reading the incident feed failed; retrying", "error", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.kick:
+		case <-tick.C:
+		}
+	}
+}
+
+// read applies the changes since the last read (everything the first time).
+func (f *IncidentFeed) read(ctx context.Context) error {
+	agg := f.agg.Load()
+	first := agg == nil
+	start := time.Now()
+	if first {
+		agg = heat.New()
+		if n, err := f.store.CountIncidents(ctx, false); err == nil && n > 0 {
+			agg.Grow(int(n) + int(n)/16)
+		}
+	}
+	batch := make([]heat.Row, 0, 256)
+	apply := func() {
+		if len(batch) == 0 {
+			return
+		}
+		changes := agg.Apply(batch)
+		if !first {
+			f.publish(changes)
+		}
+		batch = batch[:0]
+	}
+	next, err := f.store.IncidentChanges(ctx, f.snap, func(in gridmap.Incident) error {
+		batch = append(batch, heat.FromIncident(&in))
+		if len(batch) == applyBatch {
+			apply()
+		}
+		return nil
+	})
+	if err != nil {
+		// What was applied stays applied; the next read from the old
+		// snapshot applies it again, which updates rows to the same values.
+		return err
+	}
+	apply()
+	f.snap = next
+	if first {
+		f.agg.Store(agg)
+		close(f.loaded)
+		f.log.Info("incident aggregate loaded", "incidents", agg.Len(), "bytes", agg.Bytes(), "took", time.Since(start).String())
+	}
+	return nil
+}
+
+// publish turns the changes of one read into events for the subscribers.
+func (f *IncidentFeed) publish(changes []heat.Change) {
+	now := time.Now().Truncate(time.Millisecond)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range changes {
+		ev := gridmap.IncidentEvent{
+			ID: c.Row.ID, Category: c.Row.Category, Status: c.Row.Status,
+			GridCode: c.Row.GridCode, ReportedAt: c.Row.ReportedAt, At: now,
+		}
+		switch {
+		case c.New:
+			ev.Type = "incident"
+		case c.Previous != c.Row.Status:
+			ev.Type = "status"
+			ev.Previous = c.Previous
+		default:
+			continue // an update that is not a status change: nothing to show live
+		}
+		f.seq++
+		ev.EventID = f.instance + "-" + strconv.FormatUint(f.seq, 10)
+		if len(f.ring) == ringSize {
+			copy(f.ring, f.ring[1:])
+			f.ring = f.ring[:ringSize-1]
+		}
+		f.ring = append(f.ring, ev)
+		for ch := range f.subs {
+			select {
+			case ch <- ev:
+			default:
+				// Too slow: drop it; it reconnects and replays from the ring.
+				delete(f.subs, ch)
+				close(ch)
+			}
+		}
+	}
+}
+
+// Subscribe implements gridmap.IncidentEvents.
+func (f *IncidentFeed) Subscribe(lastEventID string) (replay []gridmap.IncidentEvent, live <-chan gridmap.IncidentEvent, resync bool, cancel func()) {
+	ch := make(chan gridmap.IncidentEvent, subBuffer)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if lastEventID != "" {
+		resync = true
+		inst, n, ok := strings.Cut(lastEventID, "-")
+		seq, err := strconv.ParseUint(n, 10, 64)
+		if ok && err == nil && inst == f.instance && seq <= f.seq {
+			first := f.seq - uint64(len(f.ring)) // seq of the event before the ring's oldest
+			if seq >= first {
+				resync = false
+				replay = append(replay, f.ring[seq-first:]...)
+			}
+		}
+	}
+	f.subs[ch] = struct{}{}
+	return replay, ch, resync, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if _, ok := f.subs[ch]; ok {
+			delete(f.subs, ch)
+			close(ch)
+		}
+	}
+}
+
+func (f *IncidentFeed) closeSubs() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.subs {
+		delete(f.subs, ch)
+		close(ch)
+	}
+}

@@ -1,0 +1,556 @@
+package postgis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gridmap/gridmap"
+)
+
+// incidentStageColumns are the columns ImportIncidents copies into its
+// stage table, in the order incidentStageRow writes them.
+var incidentStageColumns = []string{
+	"idx", "line", "external_id", "category", "source", "status", "reported_at",
+	"accepted_at", "in_progress_at", "resolved_at", "replied_at", "closed_at",
+	"department", "deadline", "lon", "lat", "grid_code", "boundary_version",
+	"description", "reporter_name", "reporter_phone",
+}
+
+// createIncidentStageSQL holds one import's rows until they are checked.
+const createIncidentStageSQL = `
+CREATE TEMP TABLE incident_stage (
+    idx int NOT NULL, line int NOT NULL,
+    external_id text NOT NULL, category text NOT NULL, source text NOT NULL, status text NOT NULL,
+    reported_at timestamptz NOT NULL,
+    accepted_at timestamptz, in_progress_at timestamptz, resolved_at timestamptz,
+    replied_at timestamptz, closed_at timestamptz,
+    department text NOT NULL, deadline timestamptz,
+    lon float8 NOT NULL, lat float8 NOT NULL, grid_code text, boundary_version bigint NOT NULL,
+    description text NOT NULL, reporter_name text NOT NULL, reporter_phone text NOT NULL
+) ON COMMIT DROP`
+
+// Checks on the staged rows; each yields (idx, line, external_id, field, message).
+const (
+	// The duplicates are found by a hash aggregate first (no sort of the
+	// whole stage), then their items listed.
+	incidentStageDupSQL = `
+WITH d AS (SELECT external_id, min(idx) AS first FROM incident_stage
+           GROUP BY external_id HAVING count(*) > 1)
+SELECT s.idx, s.line, s.external_id, 'external_id',
+       format('duplicate external_id: item %s of this batch has it too', d.first)
+FROM incident_stage s JOIN d ON d.external_id = s.external_id
+WHERE s.idx <> d.first`
+	// NOT IN over the small category table is one hashed subplan.
+	incidentStageCategorySQL = `
+SELECT s.idx, s.line, s.external_id, 'category', format('unknown category %s', s.category)
+FROM incident_stage s
+WHERE s.category NOT IN (SELECT name FROM incident_category)`
+)
+
+// insertIncidentsSQL moves the checked stage into incident (in the order
+// COPY wrote it: a sort would spill to disk for large imports); an
+// external id stored already is left alone (the idempotent re-post).
+const insertIncidentsSQL = `
+WITH ins AS (
+    INSERT INTO incident (external_id, category, source, status, reported_at,
+        accepted_at, in_progress_at, resolved_at, replied_at, closed_at,
+        department, deadline, location, grid_code, boundary_version,
+        description, reporter_name, reporter_phone)
+    SELECT external_id, category, source, status, reported_at,
+        accepted_at, in_progress_at, resolved_at, replied_at, closed_at,
+        department, deadline, ST_SetSRID(ST_MakePoint(lon, lat), 4326), grid_code, boundary_version,
+        description, reporter_name, reporter_phone
+    FROM incident_stage
+    ON CONFLICT (external_id) DO NOTHING
+    RETURNING grid_code)
+SELECT count(*), count(*) FILTER (WHERE grid_code IS NULL) FROM ins`
+
+// stagedItemsSQL lists every staged row with the incident now stored under
+// its external id: the new one, or the one stored before.
+const stagedItemsSQL = `
+SELECT s.idx, i.txid = pg_current_xact_id(), ` + incidentColumns + `
+FROM incident_stage s JOIN incident i ON i.external_id = s.external_id
+ORDER BY s.idx`
+
+// ImportIncidents stores rows in one transaction: COPY into a temporary
+// stage, checks (rows yielding a *gridmap.ItemError, duplicate external
+// ids within the batch, unknown categories), then one INSERT … ON CONFLICT
+// (external_id) DO NOTHING, so an external id stored before is left as it
+// is and counted as existing.
+//
+// Without opts.Partial any problem refuses the whole batch: an EINVALID
+// *gridmap.Error whose Details is the []gridmap.ItemError (at most 500),
+// nothing written. With it the good rows are stored and the problems are
+// returned in the result. With opts.Items the result lists every good row's
+// stored incident (public fields), in input order. An error that is not an
+// ItemError from rows aborts the import.
+func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncidentsOptions, rows iter.Seq2[gridmap.IncidentRow, error]) (res gridmap.ImportIncidentsResult, err error) {
+	defer gridmap.Wrap(&err, "postgis.ImportIncidents")
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return res, mapErr(err, "database")
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, createIncidentStageSQL); err != nil {
+		return res, mapErr(err, "incidents")
+	}
+	// Room for the hash aggregate of the duplicate check.
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+		return res, mapErr(err, "incidents")
+	}
+
+	var problems []gridmap.ItemError
+	bad := map[int]bool{}
+	seen := -1 // the highest item index seen
+	// The rows are read, checked and assigned on their own goroutine, a
+	// batch at a time, while this one feeds COPY: two cores, not one.
+	pctx, cancel := context.WithCancel(ctx)
+	batches := make(chan stageBatch, 4)
+	go produceStage(pctx, rows, batches)
+	defer func() {
+		cancel()
+		for range batches { // let the producer finish
+		}
+	}()
+	var cur stageBatch
+	var fatal error
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		for len(cur.rows) == 0 {
+			b, ok := <-batches
+			if !ok {
+				return nil, nil
+			}
+			problems = append(problems, b.problems...)
+			for _, p := range b.problems {
+				bad[p.Index] = true
+			}
+			seen = max(seen, b.maxIndex)
+			if b.err != nil {
+				fatal = b.err
+				return nil, b.err
+			}
+			cur = b
+		}
+		row := cur.rows[0]
+		cur.rows = cur.rows[1:]
+		return row, nil
+	})
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incident_stage"}, incidentStageColumns, src); err != nil {
+		if fatal != nil {
+			return res, fatal
+		}
+		return res, mapErr(err, "incidents")
+	}
+	// Readers number items densely from 0, bad ones included.
+	res.Read = seen + 1
+	for _, q := range []string{incidentStageDupSQL, incidentStageCategorySQL} {
+		p, err := stageProblems(ctx, tx, q)
+		if err != nil {
+			return res, mapErr(err, "incidents")
+		}
+		for _, it := range p {
+			bad[it.Index] = true
+		}
+		problems = append(problems, p...)
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Index < problems[j].Index })
+	if len(problems) > 0 && !opts.Partial {
+		msg := fmt.Sprintf("%d of %d incidents have problems (%d problems); nothing was stored (send ?partial=true to store the good ones)", len(bad), res.Read, len(problems))
+		if len(problems) > maxListedProblems {
+			problems = problems[:maxListedProblems]
+			msg += fmt.Sprintf("; the first %d are listed", maxListedProblems)
+		}
+		return res, &gridmap.Error{Code: gridmap.EINVALID, Message: msg, Details: problems}
+	}
+	if len(bad) > 0 {
+		idx := make([]int32, 0, len(bad))
+		for i := range bad {
+			idx = append(idx, int32(i))
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM incident_stage WHERE idx = ANY($1)`, idx); err != nil {
+			return res, mapErr(err, "incidents")
+		}
+	}
+	if len(problems) > maxListedProblems {
+		problems = problems[:maxListedProblems]
+	}
+	res.Errors = problems
+	staged := res.Read - len(bad)
+	if err := tx.QueryRow(ctx, insertIncidentsSQL).Scan(&res.Created, &res.Unassigned); err != nil {
+		return res, mapErr(err, "incidents")
+	}
+	res.Existing = staged - res.Created
+	if opts.Items {
+		rows, err := tx.Query(ctx, stagedItemsSQL)
+		if err != nil {
+			return res, mapErr(err, "incidents")
+		}
+		res.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (gridmap.ItemResult, error) {
+			var it gridmap.ItemResult
+			var sc incidentScan
+			err := r.Scan(append([]any{&it.Index, &it.Created}, sc.dest()...)...)
+			it.Incident = sc.incident()
+			return it, err
+		})
+		if err != nil {
+			return res, mapErr(err, "incidents")
+		}
+	}
+	return res, mapErr(tx.Commit(ctx), "incidents")
+}
+
+// stageBatch is a run of rows ready for COPY, with the problems found
+// among them; err is a fatal error of the input, after which nothing more
+// comes.
+type stageBatch struct {
+	rows     [][]any
+	problems []gridmap.ItemError
+	maxIndex int
+	err      error
+}
+
+const stageBatchRows = 2048
+
+// produceStage reads rows into batches on out, until rows end, a fatal
+// error, or ctx ends; it closes out.
+func produceStage(ctx context.Context, rows iter.Seq2[gridmap.IncidentRow, error], out chan<- stageBatch) {
+	defer close(out)
+	b := stageBatch{maxIndex: -1}
+	send := func() bool {
+		select {
+		case out <- b:
+			b = stageBatch{maxIndex: b.maxIndex, rows: make([][]any, 0, stageBatchRows)}
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for row, err := range rows {
+		var ie *gridmap.ItemError
+		switch {
+		case errors.As(err, &ie):
+			b.problems = append(b.problems, *ie)
+			b.maxIndex = max(b.maxIndex, ie.Index)
+			continue
+		case err != nil:
+			b.err = err
+			send()
+			return
+		}
+		b.maxIndex = max(b.maxIndex, row.Index)
+		b.rows = append(b.rows, incidentStageRow(row))
+		if len(b.rows) == stageBatchRows && !send() {
+			return
+		}
+	}
+	if len(b.rows) > 0 || len(b.problems) > 0 || b.maxIndex >= 0 {
+		send()
+	}
+}
+
+func incidentStageRow(r gridmap.IncidentRow) []any {
+	in := &r.Incident
+	step := func(s gridmap.Status) any {
+		if t, ok := in.StepAt[s]; ok {
+			return t
+		}
+		return nil
+	}
+	var grid any
+	if in.GridCode != "" {
+		grid = in.GridCode
+	}
+	var name, phone string
+	if in.Reporter != nil {
+		name, phone = in.Reporter.Name, in.Reporter.Phone
+	}
+	status := in.Status
+	if status == "" {
+		status = gridmap.StatusReported
+	}
+	return []any{
+		int32(r.Index), int32(r.Line), in.ExternalID, string(in.Category), string(in.Source), string(status), in.ReportedAt,
+		step(gridmap.StatusAccepted), step(gridmap.StatusInProgress), step(gridmap.StatusResolved),
+		step(gridmap.StatusReplied), step(gridmap.StatusClosed),
+		in.Department, in.Deadline, in.Location[0], in.Location[1], grid, in.BoundaryVersion,
+		in.Description, name, phone,
+	}
+}
+
+func stageProblems(ctx context.Context, tx pgx.Tx, q string) ([]gridmap.ItemError, error) {
+	rows, err := tx.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (gridmap.ItemError, error) {
+		var p gridmap.ItemError
+		err := r.Scan(&p.Index, &p.Line, &p.Code, &p.Field, &p.Message)
+		return p, err
+	})
+}
+
+// incidentColumns is the select list of the public fields of an incident
+// (alias i); incidentScan reads it. It holds no personal data: listings,
+// the change feed and import results use it.
+const incidentColumns = `i.id, i.external_id, i.category, i.source, i.status,
+	ST_X(i.location), ST_Y(i.location), coalesce(i.grid_code, ''), i.boundary_version,
+	i.department, i.deadline, i.reported_at,
+	i.accepted_at, i.in_progress_at, i.resolved_at, i.replied_at, i.closed_at,
+	i.created_at, i.updated_at`
+
+type incidentScan struct {
+	in                     gridmap.Incident
+	category, source, stat string
+	lon, lat               float64
+	steps                  [5]*time.Time
+}
+
+func (sc *incidentScan) dest() []any {
+	in := &sc.in
+	return []any{&in.ID, &in.ExternalID, &sc.category, &sc.source, &sc.stat,
+		&sc.lon, &sc.lat, &in.GridCode, &in.BoundaryVersion,
+		&in.Department, &in.Deadline, &in.ReportedAt,
+		&sc.steps[0], &sc.steps[1], &sc.steps[2], &sc.steps[3], &sc.steps[4],
+		&in.CreatedAt, &in.UpdatedAt}
+}
+
+func (sc *incidentScan) incident() gridmap.Incident {
+	in := sc.in
+	in.Category = gridmap.Category(sc.category)
+	in.Source = gridmap.Source(sc.source)
+	in.Status = gridmap.Status(sc.stat)
+	in.Location[0], in.Location[1] = sc.lon, sc.lat
+	for k, t := range sc.steps {
+		if t != nil {
+			if in.StepAt == nil {
+				in.StepAt = map[gridmap.Status]time.Time{}
+			}
+			in.StepAt[gridmap.Statuses[k+1]] = *t
+		}
+	}
+	return in
+}
+
+// incidentSQL selects one incident with its personal data.
+const incidentSQL = `
+SELECT ` + incidentColumns + `, i.description, i.reporter_name, i.reporter_phone
+FROM incident i WHERE i.id = $1`
+
+// Incident returns the incident with the id, personal data included
+// (Description, Reporter). Errors: ENOTFOUND.
+func (s *Store) Incident(ctx context.Context, id int64) (in gridmap.Incident, err error) {
+	defer gridmap.Wrap(&err, "postgis.Incident(%d)", id)
+	var sc incidentScan
+	var name, phone string
+	if err := s.pool.QueryRow(ctx, incidentSQL, id).Scan(append(sc.dest(), &sc.in.Description, &name, &phone)...); err != nil {
+		return in, mapErr(err, fmt.Sprintf("incident %d", id))
+	}
+	in = sc.incident()
+	if name != "" || phone != "" {
+		in.Reporter = &gridmap.Reporter{Name: name, Phone: phone}
+	}
+	return in, nil
+}
+
+// openStatuses is the SQL list of gridmap statuses before resolved.
+const openStatuses = `('reported', 'accepted', 'in_progress')`
+
+// incidentWhere builds the WHERE clause of f over incident i: only the
+// conditions f sets are in it, so each shape of query gets a plan for its
+// index (incident_grid_id for a grid, the primary key walked backwards for
+// paging, BRIN on reported_at for a narrow window). Values travel as $n.
+func incidentWhere(f gridmap.IncidentFilter) (string, []any) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.GridCodes != nil {
+		where = append(where, "i.grid_code = ANY("+arg(f.GridCodes)+")")
+	}
+	if f.Unassigned {
+		where = append(where, "i.grid_code IS NULL")
+	}
+	if f.Categories != nil {
+		where = append(where, "i.category = ANY("+arg(categoryStrings(f.Categories))+")")
+	}
+	if f.Statuses != nil {
+		where = append(where, "i.status = ANY("+arg(statusStrings(f.Statuses))+")")
+	}
+	if f.ExternalID != "" {
+		where = append(where, "i.external_id = "+arg(f.ExternalID))
+	}
+	if f.From != nil {
+		where = append(where, "i.reported_at >= "+arg(*f.From))
+	}
+	if f.To != nil {
+		where = append(where, "i.reported_at < "+arg(*f.To))
+	}
+	if f.Overdue != nil {
+		now := f.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		overdue := "(i.deadline IS NOT NULL AND i.status IN " + openStatuses + " AND i.deadline < " + arg(now) + ")"
+		if *f.Overdue {
+			where = append(where, overdue)
+		} else {
+			where = append(where, "NOT "+overdue)
+		}
+	}
+	if f.BeforeID > 0 {
+		where = append(where, "i.id < "+arg(f.BeforeID))
+	}
+	if f.Limit > 0 {
+		arg(f.Limit) // the last argument, for LIMIT
+	}
+	if len(where) == 0 {
+		return "", args
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// ListIncidents calls fn for each incident matching f, newest id first,
+// public fields only (no personal data).
+func (s *Store) ListIncidents(ctx context.Context, f gridmap.IncidentFilter, fn func(gridmap.Incident) error) (err error) {
+	defer gridmap.Wrap(&err, "postgis.ListIncidents")
+	where, args := incidentWhere(f)
+	q := "SELECT " + incidentColumns + " FROM incident i" + where + " ORDER BY i.id DESC"
+	if f.Limit > 0 {
+		q += " LIMIT $" + strconv.Itoa(len(args))
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return mapErr(err, "incidents")
+	}
+	defer rows.Close()
+	var sc incidentScan
+	dest := sc.dest()
+	for rows.Next() {
+		sc = incidentScan{}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if err := fn(sc.incident()); err != nil {
+			return err
+		}
+	}
+	return mapErr(rows.Err(), "incidents")
+}
+
+// CountIncidentsByGrid counts the incidents matching f (GridCodes,
+// Categories, Statuses, From, To) by assigned grid with a plain SQL GROUP
+// BY; unassigned incidents are counted under "". It is the baseline the
+// in-memory aggregate (heat/) is measured and checked against.
+func (s *Store) CountIncidentsByGrid(ctx context.Context, f gridmap.IncidentFilter) (counts map[string]int, err error) {
+	defer gridmap.Wrap(&err, "postgis.CountIncidentsByGrid")
+	f.Limit, f.BeforeID = 0, 0
+	where, args := incidentWhere(f)
+	rows, err := s.pool.Query(ctx, "SELECT coalesce(i.grid_code, ''), count(*) FROM incident i"+where+" GROUP BY 1", args...)
+	if err != nil {
+		return nil, mapErr(err, "incidents")
+	}
+	counts = map[string]int{}
+	var code string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&code, &n}, func() error {
+		counts[code] = n
+		return nil
+	})
+	return counts, mapErr(err, "incidents")
+}
+
+func categoryStrings(cs []gridmap.Category) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = string(c)
+	}
+	return out
+}
+
+func statusStrings(ss []gridmap.Status) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// updateIncidentSQL applies a PATCH. A new status stamps its own step time
+// only; steps skipped on the way keep no time.
+const updateIncidentSQL = `
+UPDATE incident SET
+    status         = coalesce($2, status),
+    accepted_at    = CASE WHEN $2 = 'accepted'    AND status <> $2 THEN $3 ELSE accepted_at END,
+    in_progress_at = CASE WHEN $2 = 'in_progress' AND status <> $2 THEN $3 ELSE in_progress_at END,
+    resolved_at    = CASE WHEN $2 = 'resolved'    AND status <> $2 THEN $3 ELSE resolved_at END,
+    replied_at     = CASE WHEN $2 = 'replied'     AND status <> $2 THEN $3 ELSE replied_at END,
+    closed_at      = CASE WHEN $2 = 'closed'      AND status <> $2 THEN $3 ELSE closed_at END,
+    department     = coalesce($4, department),
+    deadline       = CASE WHEN $5 THEN NULL ELSE coalesce($6, deadline) END
+WHERE id = $1`
+
+// UpdateIncident applies u to the incident: a status moved forward (with
+// the time of the step, u.At or now), the department, the deadline. It
+// returns the incident after, public fields only.
+// Errors: ENOTFOUND, EINVALID for an unknown status, ECONFLICT for a status
+// moved backwards or out of closed.
+func (s *Store) UpdateIncident(ctx context.Context, id int64, u gridmap.IncidentUpdate) (in gridmap.Incident, err error) {
+	defer gridmap.Wrap(&err, "postgis.UpdateIncident(%d)", id)
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return in, mapErr(err, "database")
+	}
+	defer tx.Rollback(ctx)
+	var cur string
+	if err := tx.QueryRow(ctx, `SELECT status FROM incident WHERE id = $1 FOR UPDATE`, id).Scan(&cur); err != nil {
+		return in, mapErr(err, fmt.Sprintf("incident %d", id))
+	}
+	var status *string
+	if u.Status != nil {
+		if err := gridmap.Status(cur).CheckTransition(*u.Status); err != nil {
+			return in, err
+		}
+		st := string(*u.Status)
+		status = &st
+	}
+	at := u.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	at = at.Truncate(time.Second)
+	changes := status != nil && *status != cur || u.Department != nil || u.Deadline != nil || u.ClearDeadline
+	if changes {
+		if _, err := tx.Exec(ctx, updateIncidentSQL, id, status, at, u.Department, u.ClearDeadline, u.Deadline); err != nil {
+			return in, mapErr(err, fmt.Sprintf("incident %d", id))
+		}
+	}
+	var sc incidentScan
+	if err := tx.QueryRow(ctx, `SELECT `+incidentColumns+` FROM incident i WHERE i.id = $1`, id).Scan(sc.dest()...); err != nil {
+		return in, mapErr(err, fmt.Sprintf("incident %d", id))
+	}
+	return sc.incident(), mapErr(tx.Commit(ctx), fmt.Sprintf("incident %d", id))
+}
+
+// Categories returns the category table in its order.
+func (s *Store) Categories(ctx context.Context) (cs []gridmap.CategoryInfo, err error) {
+	rows, err := s.pool.Query(ctx, `SELECT name, label_zh, label_en FROM incident_category ORDER BY rank`)
+	if err != nil {
+		return nil, mapErr(err, "categories")
+	}
+	cs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (gridmap.CategoryInfo, error) {
+		var c gridmap.CategoryInfo
+		err := r.Scan(&c.Name, &c.LabelZh, &c.LabelEn)
+		return c, err
+	})
+	return cs, mapErr(err, "categories")
+}

@@ -1,0 +1,129 @@
+package postgis
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gridmap/gridmap"
+)
+
+// IncidentsChannel is the NOTIFY channel on which every write to incidents
+// is announced, once per statement (see migration 00003). The payload is
+// empty: listeners read the change feed (IncidentChanges).
+const IncidentsChannel = "gridmap_incidents"
+
+// The change feed. Every incident row carries the id of the transaction
+// that last wrote it (txid, set on insert by default and on update by a
+// trigger). A reader keeps the snapshot of its previous read; the rows
+// written since are exactly those whose transaction is not visible in that
+// snapshot and is visible now. Unlike a sequence number, this cannot skip a
+// transaction that took its number early and committed late.
+const (
+	snapshotSQL   = `SELECT pg_current_snapshot()::text`
+	allChangesSQL = `SELECT ` + incidentColumns + ` FROM incident i ORDER BY i.id`
+	// txid >= xmin of the old snapshot uses incident_txid; everything
+	// below it was visible then.
+	changesSinceSQL = `
+SELECT ` + incidentColumns + ` FROM incident i
+WHERE i.txid >= pg_snapshot_xmin($1::pg_snapshot)
+  AND NOT pg_visible_in_snapshot(i.txid, $1::pg_snapshot)
+ORDER BY i.id`
+)
+
+// IncidentChanges calls fn, in id order, for every incident inserted or
+// updated after the snapshot since (every incident when since is ""), with
+// public fields only, and returns the snapshot to pass next time. It reads
+// in one repeatable-read transaction, so nothing written meanwhile is
+// missed or seen twice. fn's error stops the read and is returned.
+func (s *Store) IncidentChanges(ctx context.Context, since string, fn func(gridmap.Incident) error) (next string, err error) {
+	defer gridmap.Wrap(&err, "postgis.IncidentChanges")
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return since, mapErr(err, "incidents")
+	}
+	defer tx.Rollback(ctx)
+	if err := tx.QueryRow(ctx, snapshotSQL).Scan(&next); err != nil {
+		return since, mapErr(err, "incidents")
+	}
+	var rows pgx.Rows
+	if since == "" {
+		rows, err = tx.Query(ctx, allChangesSQL)
+	} else {
+		rows, err = tx.Query(ctx, changesSinceSQL, since)
+	}
+	if err != nil {
+		return since, mapErr(err, "incidents")
+	}
+	defer rows.Close()
+	var sc incidentScan
+	dest := sc.dest()
+	for rows.Next() {
+		sc = incidentScan{}
+		if err := rows.Scan(dest...); err != nil {
+			return since, err
+		}
+		if err := fn(sc.incident()); err != nil {
+			return since, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return since, mapErr(err, "incidents")
+	}
+	return next, mapErr(tx.Commit(ctx), "incidents")
+}
+
+// CountIncidents returns the number of incidents stored (an estimate from
+// the planner's statistics when exact is false, for sizing a load).
+func (s *Store) CountIncidents(ctx context.Context, exact bool) (n int64, err error) {
+	q := `SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'incident'::regclass`
+	if exact {
+		q = `SELECT count(*) FROM incident`
+	}
+	err = s.pool.QueryRow(ctx, q).Scan(&n)
+	return n, mapErr(err, "incidents")
+}
+
+// ListenIncidents calls onChange whenever incidents are written on any
+// instance, until ctx ends. Like ListenGrids it reconnects with backoff when
+// its connection breaks and calls onChange once after every (re)subscription,
+// so the caller reads the feed for anything it missed.
+// onChange runs on the listener's goroutine: keep it short or hand off.
+func (s *Store) ListenIncidents(ctx context.Context, onChange func()) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		_ = s.listenChannel(ctx, IncidentsChannel, onChange) // a broken connection; try again
+		if ctx.Err() != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		if backoff < 5*time.Second {
+			backoff *= 2
+		}
+	}
+}
+
+func (s *Store) listenChannel(ctx context.Context, channel string, onChange func()) error {
+	pc, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// A LISTENing connection must not go back to the pool.
+	conn := pc.Hijack()
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+		return err
+	}
+	onChange()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		onChange()
+	}
+}
