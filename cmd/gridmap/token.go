@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/httpapi"
+)
+
+const tokenUsage = `usage:
+  gridmap token create --role viewer|reporter|planner|admin --name NAME [--grid CODE]
+  gridmap token revoke ID|TOKEN
+  gridmap token list
+
+create prints the new token alone on its last line. It is shown this once:
+only a hash of it is stored. --grid scopes a reporter (a grid worker) to the
+personal data of that grid's incidents.`
+
+// cmdToken creates, revokes and lists API tokens (issue 7).
+func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, tokenUsage)
+		return errors.New("gridmap token: say create, revoke or list")
+	}
+	sub, rest := args[0], args[1:]
+	cfg := loadConfig()
+	switch sub {
+	case "create":
+		fs := newFlags("token create")
+		role := fs.String("role", "", "viewer, reporter, planner or admin")
+		name := fs.String("name", "", "who or what holds the token (a person, a system)")
+		grid := fs.String("grid", "", "reporter only: the grid whose incidents' personal data the token may read")
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if *role == "" || *name == "" || fs.NArg() > 0 {
+			fmt.Fprintln(stderr, tokenUsage)
+			return errors.New("gridmap token create needs --role and --name")
+		}
+		if *grid != "" && gridmap.Role(*role) != gridmap.RoleReporter {
+			return errors.New("--grid scopes a reporter's token; other roles have no grid")
+		}
+		st, err := openStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		tok, t, err := st.CreateToken(ctx, *name, gridmap.Role(*role), *grid)
+		if err != nil {
+			return err
+		}
+		scope := ""
+		if t.Grid != "" {
+			scope = ", grid " + t.Grid
+		}
+		fmt.Fprintf(stdout, "token %d created for %s (role %s%s).\n", t.ID, t.Name, t.Role, scope)
+		fmt.Fprintln(stdout, "Store it now; it is not shown again. Send it as: Authorization: Bearer <token>")
+		fmt.Fprintln(stdout, tok)
+		return nil
+	case "revoke":
+		fs := newFlags("token revoke")
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			fmt.Fprintln(stderr, tokenUsage)
+			return errors.New("gridmap token revoke needs the token's id (from gridmap token list) or the token")
+		}
+		arg := fs.Arg(0)
+		id, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil {
+			var ok bool
+			if id, _, ok = gridmap.ParseToken(arg); !ok {
+				return fmt.Errorf("%q is neither a token id nor a token", arg)
+			}
+		}
+		st, err := openStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		t, err := st.RevokeToken(ctx, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "token %d (%s, role %s) revoked at %s; every instance refuses it from now on\n",
+			t.ID, t.Name, t.Role, t.RevokedAt.Format(time.RFC3339))
+		return nil
+	case "list":
+		if err := newFlags("token list").Parse(rest); err != nil {
+			return err
+		}
+		st, err := openStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		ts, err := st.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tROLE\tNAME\tGRID\tCREATED\tREVOKED")
+		for _, t := range ts {
+			revoked := ""
+			if t.RevokedAt != nil {
+				revoked = t.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.Name, t.Grid, t.CreatedAt.Format(time.RFC3339), revoked)
+		}
+		return tw.Flush()
+	}
+	fmt.Fprintln(stderr, tokenUsage)
+	return fmt.Errorf("unknown token command %q", sub)
+}
+
+// loadTrust reads the settings of issue 7 from the environment:
+//
+//	GRIDMAP_OPEN             classes open without a token (default boundaries,tiles,aggregates,lookups; "none")
+//	GRIDMAP_RATE_TOKEN       requests a second per token (default 1000; 0 for no limit)
+//	GRIDMAP_RATE_ANON        requests a second per client address without a token (default 200; 0 for no limit)
+//	GRIDMAP_RATE_BURST       burst above the rate (default twice the rate)
+//	GRIDMAP_REQUEST_TIMEOUT  bound on a request and its queries (default 60s; 0 for none)
+//	GRIDMAP_CORS_ORIGINS     origins allowed to call from a browser (default none; "*" for any)
+func loadTrust(t *httpapi.TrustConfig) error {
+	var errs []error
+	open, err := httpapi.ParseOpen(envOr("GRIDMAP_OPEN", "boundaries,tiles,aggregates,lookups"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("GRIDMAP_OPEN: %w", err))
+	}
+	t.Open = open
+	num := func(k string, def float64) float64 {
+		v := strings.TrimSpace(os.Getenv(k))
+		if v == "" {
+			return def
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			errs = append(errs, fmt.Errorf("%s=%q is not a number ≥ 0", k, v))
+			return def
+		}
+		return f
+	}
+	t.RatePerToken = num("GRIDMAP_RATE_TOKEN", 1000)
+	t.RatePerIP = num("GRIDMAP_RATE_ANON", 200)
+	t.RateBurst = int(num("GRIDMAP_RATE_BURST", 0))
+	t.RequestTimeout = 60 * time.Second
+	if v := os.Getenv("GRIDMAP_REQUEST_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil || d < 0:
+			errs = append(errs, fmt.Errorf("GRIDMAP_REQUEST_TIMEOUT=%q is not a duration such as 60s", v))
+		case d == 0:
+			t.RequestTimeout = -1
+		default:
+			t.RequestTimeout = d
+		}
+	}
+	t.CORSOrigins = httpapi.ParseOrigins(os.Getenv("GRIDMAP_CORS_ORIGINS"))
+	return errors.Join(errs...)
+}

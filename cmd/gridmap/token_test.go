@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/internal/testdb"
+	"github.com/gridmap/gridmap/postgis"
+)
+
+// TestTokenCommand creates, lists and revokes tokens through the CLI: the
+// token is alone on the last line of create's output, the database keeps
+// only its hash, revoke takes the id or the token itself.
+func TestTokenCommand(t *testing.T) {
+	url := testdb.URL(t)
+	t.Setenv("DATABASE_URL", url)
+	out, errOut, err := runCmd(t, "token", "create", "--role", "reporter", "--name", "12345 热线")
+	if err != nil {
+		t.Fatalf("token create: %v\n%s", err, errOut)
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	tok := lines[len(lines)-1]
+	id, secret, ok := gridmap.ParseToken(tok)
+	if !ok {
+		t.Fatalf("the last line %q is not a token:\n%s", tok, out)
+	}
+	st, err := postgis.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ts, err := st.Tokens(context.Background())
+	if err != nil || len(ts) != 1 || ts[0].ID != id || ts[0].Role != gridmap.RoleReporter || ts[0].Name != "12345 热线" {
+		t.Fatalf("stored tokens %+v (%v)", ts, err)
+	}
+	if string(ts[0].Hash) == secret || strings.Contains(string(ts[0].Hash), secret) {
+		t.Fatal("the secret is stored in plain text")
+	}
+	if string(ts[0].Hash) != string(gridmap.HashTokenSecret(secret)) {
+		t.Fatal("the stored hash is not the SHA-256 of the secret")
+	}
+
+	out, _, err = runCmd(t, "token", "list")
+	if err != nil || !strings.Contains(out, "12345 热线") || strings.Contains(out, secret) {
+		t.Fatalf("token list: %v\n%s", err, out)
+	}
+	// A second token, revoked by the token itself; the first by id.
+	out2, _, err := runCmd(t, "token", "create", "--role", "viewer", "--name", "大屏")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok2 := strings.TrimSpace(out2[strings.LastIndex(strings.TrimRight(out2, "\n"), "\n"):])
+	for _, arg := range []string{strconv.FormatInt(id, 10), tok2} {
+		if out, errOut, err := runCmd(t, "token", "revoke", arg); err != nil || !strings.Contains(out, "revoked") {
+			t.Fatalf("token revoke %s: %v\n%s%s", arg, err, out, errOut)
+		}
+	}
+	ts, _ = st.Tokens(context.Background())
+	for _, x := range ts {
+		if x.RevokedAt == nil {
+			t.Errorf("token %d not revoked", x.ID)
+		}
+	}
+
+	for _, args := range [][]string{
+		{"token", "create", "--role", "boss", "--name", "x"},
+		{"token", "create", "--role", "viewer"},
+		{"token", "create", "--role", "viewer", "--name", "x", "--grid", "37081200100101"},
+		{"token", "create", "--role", "reporter", "--name", "x", "--grid", "nope"},
+		{"token", "revoke", "99999"},
+		{"token", "revoke", "gm_bad"},
+		{"token"},
+	} {
+		if _, _, err := runCmd(t, args...); err == nil {
+			t.Errorf("%v succeeded", args)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package httpapi
+
+import (
+	"testing"
+
+	"github.com/gridmap/gridmap"
+)
+
+func TestMaskPhone(t *testing.T) {
+	for _, c := range []struct{ name, in, want string }{
+		{"demo block", "199-0537-0007", "199-****-0007"},
+		{"mobile", "13812345678", "138****5678"},
+		{"spaced", "+86 138 1234 5678", "+86 1** **** 5678"},
+		{"landline", "0537-3412345", "053*-***2345"},
+		{"short", "12345", "***45"},
+		{"empty", "", ""},
+		{"extension", "0537-3412345转12", "053*-*****45*12"},
+	} {
+		if got := MaskPhone(c.in); got != c.want {
+			t.Errorf("%s: MaskPhone(%q) = %q, want %q", c.name, c.in, got, c.want)
+		}
+	}
+}
+
+func TestMaskName(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"王演示0001", "王******"}, {"李演示", "李**"}, {"欧阳", "欧*"}, {"A", "A"}, {"", ""},
+	} {
+		if got := MaskName(c.in); got != c.want {
+			t.Errorf("MaskName(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestParseToken(t *testing.T) {
+	secret, hash := gridmap.NewTokenSecret()
+	tok := gridmap.FormatToken(42, secret)
+	id, s, ok := gridmap.ParseToken(tok)
+	if !ok || id != 42 || s != secret || string(gridmap.HashTokenSecret(s)) != string(hash) {
+		t.Fatalf("ParseToken(%q) = %d, %q, %v", tok, id, s, ok)
+	}
+	for _, bad := range []string{"", "gm_", "gm_42", "gm_42_", "gm_0_" + secret, "gm_-1_" + secret, "gx_42_" + secret,
+		"gm_42_" + secret + "x", "gm_99999999999999999999_" + secret, "gm_4 2_" + secret} {
+		if _, _, ok := gridmap.ParseToken(bad); ok {
+			t.Errorf("ParseToken(%q) accepted", bad)
+		}
+	}
+}
+
+// TestPolicyTable: every rule names a known class, reads are GET, and
+// the always-open class holds no data route.
+func TestPolicyTable(t *testing.T) {
+	known := map[Class]bool{ClassPublic: true, ClassBoundaries: true, ClassTiles: true, ClassAggregates: true, ClassLookups: true,
+		ClassIncidents: true, ClassPlans: true, ClassMetrics: true, ClassReport: true, ClassPlan: true, ClassAdmin: true}
+	for k, r := range policy {
+		if !r.byCollection && !known[r.class] {
+			t.Errorf("%s %s: unknown class %q", k.method, k.path, r.class)
+		}
+		if k.method != "GET" && k.method != "POST" && k.method != "PATCH" && k.method != "DELETE" {
+			t.Errorf("%s %s: method", k.method, k.path)
+		}
+		if (r.class == ClassReport || r.class == ClassPlan) && k.method == "GET" {
+			t.Errorf("%s %s: a write class on a GET", k.method, k.path)
+		}
+		if isOpenable(r.class) && k.method != "GET" && k.path != "/api/v1/lookup" && k.path != "/api/v1/plans/{id}/validate" {
+			t.Errorf("%s %s: an openable (read) class on a write", k.method, k.path)
+		}
+	}
+	if c, ok := PolicyFor("HEAD", "/api/v1/incidents/{id:[0-9]+}"); !ok || c != ClassIncidents {
+		t.Errorf("HEAD with a pattern: %v %v", c, ok)
+	}
+	if c, ok := PolicyFor("GET", "/nowhere"); ok || c != ClassAdmin {
+		t.Errorf("an unlisted route: %v %v", c, ok)
+	}
+}

@@ -1,0 +1,141 @@
+package httpapi
+
+import (
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/gridmap/gridmap"
+)
+
+// Limits (issue 7). Request bodies are bounded by Config.MaxBodyBytes,
+// batches by MaxBatchPoints and incidentio.MaxBatch, request time by
+// TrustConfig.RequestTimeout (through the request context, so every query
+// ends with it) and the http.Server's timeouts, database connections by
+// the pool's size (pool_max_conns in DATABASE_URL). This file adds the
+// rate limit: a token bucket per token, or per client address for requests
+// without a token, answering 429 with Retry-After past it.
+
+const (
+	// limiterIdle is how long an unused bucket is kept.
+	limiterIdle = 10 * time.Minute
+	// limiterMax bounds the number of buckets (client addresses are many).
+	limiterMax = 100_000
+)
+
+// limiter holds one token bucket per key ("t<id>" for a token, the client
+// address otherwise). nil when neither rate is set.
+type limiter struct {
+	perToken, perIP rate.Limit
+	burstToken      int
+	burstIP         int
+
+	mu        sync.Mutex
+	buckets   map[string]*bucket
+	lastSweep time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	used time.Time
+}
+
+func newLimiter(cfg TrustConfig) *limiter {
+	if cfg.RatePerToken <= 0 && cfg.RatePerIP <= 0 {
+		return nil
+	}
+	l := &limiter{perToken: rate.Inf, perIP: rate.Inf, buckets: map[string]*bucket{}, lastSweep: time.Now()}
+	burst := func(r float64) int {
+		if cfg.RateBurst > 0 {
+			return cfg.RateBurst
+		}
+		return max(1, int(math.Ceil(2*r)))
+	}
+	if cfg.RatePerToken > 0 {
+		l.perToken, l.burstToken = rate.Limit(cfg.RatePerToken), burst(cfg.RatePerToken)
+	}
+	if cfg.RatePerIP > 0 {
+		l.perIP, l.burstIP = rate.Limit(cfg.RatePerIP), burst(cfg.RatePerIP)
+	}
+	return l
+}
+
+// allow takes one request from the caller's bucket. Past the limit it
+// sets Retry-After (whole seconds until a request would be allowed) and
+// returns ETOOMANY. Health checks and metrics scrapes are not limited.
+func (l *limiter) allow(w http.ResponseWriter, r *http.Request, p Principal) error {
+	if l == nil {
+		return nil
+	}
+	switch r.URL.Path {
+	case "/healthz", "/readyz", "/metrics":
+		return nil
+	}
+	var key string
+	lim, burst := l.perIP, l.burstIP
+	if p.Anonymous() {
+		key = clientAddr(r)
+	} else {
+		key = "t" + strconv.FormatInt(p.TokenID, 10)
+		lim, burst = l.perToken, l.burstToken
+	}
+	if lim == rate.Inf {
+		return nil
+	}
+	now := time.Now()
+	l.mu.Lock()
+	b, ok := l.buckets[key]
+	if !ok {
+		if len(l.buckets) >= limiterMax || now.Sub(l.lastSweep) > time.Minute {
+			l.sweep(now)
+		}
+		b = &bucket{lim: rate.NewLimiter(lim, burst)}
+		l.buckets[key] = b
+	}
+	b.used = now
+	res := b.lim.ReserveN(now, 1)
+	delay := res.DelayFrom(now)
+	if delay > 0 {
+		res.CancelAt(now)
+	}
+	l.mu.Unlock()
+	if delay == 0 {
+		return nil
+	}
+	secs := max(1, int(math.Ceil(delay.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	who := "this client address"
+	if !p.Anonymous() {
+		who = "this token"
+	}
+	return gridmap.Errorf(gridmap.ETOOMANY, "%s sends more than %g requests a second (bursts of %d); retry after %d s", who, float64(lim), burst, secs)
+}
+
+// sweep drops buckets unused for limiterIdle (all of them when there are
+// still too many: a flood of addresses must not grow memory). l.mu is held.
+func (l *limiter) sweep(now time.Time) {
+	l.lastSweep = now
+	for k, b := range l.buckets {
+		if now.Sub(b.used) > limiterIdle {
+			delete(l.buckets, k)
+		}
+	}
+	if len(l.buckets) >= limiterMax {
+		clear(l.buckets)
+	}
+}
+
+// clientAddr is the client's IP address (the connection's peer; a proxy in
+// front makes every client one address: give each its own token then).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
