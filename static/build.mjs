@@ -1,0 +1,85 @@
+// Builds the web pages into dist/ for the Go binary to embed: each
+// pages/NAME.html with src/NAME.js bundled by esbuild (MapLibre GL JS and
+// everything else from node_modules, nothing from a CDN), assets under
+// dist/assets/ with content-hashed names. Run: npm ci && npm run build.
+import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, 'dist');
+const assets = join(dist, 'assets');
+
+// Inputs of the build: when none changed since the last one, dist/ stays
+// as it is (other go builds may be embedding it right now).
+const inputs = ['package-lock.json', 'build.mjs', ...['pages', 'src'].flatMap((d) => readdirSync(join(here, d)).map((f) => join(d, f)))].sort();
+const stamp = createHash('sha256');
+for (const f of inputs) stamp.update(f).update(readFileSync(join(here, f)));
+const digest = stamp.digest('hex');
+const stampFile = join(dist, '.build-stamp');
+if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === digest && process.argv[2] !== '--force') {
+  console.log('static: dist/ is up to date');
+  process.exit(0);
+}
+mkdirSync(assets, { recursive: true });
+
+const pages = readdirSync(join(here, 'pages')).filter((f) => f.endsWith('.html')).map((f) => basename(f, '.html'));
+const result = await build({
+  entryPoints: pages.map((p) => join(here, 'src', p + '.js')),
+  bundle: true,
+  format: 'esm',
+  splitting: true,
+  target: ['es2022', 'chrome100', 'firefox100', 'safari16'],
+  minify: true,
+  sourcemap: false,
+  outdir: assets,
+  entryNames: '[name]-[hash]',
+  chunkNames: 'chunk-[hash]',
+  assetNames: '[name]-[hash]',
+  metafile: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
+
+// name → hashed file, for the pages' {{asset:NAME}} placeholders.
+const names = {};
+for (const [out, meta] of Object.entries(result.metafile.outputs)) {
+  if (!meta.entryPoint && !meta.cssBundle) continue;
+  const file = basename(out);
+  if (meta.entryPoint) {
+    names[basename(meta.entryPoint)] = file;
+    if (meta.cssBundle) names[basename(meta.entryPoint, '.js') + '.css'] = basename(meta.cssBundle);
+  }
+}
+
+// MapLibre's worker is a module of its own; copy it under a hashed name.
+const workerSrc = join(here, 'node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs');
+const hash = createHash('sha256').update(readFileSync(workerSrc)).digest('hex').slice(0, 8).toUpperCase();
+const worker = `maplibre-gl-worker-${hash}.mjs`;
+copyFileSync(workerSrc, join(assets, worker));
+names['maplibre-gl-worker'] = worker;
+
+// New assets are in place (hashed names never clash); now the pages, each
+// replaced in one rename; then the assets no page names any more.
+const used = new Set(Object.values(names));
+for (const p of pages) {
+  const html = readFileSync(join(here, 'pages', p + '.html'), 'utf8').replace(/\{\{asset:([^}]+)\}\}/g, (_, n) => {
+    if (!names[n]) throw new Error(`pages/${p}.html: no asset ${n} (have ${Object.keys(names).join(', ')})`);
+    return '/assets/' + names[n];
+  });
+  writeFileSync(join(dist, p + '.html.tmp'), html);
+  renameSync(join(dist, p + '.html.tmp'), join(dist, p + '.html'));
+}
+for (const f of readdirSync(dist)) {
+  if (f.endsWith('.html') && !pages.includes(basename(f, '.html'))) rmSync(join(dist, f));
+}
+let total = 0;
+for (const f of readdirSync(assets)) {
+  const keep = used.has(f) || used.has(f.replace(/\.LEGAL\.txt$/, ''));
+  if (!keep) rmSync(join(assets, f));
+  else total += readFileSync(join(assets, f)).length;
+}
+writeFileSync(stampFile, digest);
+console.log(`static: built ${pages.map((p) => p + '.html').join(', ')}; assets ${(total / 1024).toFixed(0)} KiB in dist/assets`);

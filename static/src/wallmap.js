@@ -1,0 +1,637 @@
+// The command-centre wall map (served at /). It draws the grid tiles
+// (/tiles/grids.json) with the style /styles/wallmap.json, colours grids by
+// their incident counts through feature-state (from /api/v1/stats/grids:
+// recolouring never reloads geometry), overlays the heat tiles
+// (/tiles/heat/…), and follows the live feed (/api/v1/events).
+//
+// Settings can be given in the URL, so each wall screen can keep its own:
+// ?lang=en&window=today|7d|30d|year&status=all|open|overdue
+// &level=auto|village|micro&categories=dispute,hazard&heat=0
+
+import * as maplibregl from 'maplibre-gl';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import './wallmap.css';
+import { strings, defaultCategories } from './i18n.js';
+import { breaks, bin, ranges } from './bins.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const oneOf = (v, allowed, def) => (allowed.includes(v) ? v : def);
+
+const state = {
+  lang: params.get('lang') === 'en' ? 'en' : 'zh',
+  window: oneOf(params.get('window'), ['today', '7d', '30d', 'year'], '30d'),
+  status: oneOf(params.get('status'), ['all', 'open', 'overdue'], 'open'),
+  level: oneOf(params.get('level'), ['auto', 'village', 'micro'], 'auto'),
+  categories: new Set((params.get('categories') ?? 'dispute,hazard').split(',').filter(Boolean)),
+  heat: params.get('heat') !== '0',
+};
+
+const CJK_FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif';
+const FILL_LAYERS = ['grid-fill-micro', 'grid-fill-village', 'grid-fill-street'];
+const LEVEL_RANK = { micro: 0, village: 1, street: 2 };
+
+let map;
+let tileJSON; // of the grid tiles in use
+let categories = defaultCategories;
+let palette = []; // class → colour, read from the style
+const counts = {}; // level → {codes: Map(code → count), breaks, total, unassigned}
+let selected = null; // code
+let statsSeq = 0; // completed stats refreshes, for tests
+let heatRev = 0;
+let notices = new Map();
+
+const t = (key) => strings[state.lang][key] ?? key;
+
+// ---------- data ----------
+
+async function fetchJSON(url, opts) {
+  const resp = await fetch(url, opts);
+  if (!resp.ok) {
+    let detail = '';
+    try {
+      detail = (await resp.json()).detail ?? '';
+    } catch {}
+    const err = new Error(`${url}: ${resp.status} ${detail}`);
+    err.status = resp.status;
+    throw err;
+  }
+  return resp.json();
+}
+
+// cstDate returns the date d days before today in China Standard Time,
+// YYYY-MM-DD, which the API reads as that day's midnight (+08:00).
+function cstDate(daysAgo) {
+  const d = new Date(Date.now() + 8 * 3600e3 - daysAgo * 86400e3);
+  return d.toISOString().slice(0, 10);
+}
+
+function windowStart(w) {
+  return cstDate({ today: 0, '7d': 6, '30d': 29, year: 364 }[w]);
+}
+
+// filterQuery is the incident filter shared by statistics and heat tiles.
+function filterQuery() {
+  const q = new URLSearchParams();
+  q.set('category', [...state.categories].join(','));
+  if (state.status !== 'all') q.set('status', 'open');
+  if (state.status === 'overdue') q.set('overdue', 'true');
+  q.set('from', windowStart(state.window));
+  return q;
+}
+
+function levelMode() {
+  // The tiles draw villages from zoom 11 and micro-grids from 13; the
+  // explicit modes ask the tiles for their level at every zoom.
+  return {
+    auto: { levels: '', village: [0, 13], micro: [13, 24] },
+    village: { levels: 'street,village', village: [0, 24], micro: null },
+    micro: { levels: 'street,village,micro', village: null, micro: [0, 24] },
+  }[state.level];
+}
+
+// shownLevel is the level coloured at the current zoom.
+function shownLevel() {
+  const m = levelMode();
+  const z = map.getZoom();
+  if (m.micro && z >= m.micro[0]) return 'micro';
+  return 'village';
+}
+
+async function loadTileJSON() {
+  const { levels } = levelMode();
+  return fetchJSON('/tiles/grids.json' + (levels ? '?levels=' + levels : ''));
+}
+
+// ---------- statistics → feature-state ----------
+
+let statsTimer = null;
+function scheduleStats(delay = 0) {
+  clearTimeout(statsTimer);
+  statsTimer = setTimeout(refreshStats, delay);
+}
+
+async function refreshStats() {
+  clearTimeout(statsTimer);
+  const levels = ['village', 'micro'];
+  try {
+    if (state.categories.size === 0) {
+      for (const l of levels) applyCounts(l, [...(counts[l]?.codes.keys() ?? [])].map((code) => ({ code, count: 0 })), 0, 0);
+    } else {
+      const q = filterQuery();
+      const answers = await Promise.all(levels.map((l) => fetchJSON(`/api/v1/stats/grids?level=${l}&${q}`)));
+      answers.forEach((a, i) => applyCounts(levels[i], a.counts ?? [], a.total ?? 0, a.unassigned ?? 0));
+      const v = answers[0]?.data_version;
+      if (v && tileJSON && tileJSON.data_version && v !== tileJSON.data_version) reloadGridTiles();
+    }
+    notice('stats', null);
+    notice('overdue', state.status === 'overdue' && !overdueSupported ? t('overdueUnsupported') : null);
+    statsSeq++;
+    renderLegend();
+    if (selected) showGrid(selected);
+    scheduleStats(60_000); // the window moves with the clock
+  } catch (err) {
+    console.warn('statistics:', err.message);
+    notice('stats', t('statsUnavailable'));
+    scheduleStats(15_000);
+  }
+}
+
+function applyCounts(level, list, total, unassigned) {
+  const codes = new Map(list.map((c) => [c.code, c.count]));
+  const bs = breaks([...codes.values()]);
+  counts[level] = { codes, breaks: bs, total, unassigned };
+  for (const [code, count] of codes) {
+    map.setFeatureState({ source: 'grids', sourceLayer: 'grids', id: code }, { count, bin: bin(count, bs) });
+  }
+}
+
+// The stats API may not filter overdue incidents yet (it then ignores the
+// parameter); the page says so rather than pretend.
+let overdueSupported = false;
+
+// ---------- heat ----------
+
+function heatURL() {
+  const q = filterQuery();
+  q.set('r', String(heatRev));
+  return `${location.origin}/tiles/heat/{z}/{x}/{y}.mvt?${q}`;
+}
+
+// refreshHeat reloads the heat tiles: at once for a filter change, within
+// throttle ms for live events (many events, one reload).
+let heatTimer = null;
+function refreshHeat(throttle = 0) {
+  if (throttle === 0) clearTimeout(heatTimer);
+  else if (heatTimer) return;
+  heatTimer = setTimeout(() => {
+    heatTimer = null;
+    const src = map.getSource('heat');
+    if (!src) return;
+    if (state.categories.size === 0) {
+      map.setLayoutProperty('heat', 'visibility', 'none');
+      return;
+    }
+    map.setLayoutProperty('heat', 'visibility', state.heat ? 'visible' : 'none');
+    heatRev++;
+    src.setTiles([heatURL()]);
+  }, throttle);
+}
+
+// ---------- grid tiles and levels ----------
+
+async function reloadGridTiles() {
+  try {
+    tileJSON = await loadTileJSON();
+    map.getSource('grids').setTiles(tileJSON.tiles);
+  } catch (err) {
+    console.warn('grid tiles:', err.message);
+  }
+}
+
+function applyLevelMode() {
+  const m = levelMode();
+  const set = (id, range) => {
+    if (!map.getLayer(id)) return;
+    map.setLayoutProperty(id, 'visibility', range ? 'visible' : 'none');
+    if (range) map.setLayerZoomRange(id, range[0], range[1]);
+  };
+  set('grid-fill-village', m.village);
+  set('grid-fill-micro', m.micro);
+  set('grid-line-micro', m.micro ? [0, 24] : null);
+  set('label-micro', m.micro ? [Math.max(m.micro[0], 13), 24] : null);
+}
+
+function applyLabels() {
+  const field = state.lang === 'zh' ? ['get', 'name'] : ['coalesce', ['get', 'name_en'], ['get', 'code']];
+  for (const id of ['label-micro', 'label-village', 'label-other']) {
+    if (map.getLayer(id)) map.setLayoutProperty(id, 'text-field', field);
+  }
+}
+
+// ---------- legend, details, ticker ----------
+
+function renderLegend() {
+  const level = shownLevel();
+  $('legend-level').textContent = t(level);
+  const c = counts[level];
+  const ol = $('legend-bins');
+  ol.replaceChildren();
+  const bs = c?.breaks ?? [];
+  const perBin = new Array(bs.length + 1).fill(0);
+  for (const n of c?.codes.values() ?? []) perBin[bin(n, bs)]++;
+  const rows = [[0, '0'], ...ranges(bs).map(([lo, hi], i) => [i + 1, lo === hi ? `${lo}` : `${lo}–${hi}`])];
+  for (const [k, label] of rows) {
+    const li = document.createElement('li');
+    li.dataset.bin = k;
+    const sw = document.createElement('i');
+    sw.style.background = palette[k] ?? '#333';
+    const span = document.createElement('span');
+    span.textContent = label;
+    const n = document.createElement('span');
+    n.className = 'n';
+    n.textContent = `${perBin[k]} ${state.lang === 'zh' ? '个' : ''}`.trim();
+    li.append(sw, span, n);
+    ol.append(li);
+  }
+  $('total').textContent = c ? c.total.toLocaleString() : '–';
+  $('unassigned').textContent = c ? c.unassigned.toLocaleString() : '–';
+}
+
+// readPalette reads class colours from the style's match expression.
+function readPalette() {
+  const expr = map.getPaintProperty('grid-fill-micro', 'fill-color');
+  const out = [];
+  if (Array.isArray(expr) && expr[0] === 'match') {
+    for (let i = 2; i + 1 < expr.length; i += 2) out[expr[i]] = expr[i + 1];
+  }
+  return out;
+}
+
+function setSelected(code) {
+  if (selected) map.setFeatureState({ source: 'grids', sourceLayer: 'grids', id: selected }, { selected: false });
+  selected = code;
+  if (code) map.setFeatureState({ source: 'grids', sourceLayer: 'grids', id: code }, { selected: true });
+}
+
+let detailSeq = 0;
+async function showGrid(code, lngLat, props) {
+  const seq = ++detailSeq;
+  const info = $('grid-info');
+  info.hidden = false;
+  $('grid-hint').hidden = true;
+  const level = props?.level ?? info.dataset.level;
+  info.dataset.level = level;
+  if (props) {
+    $('grid-name').textContent = props.name;
+    $('grid-code').textContent = code;
+    $('grid-level').textContent = t(level);
+    if (lngLat) info.dataset.lnglat = `${lngLat.lng},${lngLat.lat}`;
+  }
+  const n = counts[level]?.codes.get(code);
+  $('grid-count').textContent = n === undefined ? '–' : n.toLocaleString();
+
+  // Responsible people: the lookup at the clicked point names the grid
+  // and its ancestors with their members (no contact details).
+  const people = $('grid-people');
+  const [lng, lat] = (info.dataset.lnglat ?? '').split(',');
+  if (props && lng) {
+    people.replaceChildren();
+    try {
+      const a = await fetchJSON(`/api/v1/lookup?lon=${lng}&lat=${lat}`);
+      if (seq !== detailSeq) return;
+      const roles = strings[state.lang].roles;
+      const mine = (a.members ?? []).filter((m) => m.grid === code);
+      for (const m of mine) {
+        const li = document.createElement('li');
+        li.innerHTML = '<span></span><span></span>';
+        li.children[0].textContent = roles[m.role] ?? m.role;
+        li.children[1].textContent = m.name;
+        people.append(li);
+      }
+      if (mine.length === 0) people.textContent = t('none');
+    } catch (err) {
+      people.textContent = t('none');
+    }
+  }
+
+  // Counts by category in the window and status filter.
+  const cats = $('grid-cats');
+  if (state.categories.size === 0 || !['village', 'micro'].includes(level)) {
+    cats.replaceChildren();
+    return;
+  }
+  try {
+    const q = filterQuery();
+    const list = categories.filter((c) => state.categories.has(c.name));
+    const answers = await Promise.all(list.map((c) => {
+      q.set('category', c.name);
+      return fetchJSON(`/api/v1/stats/grids?level=${level}&grid=${encodeURIComponent(code)}&${q}`);
+    }));
+    if (seq !== detailSeq) return;
+    cats.replaceChildren();
+    answers.forEach((a, i) => {
+      const n = (a.counts ?? []).find((c) => c.code === code)?.count ?? 0;
+      const li = document.createElement('li');
+      li.innerHTML = '<span></span><b></b>';
+      li.children[0].textContent = state.lang === 'zh' ? list[i].label_zh : list[i].label_en;
+      li.children[1].textContent = n.toLocaleString();
+      cats.append(li);
+    });
+  } catch (err) {
+    cats.replaceChildren();
+  }
+}
+
+function categoryLabel(name) {
+  const c = categories.find((c) => c.name === name);
+  return c ? (state.lang === 'zh' ? c.label_zh : c.label_en) : name;
+}
+
+function tick(ev, kind) {
+  const li = document.createElement('li');
+  const time = document.createElement('time');
+  const at = new Date(ev.at ?? ev.reported_at ?? Date.now());
+  time.textContent = at.toLocaleTimeString(state.lang === 'zh' ? 'zh-CN' : 'en-GB', { timeZone: 'Asia/Shanghai', hour12: false });
+  const what = kind === 'incident' ? t('newIncident') : `${t('statusChange')} → ${strings[state.lang].statuses[ev.status] ?? ev.status}`;
+  li.append(time, `${categoryLabel(ev.category)} · ${ev.grid?.name ?? ev.grid?.code ?? t('unassigned')} · ${what}`);
+  const ol = $('ticker');
+  ol.prepend(li);
+  while (ol.children.length > 12) ol.lastChild.remove();
+}
+
+function flash(code) {
+  if (!code) return;
+  const codes = [code];
+  const f = map.querySourceFeatures('grids', { sourceLayer: 'grids', filter: ['==', ['get', 'code'], code] })[0];
+  if (f?.properties.parent) codes.push(f.properties.parent);
+  for (const c of codes) map.setFeatureState({ source: 'grids', sourceLayer: 'grids', id: c }, { flash: true });
+  setTimeout(() => {
+    for (const c of codes) map.setFeatureState({ source: 'grids', sourceLayer: 'grids', id: c }, { flash: false });
+  }, 4000);
+}
+
+// ---------- live feed ----------
+
+let events = null;
+function connectEvents() {
+  setLive('connecting');
+  events = new EventSource('/api/v1/events');
+  events.onopen = () => setLive('live');
+  const on = (kind) => (e) => {
+    let ev;
+    try {
+      ev = JSON.parse(e.data);
+    } catch {
+      return;
+    }
+    tick(ev, kind);
+    if (kind === 'incident') flash(ev.grid?.code);
+    if (state.categories.has(ev.category)) {
+      scheduleStats(1500);
+      refreshHeat(10_000);
+    }
+  };
+  events.addEventListener('incident', on('incident'));
+  events.addEventListener('status', on('status'));
+  events.addEventListener('resync', () => scheduleStats(0));
+  events.onerror = () => {
+    if (events.readyState === EventSource.CLOSED) {
+      // Refused (no feed on this server, or it is restarting): try again
+      // later; the statistics still refresh every minute.
+      setLive('offline');
+      events.close();
+      setTimeout(connectEvents, 30_000);
+    } else {
+      setLive('connecting');
+    }
+  };
+}
+
+function setLive(s) {
+  const el = $('live');
+  el.dataset.state = s;
+  el.textContent = t({ live: 'live', connecting: 'connecting', offline: 'offline' }[s]);
+}
+
+function notice(key, text) {
+  if (text) notices.set(key, text);
+  else notices.delete(key);
+  const el = $('notice');
+  el.textContent = [...notices.values()].join(' ');
+  el.hidden = notices.size === 0;
+}
+
+// ---------- controls ----------
+
+function renderChips() {
+  const box = $('categories');
+  box.replaceChildren();
+  for (const c of categories) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.dataset.value = c.name;
+    b.textContent = state.lang === 'zh' ? c.label_zh : c.label_en;
+    b.setAttribute('aria-pressed', String(state.categories.has(c.name)));
+    b.onclick = () => {
+      if (state.categories.has(c.name)) state.categories.delete(c.name);
+      else state.categories.add(c.name);
+      b.setAttribute('aria-pressed', String(state.categories.has(c.name)));
+      filtersChanged();
+    };
+    box.append(b);
+  }
+}
+
+function bindSegment(id, key, onChange) {
+  const box = $(id);
+  const paint = () => {
+    for (const b of box.querySelectorAll('button')) {
+      b.setAttribute('role', 'radio');
+      b.setAttribute('aria-checked', String(b.dataset.value === state[key]));
+    }
+  };
+  box.addEventListener('click', (e) => {
+    const b = e.target.closest('button');
+    if (!b || b.dataset.value === state[key]) return;
+    state[key] = b.dataset.value;
+    paint();
+    onChange();
+  });
+  paint();
+}
+
+function filtersChanged() {
+  saveURL();
+  refreshStats();
+  refreshHeat(0);
+}
+
+function saveURL() {
+  const q = new URLSearchParams();
+  if (state.lang !== 'zh') q.set('lang', state.lang);
+  if (state.window !== '30d') q.set('window', state.window);
+  if (state.status !== 'open') q.set('status', state.status);
+  if (state.level !== 'auto') q.set('level', state.level);
+  const cats = [...state.categories].join(',');
+  if (cats !== 'dispute,hazard') q.set('categories', cats);
+  if (!state.heat) q.set('heat', '0');
+  const s = q.toString();
+  history.replaceState(null, '', s ? '?' + s : location.pathname);
+}
+
+function applyLang() {
+  document.documentElement.lang = state.lang === 'zh' ? 'zh-CN' : 'en';
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  document.title = `${t('title')} · ${t('subtitle')}`;
+  $('lang').textContent = state.lang === 'zh' ? 'EN' : '中文';
+  renderChips();
+  setLive($('live').dataset.state);
+  if (map?.isStyleLoaded()) {
+    applyLabels();
+    renderLegend();
+  }
+  notice('stats', notices.has('stats') ? t('statsUnavailable') : null);
+  notice('heat', notices.has('heat') ? t('heatUnavailable') : null);
+}
+
+function bindControls() {
+  bindSegment('window', 'window', filtersChanged);
+  bindSegment('status', 'status', filtersChanged);
+  bindSegment('level', 'level', async () => {
+    saveURL();
+    applyLevelMode();
+    await reloadGridTiles();
+    renderLegend();
+  });
+  const heat = $('heat');
+  heat.checked = state.heat;
+  heat.onchange = () => {
+    state.heat = heat.checked;
+    saveURL();
+    if (map.getLayer('heat')) map.setLayoutProperty('heat', 'visibility', state.heat && state.categories.size ? 'visible' : 'none');
+  };
+  $('lang').onclick = () => {
+    state.lang = state.lang === 'zh' ? 'en' : 'zh';
+    saveURL();
+    applyLang();
+    if (selected) showGrid(selected);
+  };
+  const full = () => (document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen()).catch(() => {});
+  $('fullscreen').onclick = full;
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'f' && !e.ctrlKey && !e.metaKey && !e.altKey) full();
+  });
+  const clock = () => {
+    $('clock').textContent = new Date().toLocaleString(state.lang === 'zh' ? 'zh-CN' : 'en-GB', {
+      timeZone: 'Asia/Shanghai', hour12: false, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    });
+  };
+  clock();
+  setInterval(clock, 1000);
+}
+
+// ---------- base map ----------
+
+// withBaseMap draws a site's own base-map style (configured on the server)
+// under the wall map's layers: its sources and layers are prefixed so they
+// cannot clash, and its glyphs and sprite are used.
+function withBaseMap(base, ours) {
+  const out = { ...ours, sources: { ...ours.sources }, layers: [] };
+  const rename = (s) => `base-${s}`;
+  for (const [name, src] of Object.entries(base.sources ?? {})) out.sources[rename(name)] = src;
+  for (const l of base.layers ?? []) {
+    const copy = { ...l, id: rename(l.id) };
+    if (l.source) copy.source = rename(l.source);
+    out.layers.push(copy);
+  }
+  for (const l of ours.layers) {
+    if (l.type === 'background') continue;
+    const copy = { ...l };
+    if (l.id === 'grid-fill-street') copy.paint = { ...l.paint, 'fill-opacity': 0.15 };
+    out.layers.push(copy);
+  }
+  if (base.glyphs) out.glyphs = base.glyphs;
+  if (base.sprite) out.sprite = base.sprite;
+  return out;
+}
+
+// ---------- start ----------
+
+async function start() {
+  const worker = document.querySelector('meta[name="gridmap:worker"]')?.content;
+  if (worker) maplibregl.setWorkerUrl(new URL(worker, location.href).href);
+  bindControls();
+  applyLang();
+
+  let style;
+  [style, tileJSON] = await Promise.all([fetchJSON('/styles/wallmap.json'), loadTileJSON()]);
+  // Inline the tile URL (it carries the data version), so a change of the
+  // grids swaps the URL without refetching the style.
+  style.sources.grids = {
+    type: 'vector', tiles: tileJSON.tiles, minzoom: tileJSON.minzoom, maxzoom: tileJSON.maxzoom,
+    bounds: tileJSON.bounds, promoteId: style.sources.grids.promoteId,
+  };
+  style.sources.heat.tiles = [heatURL()];
+  const basemap = style.metadata?.['gridmap:basemap'];
+  if (basemap) {
+    try {
+      style = withBaseMap(await fetchJSON(basemap), style);
+    } catch (err) {
+      console.warn('base map not loaded:', err.message);
+    }
+  }
+  try {
+    categories = await fetchJSON('/api/v1/categories').then((a) => (Array.isArray(a) ? a : a.categories) ?? defaultCategories);
+  } catch {
+    categories = defaultCategories;
+  }
+  renderChips();
+
+  const [w, s, e, n] = tileJSON.bounds;
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+  const padding = {
+    top: 4.5 * rem, bottom: 1.5 * rem,
+    left: Math.min(19 * rem, innerWidth * 0.3), right: Math.min(23 * rem, innerWidth * 0.3),
+  };
+  map = new maplibregl.Map({
+    container: 'map',
+    style,
+    bounds: [[w, s], [e, n]],
+    fitBoundsOptions: { padding },
+    localIdeographFontFamily: CJK_FONTS,
+    attributionControl: { compact: true },
+    dragRotate: false,
+    pitchWithRotate: false,
+    maxPitch: 0,
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
+  map.addControl(new maplibregl.FullscreenControl(), 'bottom-right');
+  map.on('error', (e) => {
+    // A heat tile that fails is not worth an alarm on the wall: the
+    // choropleth still shows. Anything else is.
+    if (e.sourceId === 'heat') {
+      console.warn('heat tiles:', e.error?.message);
+      notice('heat', t('heatUnavailable'));
+    } else {
+      console.error(e.error ?? e);
+    }
+  });
+
+  await new Promise((resolve) => map.once('load', resolve));
+  palette = readPalette();
+  applyLevelMode();
+  applyLabels();
+  map.setLayoutProperty('heat', 'visibility', state.heat && state.categories.size ? 'visible' : 'none');
+  renderLegend();
+  map.on('zoomend', renderLegend);
+  map.on('click', (e) => {
+    const fs = map.queryRenderedFeatures(e.point, { layers: FILL_LAYERS.filter((id) => map.getLayoutProperty(id, 'visibility') !== 'none') });
+    fs.sort((a, b) => (LEVEL_RANK[a.properties.level] ?? 3) - (LEVEL_RANK[b.properties.level] ?? 3));
+    const f = fs[0];
+    if (!f) return;
+    setSelected(f.properties.code);
+    showGrid(f.properties.code, e.lngLat, f.properties);
+  });
+  for (const id of FILL_LAYERS) {
+    map.on('mouseenter', id, () => (map.getCanvas().style.cursor = 'pointer'));
+    map.on('mouseleave', id, () => (map.getCanvas().style.cursor = ''));
+  }
+  await refreshStats();
+  connectEvents();
+  await new Promise((resolve) => (map.loaded() ? resolve() : map.once('idle', resolve)));
+}
+
+// Hooks for the browser test and for people at a console.
+window.gridmap = {
+  get map() { return map; },
+  state,
+  get statsSeq() { return statsSeq; },
+  counts,
+  refreshStats,
+  ready: start().catch((err) => {
+    console.error('wall map failed to start:', err);
+    throw err;
+  }),
+};

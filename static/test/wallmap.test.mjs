@@ -1,0 +1,282 @@
+// Browser test of the wall map, in Debian's headless Chromium driven by
+// playwright-core: node test/wallmap.test.mjs BASE_URL [SCREENSHOT.png]
+//
+// Checks that the page loads with no console error or failed request, that
+// the grids are drawn (rendered features through the map API, and a
+// screenshot that is not blank), that the choropleth is coloured from the
+// statistics and changes when a filter changes, that a click on a grid shows
+// its details, and that the English switch relabels the page. Prints one
+// line per check and "N passed, N failed"; exits 1 on any failure.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import zlib from 'node:zlib';
+
+// --degraded: the server has no incident endpoints (statistics, heat tiles,
+// events): the map must still draw the grids and say what is missing.
+const args = process.argv.slice(2).filter((a) => a !== '--degraded');
+const degraded = process.argv.includes('--degraded');
+const base = args[0];
+const shotPath = args[1];
+if (!base) {
+  console.error('usage: node test/wallmap.test.mjs [--degraded] BASE_URL [SCREENSHOT.png]');
+  process.exit(2);
+}
+const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail = '') {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ': ' + detail : ''}`);
+}
+
+// pngStats decodes an 8-bit RGB(A) PNG (what Chromium writes) and returns
+// the number of distinct colours (quantised) and the share of pixels that
+// differ from the most common colour.
+function pngStats(buf) {
+  let pos = 8;
+  let width, height, channels;
+  const idat = [];
+  while (pos < buf.length) {
+    const len = buf.readUInt32BE(pos);
+    const type = buf.toString('ascii', pos + 4, pos + 8);
+    const data = buf.subarray(pos + 8, pos + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      channels = { 2: 3, 6: 4 }[data[9]];
+      if (data[8] !== 8 || !channels) throw new Error('unexpected PNG format');
+    } else if (type === 'IDAT') idat.push(data);
+    pos += 12 + len;
+  }
+  const raw = zlib.inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const out = Buffer.alloc(stride * height);
+  for (let y = 0; y < height; y++) {
+    const f = raw[y * (stride + 1)];
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= channels ? out[y * stride + x - channels] : 0;
+      const b = y > 0 ? out[(y - 1) * stride + x] : 0;
+      const c = x >= channels && y > 0 ? out[(y - 1) * stride + x - channels] : 0;
+      let v = line[x];
+      if (f === 1) v += a;
+      else if (f === 2) v += b;
+      else if (f === 3) v += (a + b) >> 1;
+      else if (f === 4) {
+        const p = a + b - c;
+        const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      }
+      out[y * stride + x] = v & 255;
+    }
+  }
+  const hist = new Map();
+  for (let i = 0; i < out.length; i += channels) {
+    const k = ((out[i] >> 3) << 10) | ((out[i + 1] >> 3) << 5) | (out[i + 2] >> 3);
+    hist.set(k, (hist.get(k) ?? 0) + 1);
+  }
+  const top = Math.max(...hist.values());
+  return { colours: hist.size, nonBackground: 1 - top / (width * height) };
+}
+
+async function degradedChecks(page, problems, shotPath) {
+  await page.waitForFunction(() => window.gridmap.map.loaded() && !document.getElementById('notice').hidden, null, { timeout: 30_000 });
+  const fs = await page.evaluate(() => new Set(window.gridmap.map.queryRenderedFeatures({ layers: ['grid-line-village'] }).map((f) => f.properties.code)).size);
+  check('grids drawn without the incident endpoints', fs >= 31, `${fs} villages`);
+  check('says the statistics are unavailable', /统计|statistics/.test(await page.$eval('#notice', (el) => el.textContent)));
+  await page.waitForFunction(() => document.getElementById('live').dataset.state === 'offline', null, { timeout: 15_000 }).catch(() => {});
+  check('live feed shown offline', (await page.$eval('#live', (el) => el.dataset.state)) === 'offline');
+  const shot = await page.screenshot();
+  check('screenshot not blank', pngStats(shot).nonBackground > 0.2);
+  if (shotPath) writeFileSync(shotPath, shot);
+  const unexpected = problems.filter((p) => !/status of 404|HTTP 404/.test(p));
+  check('no errors but the missing endpoints', unexpected.length === 0, unexpected.slice(0, 3).join('; '));
+}
+
+async function fullChecks(page, problems, offsite, basemap) {
+  await page.waitForFunction(() => window.gridmap.map.loaded() && window.gridmap.statsSeq > 0, null, { timeout: 30_000 });
+
+  // Drawn grids, through the map API.
+  const drawn = await page.evaluate(() => {
+    const m = window.gridmap.map;
+    const fs = m.queryRenderedFeatures({ layers: ['grid-fill-village', 'grid-fill-micro', 'grid-line-street', 'grid-line-village'] });
+    const byLevel = {};
+    for (const f of fs) byLevel[f.properties.level] = (byLevel[f.properties.level] ?? new Set()).add(f.properties.code);
+    const labels = m.queryRenderedFeatures({ layers: ['label-village', 'label-micro', 'label-other'] }).length;
+    return { levels: Object.fromEntries(Object.entries(byLevel).map(([k, v]) => [k, v.size])), labels, zoom: m.getZoom(), center: m.getCenter() };
+  });
+  check('grids drawn', (drawn.levels.street ?? 0) >= 1 && (drawn.levels.village ?? 0) >= 20, JSON.stringify(drawn));
+  check('labels placed', drawn.labels > 0, `${drawn.labels} labels`);
+  if (basemap) {
+    const layers = await page.evaluate(() => window.gridmap.map.getStyle().layers.map((l) => l.id));
+    const baseAt = layers.indexOf('base-river');
+    check('base map drawn under the grids', baseAt >= 0 && baseAt < layers.indexOf('grid-fill-village'), layers.slice(0, 4).join(', '));
+  }
+
+  // The map fits the street: every village is in view.
+  check('fits the street', (drawn.levels.village ?? 0) >= 31, `${drawn.levels.village} of 31 villages in view at zoom ${drawn.zoom.toFixed(2)}`);
+
+  // Choropleth from the statistics, as feature-state.
+  const states = () => page.evaluate(() => {
+    const m = window.gridmap.map;
+    const out = {};
+    for (const f of m.queryRenderedFeatures({ layers: ['grid-fill-village'] })) {
+      const s = m.getFeatureState({ source: 'grids', sourceLayer: 'grids', id: f.properties.code });
+      out[f.properties.code] = [s.count, s.bin];
+    }
+    return out;
+  });
+  const before = await states();
+  const coloured = Object.values(before).filter(([c, b]) => c !== undefined && b !== undefined);
+  check('choropleth coloured', coloured.length >= 31 && coloured.some(([c]) => c > 0), `${coloured.length} villages with a count`);
+  const legend = await page.$$eval('#legend-bins li', (lis) => lis.map((li) => li.textContent));
+  check('legend with numbers', legend.length >= 2 && legend.every((t) => /\d/.test(t)), legend.join(' | '));
+
+  const shot1 = await page.screenshot();
+  const st = pngStats(shot1);
+  check('screenshot not blank', st.colours > 50 && st.nonBackground > 0.2, `${st.colours} colours, ${(st.nonBackground * 100).toFixed(0)}% not background`);
+  if (shotPath) writeFileSync(shotPath, shot1);
+
+  // A filter changes the choropleth, without reloading the grid tiles.
+  let gridTileRequests = 0;
+  page.on('request', (r) => {
+    if (r.url().includes('/tiles/grids/')) gridTileRequests++;
+  });
+  // A filter helper: click, wait for the statistics, return the states.
+  const choose = async (selector) => {
+    const seq = await page.evaluate(() => window.gridmap.statsSeq);
+    await page.click(selector);
+    await page.waitForFunction((s) => window.gridmap.statsSeq > s, seq);
+    await page.waitForFunction(() => window.gridmap.map.loaded());
+    return states();
+  };
+  const diff = (a, b) => Object.keys(a).filter((k) => b[k] && b[k][0] !== a[k][0]).length;
+
+  const all = await choose('#status button[data-value="all"]');
+  check('choropleth changes with the status filter', diff(before, all) > 0, `${diff(before, all)} of ${Object.keys(before).length} villages changed`);
+  const shot2 = await page.screenshot();
+  check('screen changes with the filter', !shot1.equals(shot2));
+  const today = await choose('#window button[data-value="today"]');
+  check('choropleth changes with the time window', diff(all, today) > 0, `${diff(all, today)} villages changed`);
+  check('URL keeps the filters', new URL(page.url()).searchParams.get('window') === 'today', page.url());
+  const year = await choose('#window button[data-value="year"]');
+  const noDispute = await choose('#categories button[data-value="dispute"]');
+  check('choropleth changes with a category toggle', diff(year, noDispute) > 0, `${diff(year, noDispute)} villages changed`);
+  check('no geometry reloaded to recolour', gridTileRequests === 0, `${gridTileRequests} grid tile requests`);
+
+  // Click a grid: its name, code and counts show.
+  const pt = await page.evaluate(() => {
+    const m = window.gridmap.map;
+    const f = m.queryRenderedFeatures({ layers: ['label-village'] })[0];
+    const p = m.project(f.geometry.coordinates);
+    return { x: p.x, y: p.y, code: f.properties.code, name: f.properties.name };
+  });
+  await page.mouse.click(pt.x, pt.y);
+  await page.waitForFunction(() => !document.getElementById('grid-info').hidden && document.getElementById('grid-people').textContent !== '');
+  const info = await page.evaluate(() => ({
+    name: document.getElementById('grid-name').textContent,
+    code: document.getElementById('grid-code').textContent,
+    count: document.getElementById('grid-count').textContent,
+    people: document.getElementById('grid-people').textContent,
+  }));
+  check('click shows the grid', info.code.length > 0 && info.name.length > 0 && /\d/.test(info.count), JSON.stringify(info));
+
+  // English switch.
+  await page.click('#lang');
+  const en = await page.evaluate(() => ({ title: document.querySelector('[data-i18n=title]').textContent, lang: document.documentElement.lang }));
+  check('English switch', en.lang === 'en' && /Command/.test(en.title), JSON.stringify(en));
+
+  // Live updates: the event stream is connected, and an incident posted
+  // now shows in the ticker and recolours the map without a reload.
+  const live = await page.$eval('#live', (el) => el.dataset.state);
+  check('live feed connected', live === 'live', live);
+  const lngLat = await page.evaluate(({ x, y }) => window.gridmap.map.unproject([x, y]).toArray(), pt);
+  const seq3 = await page.evaluate(() => window.gridmap.statsSeq);
+  const posted = await fetch(base + '/api/v1/incidents', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      external_id: `BROWSER-${Date.now()}`, category: 'hazard', source: 'hotline',
+      lon: lngLat[0], lat: lngLat[1], reported_at: new Date().toISOString(), description: 'browser test',
+    }),
+  });
+  check('incident posted', posted.status === 201, `${posted.status}`);
+  try {
+    await page.waitForFunction((s) => document.querySelectorAll('#ticker li').length > 0 && window.gridmap.statsSeq > s, seq3, { timeout: 15_000 });
+    check('live event shown and statistics refreshed', true, await page.$eval('#ticker li', (li) => li.textContent));
+  } catch (err) {
+    check('live event shown and statistics refreshed', false, err.message);
+  }
+
+  // Micro-grids on demand: the level switch asks the tiles for them.
+  await page.click('#lang');
+  await page.click('#status button[data-value="open"]');
+  await page.click('#window button[data-value="30d"]');
+  await page.click('#categories button[data-value="dispute"]');
+  await page.click('#level button[data-value="micro"]');
+  await page.waitForFunction(() => window.gridmap.map.getSource('grids').tiles[0].includes('levels='));
+  await page.waitForTimeout(300);
+  await page.waitForFunction(() => window.gridmap.map.loaded());
+  const micro = await page.evaluate(() => new Set(window.gridmap.map.queryRenderedFeatures({ layers: ['grid-fill-micro'] }).map((f) => f.properties.code)).size);
+  check('micro-grids drawn on demand', micro >= 200, `${micro} micro-grids`);
+  if (shotPath) writeFileSync(shotPath.replace(/\.png$/, '-micro.png'), await page.screenshot());
+
+  await page.waitForTimeout(500);
+  check('no console errors or failed requests', problems.length === 0, problems.slice(0, 5).join('; '));
+  check('nothing fetched from another host', offsite.length === 0, offsite.slice(0, 3).join(', '));
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'gridmap-chromium-'));
+// A fresh, empty profile (--user-data-dir) each run.
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath,
+  headless: true,
+  viewport: { width: 1600, height: 900 },
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
+    '--disable-component-update', '--disable-sync', '--disable-quic',
+    // WebGL without a GPU: SwiftShader through ANGLE.
+    '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+  ],
+});
+let exitCode = 1;
+try {
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    // An aborted tile request (the map moved on) is not a failure.
+    if (!/ERR_ABORTED/.test(r.failure()?.errorText ?? '')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
+  // Nothing from another host, but the base map the server names (the
+  // test serves one from another port when BASEMAP_ORIGIN is set).
+  const basemap = process.env.BASEMAP_ORIGIN;
+  const offsite = [];
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(base) && !u.startsWith('data:') && !u.startsWith('blob:') && !(basemap && u.startsWith(basemap))) offsite.push(u);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+
+  await page.goto(base + '/', { waitUntil: 'load' });
+  await page.evaluate(() => window.gridmap.ready);
+  if (degraded) await degradedChecks(page, problems, shotPath);
+  else await fullChecks(page, problems, offsite, basemap);
+} catch (err) {
+  check('test ran', false, err.stack ?? String(err));
+} finally {
+  await browser.close();
+  rmSync(profile, { recursive: true, force: true });
+  console.log(`${passed} passed, ${failed} failed`);
+  exitCode = failed === 0 && passed > 0 ? 0 : 1;
+}
+process.exit(exitCode);

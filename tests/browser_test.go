@@ -1,0 +1,320 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/geo"
+	"github.com/gridmap/gridmap/httpapi"
+	"github.com/gridmap/gridmap/internal/demodata"
+	"github.com/gridmap/gridmap/internal/incidentio"
+	"github.com/gridmap/gridmap/postgis"
+)
+
+// The browser tests need Node.js, the npm packages of static/ (npm ci),
+// the bundle built into static/dist before this test binary was compiled,
+// and Chromium (Debian's, at /usr/bin/chromium or $CHROMIUM). make test
+// (scripts/test.sh) installs and builds all of them; without them the
+// tests skip, or fail under GRIDMAP_TESTDB=true.
+
+// staticDir is the static/ folder of the repository.
+func staticDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := filepath.Abs("../static")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
+// needNode returns the node binary, or skips/fails saying what is missing.
+func needNode(tb testing.TB, modules ...string) string {
+	tb.Helper()
+	var missing []string
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing = append(missing, "node (Debian package nodejs)")
+	}
+	for _, m := range modules {
+		if _, err := os.Stat(filepath.Join(staticDir(tb), "node_modules", m, "package.json")); err != nil {
+			missing = append(missing, "static/node_modules/"+m+" (run npm ci in static/)")
+		}
+	}
+	if len(missing) > 0 {
+		msg := "browser test needs " + strings.Join(missing, ", ") + "; make test installs them"
+		if os.Getenv("GRIDMAP_TESTDB") == "true" {
+			tb.Fatal(msg)
+		}
+		tb.Skip(msg)
+	}
+	return node
+}
+
+func chromiumPath(tb testing.TB) string {
+	tb.Helper()
+	p := os.Getenv("CHROMIUM")
+	if p == "" {
+		p = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(p); err != nil {
+		msg := "browser test needs Chromium at " + p + " (Debian package chromium; make test installs it)"
+		if os.Getenv("GRIDMAP_TESTDB") == "true" {
+			tb.Fatal(msg)
+		}
+		tb.Skip(msg)
+	}
+	return p
+}
+
+// runNode runs a script of static/ with node, logging its output; it fails
+// the test when the script exits non-zero.
+func runNode(tb testing.TB, timeout time.Duration, node string, env []string, args ...string) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Dir = staticDir(tb)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	for _, line := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
+		tb.Log(line)
+	}
+	if err != nil {
+		tb.Fatalf("node %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String()
+}
+
+// demoIncidentsDB returns a fresh database with the demo street and one
+// year of its synthetic incidents.
+func demoIncidentsDB(tb testing.TB) string {
+	tb.Helper()
+	url := demoDB(tb)
+	ctx := context.Background()
+	st, err := postgis.Open(ctx, url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	grids, version, err := st.CurrentGrids(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ix, err := geo.NewIndex(grids)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	incs := demodata.Incidents(ix, time.Now(), demodata.DefaultIncidents)
+	rows := func(yield func(incidentio.Checked, error) bool) {
+		for i, in := range incs {
+			if !yield(incidentio.Checked{Index: i, Incident: in, CRS: geo.WGS84}, nil) {
+				return
+			}
+		}
+	}
+	if _, err := st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{}, incidentio.Assign(rows, ix, version)); err != nil {
+		tb.Fatal(err)
+	}
+	return url
+}
+
+// TestBrowserWallMap opens the wall map in headless Chromium over the
+// demo street with a year of incidents (static/test/wallmap.test.mjs):
+// no console error, grids drawn, a screenshot that is not blank, the
+// choropleth changing with the filters. The screenshot is kept in
+// static/test/screenshots/wallmap.png.
+func TestBrowserWallMap(t *testing.T) {
+	node := needNode(t, "playwright-core")
+	chromium := chromiumPath(t)
+	// A site's own base map (GRIDMAP_BASEMAP_STYLE): a style with a river,
+	// served from another origin, drawn under the grids.
+	base := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, baseMapStyle)
+	}))
+	defer base.Close()
+	srv, a := instanceWith(t, demoIncidentsDB(t), httpapi.Config{BaseMapStyleURL: base.URL + "/style.json"})
+	select {
+	case <-a.Incidents.Loaded():
+	case <-time.After(30 * time.Second):
+		t.Fatal("incident statistics not loaded within 30 s")
+	}
+	if resp := get(t, srv.URL+"/", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /: %d; the bundle is built into the binary by `make build` or `npm ci && npm run build` in static/ before go test", resp.StatusCode)
+	}
+	shots := filepath.Join(staticDir(t), "test", "screenshots")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := runNode(t, 3*time.Minute, node, []string{"CHROMIUM=" + chromium, "BASEMAP_ORIGIN=" + base.URL},
+		"test/wallmap.test.mjs", srv.URL, filepath.Join(shots, "wallmap.png"))
+	if !regexp.MustCompile(`(?m)^\d+ passed, 0 failed$`).MatchString(out) {
+		t.Error("the browser test did not report success")
+	}
+}
+
+// TestBrowserWallMapWithoutIncidents: with the incident endpoints gone
+// (statistics, heat tiles, events and categories answer 404, as on a server
+// without them), the wall map still draws the grids and says what is
+// missing; no error but those 404s.
+func TestBrowserWallMapWithoutIncidents(t *testing.T) {
+	node := needNode(t, "playwright-core")
+	chromium := chromiumPath(t)
+	_, a := instance(t, demoDB(t))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, p := range []string{"/api/v1/stats/", "/api/v1/events", "/api/v1/categories", "/tiles/heat/"} {
+			if strings.HasPrefix(r.URL.Path, p) {
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(http.StatusNotFound)
+				io.WriteString(w, `{"type":"urn:gridmap:problem:not_found","title":"Not Found","status":404,"detail":"no such endpoint"}`)
+				return
+			}
+		}
+		a.Handler.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	shots := filepath.Join(staticDir(t), "test", "screenshots")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := runNode(t, 2*time.Minute, node, []string{"CHROMIUM=" + chromium},
+		"test/wallmap.test.mjs", "--degraded", srv.URL, filepath.Join(shots, "wallmap-degraded.png"))
+	if !regexp.MustCompile(`(?m)^\d+ passed, 0 failed$`).MatchString(out) {
+		t.Error("the browser test did not report success")
+	}
+}
+
+// baseMapStyle is a small base map: a land colour and the Si river (泗河)
+// as a line through the demo street, from inline GeoJSON.
+const baseMapStyle = `{"version":8,"name":"test base map","sources":{"rivers":{"type":"geojson","data":
+{"type":"Feature","properties":{"name":"泗河"},"geometry":{"type":"LineString","coordinates":
+[[116.74,35.60],[116.78,35.55],[116.80,35.52],[116.83,35.47]]}}}},
+"layers":[{"id":"land","type":"background","paint":{"background-color":"#0a1628"}},
+{"id":"river","type":"line","source":"rivers","paint":{"line-color":"#1d4ed8","line-width":6,"line-opacity":0.8}}]}`
+
+// TestStyleValid checks /styles/wallmap.json with the MapLibre style
+// spec's own validator (@maplibre/maplibre-gl-style-spec, run by node),
+// and that its URLs are absolute and the base map is passed on.
+func TestStyleValid(t *testing.T) {
+	node := needNode(t, "@maplibre/maplibre-gl-style-spec")
+	srv, _ := instanceWith(t, demoDB(t), httpapi.Config{BaseMapStyleURL: "https://tiles.example.cn/styles/base.json"})
+	resp, err := http.Get(srv.URL + "/styles/wallmap.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") == "" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("style: %d %v", resp.StatusCode, resp.Header)
+	}
+	var style struct {
+		Glyphs   *string
+		Metadata map[string]any
+		Sources  map[string]struct {
+			URL   string
+			Tiles []string
+		}
+	}
+	if err := json.Unmarshal(body, &style); err != nil {
+		t.Fatal(err)
+	}
+	if style.Metadata["gridmap:basemap"] != "https://tiles.example.cn/styles/base.json" {
+		t.Errorf("metadata %v: base map not passed on", style.Metadata)
+	}
+	if style.Glyphs != nil {
+		t.Errorf("glyphs %q: the wall map must need no glyph server", *style.Glyphs)
+	}
+	if style.Sources["grids"].URL != srv.URL+"/tiles/grids.json" {
+		t.Errorf("grids source url %q", style.Sources["grids"].URL)
+	}
+	for _, u := range style.Sources["heat"].Tiles {
+		if !strings.HasPrefix(u, srv.URL+"/tiles/heat/") {
+			t.Errorf("heat tiles %q", u)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "wallmap.json")
+	if err := os.WriteFile(file, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runNode(t, time.Minute, node, nil, "test/validate-style.mjs", file)
+
+	var p problem
+	r := get(t, srv.URL+"/styles/nothing.json", &p)
+	wantProblem(t, r, p, 404)
+}
+
+// TestStaticPages: the pages and their assets from the embedded bundle
+// (caching, gzip), and the 503 a binary built without the bundle answers.
+func TestStaticPages(t *testing.T) {
+	srv, _ := instance(t, demoDB(t))
+	resp, err := tileClient.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		if os.Getenv("GRIDMAP_TESTDB") == "true" {
+			t.Fatal("GET / is 503: the bundle was not built before the test binary (make test builds it)")
+		}
+		t.Skip("the web-page bundle is not built (npm ci && npm run build in static/)")
+	}
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("GET /: %d %v", resp.StatusCode, resp.Header)
+	}
+	assets := regexp.MustCompile(`/assets/[A-Za-z0-9._-]+`).FindAllString(string(page), -1)
+	if len(assets) < 3 {
+		t.Fatalf("page references %v", assets)
+	}
+	for _, a := range assets {
+		r := tileFetch(t, srv.URL+a, "Accept-Encoding", "gzip")
+		if r.status != 200 || !strings.Contains(r.header.Get("Cache-Control"), "immutable") || r.header.Get("ETag") == "" {
+			t.Errorf("%s: %d %v", a, r.status, r.header)
+		}
+		if strings.HasSuffix(a, ".js") && r.header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("%s not gzipped", a)
+		}
+		if r2 := tileFetch(t, srv.URL+a, "If-None-Match", r.header.Get("ETag")); r2.status != http.StatusNotModified {
+			t.Errorf("%s If-None-Match: %d", a, r2.status)
+		}
+	}
+	for _, path := range []string{"/wallmap.html"} {
+		if r := tileFetch(t, srv.URL+path); r.status != 200 {
+			t.Errorf("%s: %d", path, r.status)
+		}
+	}
+	var p problem
+	r := get(t, srv.URL+"/assets/nothing.js", &p)
+	wantProblem(t, r, p, 404)
+	r = get(t, srv.URL+"/nothing.html", &p)
+	wantProblem(t, r, p, 404)
+
+	// A binary built without the bundle: 503 saying how to build it.
+	bare := httptest.NewServer(httpapi.New(httpapi.Config{}, httpapi.Deps{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Pages:  fstest.MapFS{"PLACEHOLDER.md": {Data: []byte("not built")}},
+	}))
+	defer bare.Close()
+	r = get(t, bare.URL+"/", &p)
+	wantProblem(t, r, p, 503)
+	if !strings.Contains(p.Detail, "make build") {
+		t.Errorf("503 detail %q does not say how to build the pages", p.Detail)
+	}
+}
