@@ -7,10 +7,15 @@ DATA    ?= .data
 PGPORT  ?= 55432
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run test build bench vet fmt db-start db-stop clean
+.PHONY: run test build pages bench loadtest vet fmt db-start db-stop clean
 
-build:
+## build: the web pages (npm ci + esbuild into static/dist), then the binary
+## that embeds them.
+build: pages
 	$(GO) build -o bin/gridmap ./cmd/gridmap
+
+pages:
+	scripts/pages.sh
 
 ## run: private cluster under $(DATA)/pg (kept between runs), migrate,
 ## load the demo street when the database is empty, serve on $(ADDR).
@@ -30,6 +35,12 @@ test:
 ## bench: the Go benchmarks against a throwaway cluster.
 bench:
 	scripts/test.sh -run '^$$' -bench . -benchmem
+
+## loadtest: gridmap serve on 127.0.0.1 with the demo street, driven for
+## DURATION (60s) by scripts/loadtest: p99 per route, RSS (BENCHMARKS.md).
+DURATION ?= 60s
+loadtest:
+	scripts/loadtest.sh -duration $(DURATION)
 
 db-start:
 	@scripts/db.sh start $(DATA)/pg $(PGPORT)

@@ -15,6 +15,10 @@ const (
 	EUNAVAILABLE  = "unavailable"
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
+	// EPRECONDITION: an If-Match precondition failed (the thing changed).
+	EPRECONDITION = "precondition_failed"
+	// ETOOMANY: the caller sent more requests than its rate limit allows.
+	ETOOMANY = "too_many_requests"
 )
 
 // Error is an application error whose Message is safe to show a user.

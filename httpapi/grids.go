@@ -79,6 +79,13 @@ func (s *Server) listGrids(w http.ResponseWriter, r *http.Request) error {
 	if limit > 0 {
 		f.Limit = limit + 1 // one more tells whether a next page exists
 	}
+	format, err := paramExportFormat(q) // export.go
+	if err != nil {
+		return err
+	}
+	if format == "csv" {
+		return s.listGridsCSV(w, r, f, limit)
+	}
 
 	var bw *bufio.Writer
 	n, last, more := 0, "", false

@@ -100,9 +100,8 @@ func publicIncident(in *gridmap.Incident, ix *geo.Index, now time.Time) incident
 
 // incidentDetailJSON is one incident with its personal data.
 //
-// PERSONAL DATA (issue 7): description and reporter are shown to anyone who
-// can reach GET /api/v1/incidents/{id} until authentication lands; then
-// only roles allowed to see personal data may get them.
+// Personal data: description and reporter are filled by role
+// (incidentDetail in auth_personal.go).
 type incidentDetailJSON struct {
 	incidentJSON
 	Description string            `json:"description"`
@@ -180,6 +179,7 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.metrics.ingested(res.Created, res.Existing, len(res.Errors))
 	if single {
 		it := res.Items[0]
 		status := http.StatusOK
@@ -231,11 +231,8 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store") // personal data
-	writeJSON(w, http.StatusOK, incidentDetailJSON{
-		incidentJSON: publicIncident(&in, s.indexOrNil(), time.Now()),
-		Description:  in.Description, // PERSONAL DATA (issue 7)
-		Reporter:     in.Reporter,    // PERSONAL DATA (issue 7)
-	})
+	// Personal data by role: full, masked or none (auth_personal.go).
+	writeJSON(w, http.StatusOK, s.incidentDetail(r, &in))
 	return nil
 }
 

@@ -35,6 +35,10 @@ type lookupFrags struct {
 	ix     *geo.Index
 	single [][]byte // `{"grid":…,"chain":[…],"members":[…]`
 	code   [][]byte // `{"code":"…"}` for batch answers
+
+	// masked and full are single with member contacts masked or in
+	// full, for the roles that may see them (auth_personal.go).
+	masked, full [][]byte
 }
 
 type gridRef struct {
@@ -55,22 +59,21 @@ func (s *Server) frags(ix *geo.Index) *lookupFrags {
 	if f := s.lookupCache.Load(); f != nil && f.ix == ix {
 		return f
 	}
-	f := &lookupFrags{ix: ix, single: make([][]byte, ix.Len()), code: make([][]byte, ix.Len())}
+	f := &lookupFrags{ix: ix, single: make([][]byte, ix.Len()), code: make([][]byte, ix.Len()),
+		masked: make([][]byte, ix.Len()), full: make([][]byte, ix.Len())}
 	for i := range ix.Len() {
 		g := ix.At(i)
 		chain := ix.Chain(g.Code)
 		refs := make([]gridRef, len(chain))
-		members := []publicMember{}
 		for k, c := range chain {
 			refs[k] = gridRef{c.Code, c.Name, c.Level}
-			for _, m := range c.Members {
-				members = append(members, publicMember{m.GridCode, m.Role, m.Name})
-			}
 		}
 		grid, _ := json.Marshal(refs[0])
 		ch, _ := json.Marshal(refs)
-		ms, _ := json.Marshal(members)
+		ms, masked, full := memberArrays(chain) // contacts by role (auth_personal.go)
 		f.single[i] = fmt.Appendf(nil, `{"grid":%s,"chain":%s,"members":%s`, grid, ch, ms)
+		f.masked[i] = fmt.Appendf(nil, `{"grid":%s,"chain":%s,"members":%s`, grid, ch, masked)
+		f.full[i] = fmt.Appendf(nil, `{"grid":%s,"chain":%s,"members":%s`, grid, ch, full)
 		code, _ := json.Marshal(g.Code)
 		f.code[i] = fmt.Appendf(nil, `{"code":%s}`, code)
 	}
@@ -154,9 +157,17 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return s.outside(ix, p, wgs, crs)
 	}
+	s.metrics.lookupPoints("single", 1)
 	f := s.frags(ix)
-	buf := make([]byte, 0, len(f.single[hit.Index()])+96)
-	buf = append(buf, f.single[hit.Index()]...)
+	frag := f.single
+	switch s.memberView(r) {
+	case viewMasked:
+		frag = f.masked
+	case viewFull:
+		frag = f.full
+	}
+	buf := make([]byte, 0, len(frag[hit.Index()])+96)
+	buf = append(buf, frag[hit.Index()]...)
 	buf = append(buf, `,"near_boundary":`...)
 	if code, m, ok := ix.Nearest(wgs[0], wgs[1], s.cfg.NearBoundaryMetres, hit.Grid().Code); ok {
 		buf = fmt.Appendf(buf, `{"code":%q,"distance_m":%.1f}`, code, m)
@@ -243,6 +254,7 @@ func (s *Server) lookupBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]int32, len(b.pts))
 	ix.LookupBatch(b.pts, out)
+	s.metrics.lookupPoints("batch", len(b.pts))
 	f := s.frags(ix)
 	if isCSV {
 		return writeBatchCSV(w, &b, out, f)

@@ -17,6 +17,8 @@ var statusOf = map[string]int{
 	gridmap.EFORBIDDEN:    http.StatusForbidden,
 	gridmap.ENOTFOUND:     http.StatusNotFound,
 	gridmap.ECONFLICT:     http.StatusConflict,
+	gridmap.EPRECONDITION: http.StatusPreconditionFailed,
+	gridmap.ETOOMANY:      http.StatusTooManyRequests,
 	gridmap.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	gridmap.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	gridmap.EINTERNAL:     http.StatusInternalServerError,

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -28,6 +29,12 @@ type Config struct {
 	NearBoundaryMetres float64
 	// MaxBatchPoints bounds a lookup batch (default 1,000,000).
 	MaxBatchPoints int
+	// BaseMapStyleURL, when set, is a MapLibre style URL that the wall map
+	// draws under its own layers (a site's own base-map tiles); empty for
+	// none, as with no internet.
+	BaseMapStyleURL string
+	// Trust: tokens, open classes, limits, CORS (issue 7; auth.go).
+	Trust TrustConfig
 }
 
 // Deps are the services the handlers use.
@@ -46,6 +53,19 @@ type Deps struct {
 	Heat func() *heat.Aggregate
 	// Events is the live incident feed served as Server-Sent Events.
 	Events gridmap.IncidentEvents
+	// Tiles serves the vector tiles of the current grids (tiles.go); nil
+	// answers /tiles/grids with 503.
+	Tiles GridTiles
+	// Pages is the web-page bundle; nil for the one built into the binary
+	// (static.Dist).
+	Pages fs.FS
+	// Plans drafts, validates and publishes boundary plans (plans.go); nil
+	// leaves out the plan, history, grid edit, topology and as-of lookup routes.
+	Plans gridmap.PlanService
+	// Tokens are the API tokens (auth.go); nil: no token is valid.
+	Tokens TokenStore
+	// Stats are read by /metrics (metrics.go); nil fields are left out.
+	Stats StatsSources
 }
 
 // Server is the HTTP handler of gridmap. It holds no state of its own beyond
@@ -59,10 +79,14 @@ type Server struct {
 	// lookupCache holds the answer fragments for the current index.
 	lookupCache atomic.Pointer[lookupFrags]
 	router      *mux.Router
+	exact       map[routeKey]http.Handler // see hot
 	// Incidents (incidents.go).
 	incidents gridmap.IncidentService
 	heat      func() *heat.Aggregate
 	events    gridmap.IncidentEvents
+	plans     *planAPI // plans.go
+
+	trustState // auth.go: tokens, policy, limits, metrics (issue 7)
 }
 
 // New builds the routes.
@@ -79,7 +103,8 @@ func New(cfg Config, d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, grids: d.Grids, log: d.Logger, ready: d.Ready, index: d.Index, router: mux.NewRouter()}
+	s := &Server{cfg: cfg, grids: d.Grids, log: d.Logger, ready: d.Ready, index: d.Index, router: mux.NewRouter(),
+		exact: map[routeKey]http.Handler{}}
 	r := s.router
 	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return gridmap.Errorf(gridmap.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
@@ -90,12 +115,28 @@ func New(cfg Config, d Deps) *Server {
 	r.Handle("/healthz", s.handle(s.healthz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", s.handle(s.readyz)).Methods(http.MethodGet, http.MethodHead)
 	api := r.PathPrefix("/api/v1").Subrouter()
+	s.trustRoutes(r, api, d) // auth middleware, /metrics, /api/v1/whoami (auth.go)
 	api.Handle("/grids", s.handle(s.listGrids)).Methods(http.MethodGet)
 	api.Handle("/grids/{code}", s.handle(s.getGrid)).Methods(http.MethodGet)
-	api.Handle("/lookup", s.handle(s.lookup)).Methods(http.MethodGet)
-	api.Handle("/lookup", s.handle(s.lookupBatch)).Methods(http.MethodPost)
+	s.hot(api, "/api/v1", "/lookup", http.MethodGet, s.handle(s.lookup))
+	s.hot(api, "/api/v1", "/lookup", http.MethodPost, s.handle(s.lookupBatch))
+	s.planRoutes(api, d) // after the lookup routes: it hands GET /lookup?as_of= to plans_asof.go
 	s.incidentRoutes(r, api, d)
+	s.standardRoutes(r) // OGC API – Features under /ogc, /api/v1/openapi.json (ogc.go)
+	s.tileRoutes(r, d)
 	return s
+}
+
+// routeKey names a route without path variables.
+type routeKey struct{ method, path string }
+
+// hot registers a variable-free route that integrators call thousands of
+// times a second: on the router (so it is listed and documented like any
+// other) and in an exact-match table that ServeHTTP consults first, which
+// skips gorilla/mux's regexp matching and its two request copies.
+func (s *Server) hot(r *mux.Router, prefix, path, method string, h http.Handler) {
+	r.Handle(path, h).Methods(method)
+	s.exact[routeKey{method, prefix + path}] = h
 }
 
 // Router exposes the router so other route sets can be mounted.
@@ -114,10 +155,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), ridKey{}, rid))
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	s.router.ServeHTTP(sw, r)
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+	info := s.dispatch(sw, r) // security headers, CORS, token, rate limit, then the route (auth.go)
+	// Successful quick requests log at debug: at tens of thousands of
+	// lookups a second an info line each would cost more than the lookup.
+	level, took := slog.LevelDebug, time.Since(start)
+	if sw.status >= 400 || took > time.Second {
+		level = slog.LevelInfo
+	}
+	s.log.LogAttrs(r.Context(), level, "request",
 		slog.String("request_id", rid), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
+		slog.Int("status", sw.status), slog.Duration("duration", took),
+		slog.Int64("token_id", info.principal.TokenID)) // the id only: a token's name may be a person's
+	s.metrics.observe(r.Method, info.route, sw.status, took)
 }
 
 type ridKey struct{}

@@ -6,6 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,6 +38,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	if cfg.MaxConns < 8 {
 		cfg.MaxConns = 8
+	}
+	// Bulk imports stage rows in temporary tables; room for 200,000
+	// incidents keeps the stage out of temporary files (allocated only by a
+	// session that uses it, and settable only before its first temp table).
+	if _, ok := cfg.ConnConfig.RuntimeParams["temp_buffers"]; !ok {
+		cfg.ConnConfig.RuntimeParams["temp_buffers"] = "64MB"
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -102,8 +112,24 @@ func mapErr(err error, what string) error {
 }
 
 // isConnErr reports whether err means the database could not be reached, as
-// opposed to a query it refused.
+// opposed to a query it refused: no connection, a connection that broke
+// (the server restarting or shutting down: SQLSTATE class 08, 57P01–57P03),
+// too many connections, or a timeout.
 func isConnErr(err error) bool {
 	var ce *pgconn.ConnectError
-	return errors.As(err, &ce) || pgconn.SafeToRetry(err)
+	var pgErr *pgconn.PgError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &ce), pgconn.SafeToRetry(err), pgconn.Timeout(err):
+		return true
+	case errors.As(err, &pgErr):
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" ||
+			pgErr.Code == "57P03" || pgErr.Code == "53300"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE),
+		errors.As(err, &netErr):
+		return true
+	}
+	// A connection the server closed under a query: pgconn says "conn closed".
+	return strings.Contains(err.Error(), "conn closed")
 }

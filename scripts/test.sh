@@ -11,7 +11,38 @@ trap cleanup EXIT
 url=$(GRIDMAP_PG_FSYNC=off scripts/db.sh start "$dir/pg" "$port")
 export GRIDMAP_TEST_DATABASE_URL="$url" GRIDMAP_TESTDB=true
 export GRIDMAP_SHARED_DATA=${GRIDMAP_SHARED_DATA:-$(cd .. && pwd)/shared/data}
+# The web pages are embedded in the test binaries, and the browser test
+# drives Debian's Chromium (installed here when missing, as db.sh does for
+# PostgreSQL; fonts-noto-cjk so Chinese labels render).
+echo "== web pages"
+scripts/pages.sh
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "== installing chromium for the browser test"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
+fi
+# GDAL's own clients (ogrinfo, ogr2ogr) test the OGC API, the tiles and the
+# import of Shapefiles and GeoPackages (tests/gdal_test.go).
+if ! command -v ogr2ogr >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "== installing gdal-bin for the GDAL tests"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gdal-bin >/dev/null
+fi
 echo "== go vet"
 go vet ./...
 echo "== go test (PostGIS at $url)"
 go test -count=1 -timeout 20m "$@" ${PKGS:-./...}
+# Fuzz targets (Fuzz* in *_fuzz_test.go; seeds in each package's
+# testdata/fuzz): each runs for GRIDMAP_FUZZTIME (default 5s; 0 skips) on a
+# whole run (no arguments, no PKGS) or when GRIDMAP_FUZZTIME is set. A
+# failing input is written to testdata/fuzz/FuzzName/ and fails the run.
+fuzztime=${GRIDMAP_FUZZTIME:-}
+if [ -z "$fuzztime" ] && [ $# -eq 0 ] && [ -z "${PKGS:-}" ]; then fuzztime=5s; fi
+if [ -n "$fuzztime" ] && [ "$fuzztime" != 0 ]; then
+  echo "== fuzz ($fuzztime per target)"
+  for f in $(grep -rl --include='*_fuzz_test.go' --exclude-dir=node_modules '^func Fuzz' .); do
+    for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | cut -d' ' -f2); do
+      go test -run '^$' -fuzz "^$fn\$" -fuzztime "$fuzztime" "./$(dirname "$f")" | grep -v '^fuzz: elapsed' || exit 1
+    done
+  done
+fi

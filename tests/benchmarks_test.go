@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -124,3 +125,29 @@ SELECT count(code) FROM (
 		})
 	}
 }
+
+// BenchmarkLookupHandler is one single-point lookup through the whole
+// handler stack (routing, parsing, lookup, near-boundary, encoding), without
+// the network: the server-side cost of GET /api/v1/lookup.
+func BenchmarkLookupHandler(b *testing.B) {
+	_, a := instance(b, demoDB(b))
+	ix, _ := a.Live.Index()
+	pts := randomPoints(ix, 1000, 3)
+	reqs := make([]*http.Request, len(pts))
+	for i, p := range pts {
+		reqs[i] = httptest.NewRequest("GET", lookupURL("", p, ""), nil)
+	}
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		clear(w.h)
+		a.Handler.ServeHTTP(w, reqs[i%len(reqs)])
+	}
+}
+
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(int)             {}

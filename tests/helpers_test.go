@@ -55,12 +55,19 @@ func instanceWith(tb testing.TB, url string, cfg httpapi.Config) (*httptest.Serv
 	a := app.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	go a.Run(ctx)
-	srv := httptest.NewServer(a.Handler)
+	// Requests without a token act as an admin here (asAdmin in
+	// auth_test.go); the auth tests use their own instances.
+	srv := httptest.NewServer(asAdmin(tb, st, a.Handler))
 	tb.Cleanup(func() { srv.Close(); cancel(); st.Close() })
 	select {
 	case <-a.Live.Loaded():
 	case <-time.After(30 * time.Second):
 		tb.Fatal("index not loaded within 30 s")
+	}
+	select { // so /readyz is ready (it waits for the incident statistics too)
+	case <-a.Incidents.Loaded():
+	case <-time.After(30 * time.Second):
+		tb.Fatal("incident statistics not loaded within 30 s")
 	}
 	return srv, a
 }

@@ -20,10 +20,12 @@ type Config struct {
 	// SIGTERM.
 	ShutdownTimeout time.Duration
 	HTTP            httpapi.Config
+	// Err is a setting that could not be parsed (serve refuses to start).
+	Err error
 }
 
 func loadConfig() Config {
-	return Config{
+	cfg := Config{
 		DatabaseURL:     os.Getenv("DATABASE_URL"),
 		Addr:            envOr("GRIDMAP_ADDR", "127.0.0.1:8080"),
 		LogLevel:        envOr("GRIDMAP_LOG_LEVEL", "info"),
@@ -32,8 +34,11 @@ func loadConfig() Config {
 			NearBoundaryMetres: envFloat("GRIDMAP_NEAR_BOUNDARY_M", 30),
 			MaxBatchPoints:     int(envFloat("GRIDMAP_MAX_BATCH_POINTS", 1_000_000)),
 			MaxBodyBytes:       int64(envFloat("GRIDMAP_MAX_BODY_BYTES", 64<<20)),
+			BaseMapStyleURL:    os.Getenv("GRIDMAP_BASEMAP_STYLE"),
 		},
 	}
+	cfg.Err = loadTrust(&cfg.HTTP.Trust) // token.go: GRIDMAP_OPEN, rate limits, timeout, CORS
+	return cfg
 }
 
 func envFloat(k string, def float64) float64 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/gridmap/gridmap"
@@ -37,8 +36,11 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "incidents" {
+		return cmdImportIncidents(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "grids" {
-		return fmt.Errorf("usage: gridmap import grids FILE --level LEVEL [--code-prop P] [--name-prop P] [--parent-prop P] [--make-valid]")
+		return fmt.Errorf("usage: gridmap import grids FILE --level LEVEL [--code-prop P] [--name-prop P] [--parent-prop P] [--make-valid] [--crs C] [--layer L] [--encoding E] [--wkt-column C] [--lon-column C --lat-column C]")
 	}
 	fs := newFlags("import grids")
 	level := fs.String("level", "", "level of every grid in the file: street, village, micro (or a level added to grid_level)")
@@ -46,6 +48,13 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	nameProp := fs.String("name-prop", "name", "feature property holding the grid name")
 	parentProp := fs.String("parent-prop", "", "feature property holding the parent grid's code (none: a flat set)")
 	makeValid := fs.Bool("make-valid", false, "repair invalid boundaries with ST_MakeValid instead of refusing the file")
+	// Formats beyond GeoJSON (internal/gridio: csv.go, ogr.go).
+	crs := fs.String("crs", "wgs84", "coordinate system of the file: wgs84, cgcs2000 (taken as WGS84), gcj02 or bd09 (converted to WGS84)")
+	layer := fs.String("layer", "", "layer to read from a file with several (GeoPackage, zip of Shapefiles; needs GDAL)")
+	encoding := fs.String("encoding", "", "text encoding of a Shapefile without .cpg, e.g. GBK (needs GDAL)")
+	wktCol := fs.String("wkt-column", "", "CSV column holding the boundary as WKT (default: wkt, geometry, geom, the_geom, shape or boundary)")
+	lonCol := fs.String("lon-column", "", "CSV vertex table: column of longitudes (default: lon, lng, longitude, x or 经度)")
+	latCol := fs.String("lat-column", "", "CSV vertex table: column of latitudes (default: lat, latitude, y or 纬度)")
 	// Accept the file before or after the flags.
 	rest := args[1:]
 	var file string
@@ -62,19 +71,23 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return fmt.Errorf("import grids needs a FILE and --level")
 	}
-	f, err := os.Open(file)
+	rows, closeFile, err := gridio.OpenFile(ctx, file, gridio.FileOptions{
+		Props: gridio.Props{Code: *codeProp, Name: *nameProp, Parent: *parentProp},
+		CSV:   gridio.CSVOptions{WKT: *wktCol, Lon: *lonCol, Lat: *latCol},
+		OGR:   gridio.OGROptions{Layer: *layer, Encoding: *encoding},
+		CRS:   *crs,
+	})
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer closeFile()
 	st, err := openStore(ctx, loadConfig())
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	start := time.Now()
-	res, err := st.ImportGrids(ctx, postgis.ImportOptions{Level: gridmap.Level(*level), MakeValid: *makeValid},
-		gridio.ReadGeoJSON(f, gridio.Props{Code: *codeProp, Name: *nameProp, Parent: *parentProp}))
+	res, err := st.ImportGrids(ctx, postgis.ImportOptions{Level: gridmap.Level(*level), MakeValid: *makeValid}, rows)
 	if err != nil {
 		return err
 	}
@@ -101,7 +114,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		if has {
 			fmt.Fprintln(stdout, "the database has grids already; demo not loaded")
-			return nil
+			return demoIncidents(ctx, st, stdout, true)
 		}
 	}
 	outline, err := demodata.Yanzhou()
@@ -114,5 +127,5 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "demo street (synthetic, inside the real Yanzhou district outline): %d grids, %d new, %d changed, %d unchanged\n",
 		res.Read, res.Inserted, res.Updated, res.Unchanged)
-	return nil
+	return demoIncidents(ctx, st, stdout, *ifEmpty)
 }

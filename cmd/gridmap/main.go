@@ -4,6 +4,7 @@
 //	gridmap serve [--addr 127.0.0.1:8080]
 //	gridmap migrate
 //	gridmap import grids FILE.geojson[.gz] --level LEVEL [--code-prop P] [--name-prop P] [--parent-prop P] [--make-valid]
+//	gridmap import incidents FILE.csv|.ndjson|.geojson[.gz] [--columns field=Header,...] [--crs C] [--source S] [--partial]
 //	gridmap demo [--if-empty]
 //
 // Every command reads the database from DATABASE_URL.
@@ -29,7 +30,10 @@ commands:
   serve     serve the HTTP API and pages
   migrate   apply database migrations
   import    import data: gridmap import grids FILE --level LEVEL ...
+                         gridmap import incidents FILE [--columns ...] [--partial]
+  token     API tokens: gridmap token create --role R --name N | revoke ID | list
   demo      generate the synthetic demo street (1 street, 31 villages, 242 micro-grids)
+            and one year of synthetic incidents (about 11,300)
 
 Every command reads DATABASE_URL. Run 'gridmap COMMAND -h' for its flags.
 `
@@ -58,8 +62,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdMigrate(ctx, rest, stdout)
 	case "import":
 		return cmdImport(ctx, rest, stdout, stderr)
+	case "validate":
+		return cmdValidate(ctx, rest, stdout)
 	case "demo":
 		return cmdDemo(ctx, rest, stdout)
+	case "token":
+		return cmdToken(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

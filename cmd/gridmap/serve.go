@@ -18,6 +18,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if cfg.Err != nil {
+		return cfg.Err
+	}
 	log := newLogger(stderr, cfg.LogLevel)
 	st, err := openStore(ctx, cfg)
 	if err != nil {

@@ -5,8 +5,10 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gridmap/gridmap/httpapi"
 	"github.com/gridmap/gridmap/postgis"
@@ -17,15 +19,29 @@ type App struct {
 	Store   *postgis.Store
 	Live    *LiveIndex
 	Handler http.Handler
+	// Incidents keeps the incident aggregate and live events current.
+	Incidents *IncidentFeed
+	// API is Handler as the HTTP server it is (tokens, metrics).
+	API *httpapi.Server
 }
 
 // New wires an instance on an open store. Call Run to keep its index live.
 func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
-	live := NewLiveIndex(st, log)
+	// The builders' log lines carry their build times to /metrics.
+	builds := httpapi.NewBuildTimes()
+	tapped := slog.New(builds.Tap(log.Handler()))
+	live := NewLiveIndex(st, tapped)
+	feed := NewIncidentFeed(st, tapped)
+	ref := newRefTables(st) // levels and categories in memory (fallback.go)
 	h := httpapi.New(cfg, httpapi.Deps{
-		Grids:  st,
+		Incidents: ref, Heat: feed.Aggregate, Events: feed,
+		Grids:  ref,
 		Logger: log,
 		Index:  live.Index,
+		Tiles:  live,
+		Plans:  postgis.NewPlans(st),
+		Tokens: st,
+		Stats:  httpapi.StatsSources{Pool: poolStats(st), Feed: feed.Stats, Builds: builds},
 		Ready: func(ctx context.Context) map[string]string {
 			checks := map[string]string{"database": "", "index": ""}
 			if err := st.Ping(ctx); err != nil {
@@ -34,11 +50,33 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 			if ix, _ := live.Index(); ix == nil {
 				checks["index"] = "not loaded yet"
 			}
+			checks["incidents"] = ""
+			if feed.Aggregate() == nil {
+				checks["incidents"] = "statistics still loading"
+			} else if t := feed.Stats().LastRead; time.Since(t) > 3*pollEvery {
+				checks["incidents"] = fmt.Sprintf("statistics and events behind: the change feed last read the database %s ago", time.Since(t).Round(time.Second))
+			}
 			return checks
 		},
 	})
-	return &App{Store: st, Live: live, Handler: h}
+	return &App{Store: st, Live: live, Handler: h, Incidents: feed, API: h}
 }
 
-// Run keeps the index live until ctx ends.
-func (a *App) Run(ctx context.Context) { a.Live.run(ctx) }
+// poolStats reads the pool's counters for /metrics.
+func poolStats(st *postgis.Store) func() httpapi.PoolStats {
+	return func() httpapi.PoolStats {
+		ps := st.Pool().Stat()
+		return httpapi.PoolStats{
+			Acquired: ps.AcquiredConns(), Idle: ps.IdleConns(), Total: ps.TotalConns(), Max: ps.MaxConns(),
+			Constructing: ps.ConstructingConns(), Acquires: ps.AcquireCount(), EmptyAcquires: ps.EmptyAcquireCount(),
+			CanceledAcquires: ps.CanceledAcquireCount(), NewConnections: ps.NewConnsCount(), AcquireWait: ps.AcquireDuration(),
+		}
+	}
+}
+
+// Run keeps the index and the incident statistics live until ctx ends.
+func (a *App) Run(ctx context.Context) {
+	go a.Incidents.run(ctx)
+	go a.API.WatchTokens(ctx, a.Store.ListenTokens)
+	a.Live.run(ctx)
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/heat"
+	"github.com/gridmap/gridmap/httpapi"
 	"github.com/gridmap/gridmap/postgis"
 )
 
@@ -42,6 +43,10 @@ type IncidentFeed struct {
 	kick   chan struct{}
 	loaded chan struct{}
 	snap   string // snapshot of the last read
+	// lastRead (unix ns) is when a read last succeeded; lag (ns) how old
+	// the newest change it applied was (0 when it found none): /metrics
+	// and /readyz show them.
+	lastRead, lag atomic.Int64
 
 	mu       sync.Mutex
 	instance string // prefix of event ids, so ids from another instance are told apart
@@ -61,6 +66,17 @@ func NewIncidentFeed(st *postgis.Store, log *slog.Logger) *IncidentFeed {
 		instance: hex.EncodeToString(b[:]),
 		subs:     map[chan gridmap.IncidentEvent]struct{}{},
 	}
+}
+
+// Stats returns when the feed last read the database and how old the
+// newest change it applied then was.
+func (f *IncidentFeed) Stats() httpapi.FeedStats {
+	var st httpapi.FeedStats
+	if n := f.lastRead.Load(); n > 0 {
+		st.LastRead = time.Unix(0, n)
+	}
+	st.Lag = time.Duration(f.lag.Load())
+	return st
 }
 
 // Aggregate returns the aggregate, or nil while the first load runs.
@@ -115,7 +131,11 @@ func (f *IncidentFeed) read(ctx context.Context) error {
 		}
 		batch = batch[:0]
 	}
+	var newest time.Time
 	next, err := f.store.IncidentChanges(ctx, f.snap, func(in gridmap.Incident) error {
+		if in.UpdatedAt.After(newest) {
+			newest = in.UpdatedAt
+		}
 		batch = append(batch, heat.FromIncident(&in))
 		if len(batch) == applyBatch {
 			apply()
@@ -129,6 +149,13 @@ func (f *IncidentFeed) read(ctx context.Context) error {
 	}
 	apply()
 	f.snap = next
+	now := time.Now()
+	f.lastRead.Store(now.UnixNano())
+	if lag := now.Sub(newest); !first && !newest.IsZero() && lag > 0 {
+		f.lag.Store(int64(lag))
+	} else {
+		f.lag.Store(0)
+	}
 	if first {
 		f.agg.Store(agg)
 		close(f.loaded)

@@ -3,33 +3,92 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/paulmach/orb"
+
+	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
 	"github.com/gridmap/gridmap/postgis"
+	"github.com/gridmap/gridmap/tiles"
 )
 
-// LiveIndex keeps the current geo.Index: built at start, rebuilt whenever
-// the change feed reports a grid change on any instance, and swapped in
-// atomically so lookups never wait and never see half an index.
+// LiveIndex keeps the current geo.Index and the vector tiles of the same
+// grids: built at start, rebuilt whenever the change feed reports a grid
+// change on any instance, and swapped in atomically so lookups never wait
+// and never see half an index.
+//
+// A rebuild builds the index first and swaps it in at once (a few
+// milliseconds for a street, some hundred for China's counties); the tile
+// Set of the same version (3 s for the counties) is built after, in the
+// same snapshot, so lookups are answered from the new grids at once while
+// tile requests wait for the tiles of that version: a tile of an older
+// version is never served for the current one.
+//
+// Tiles are cached by a cache epoch, not by data version: when the grids
+// change, the tiles that the changed grids touch (their old and new
+// bounds, at every zoom) are dropped from the cache and the rest carry
+// over to the new version, so only touched tiles are recut. Members
+// changes bump the data version but touch no tile.
 type LiveIndex struct {
 	store  *postgis.Store
 	log    *slog.Logger
 	cur    atomic.Pointer[snapshot]
 	kick   chan struct{} // capacity 1: many notices coalesce into one rebuild
-	loaded chan struct{} // closed after the first successful build
+	loaded chan struct{} // closed after the first successful index build
+	// notified is the highest data version the change feed announced:
+	// tile requests for a version up to it wait for the rebuild.
+	notified atomic.Int64
+	// maxWait bounds how long a tile request waits for a tile set being
+	// built (3 s for China's counties) or for an announced version.
+	maxWait time.Duration
+
+	tileCfg   tiles.Config
+	tileCache *tiles.Cache
+	// tileMu orders tile cutting (read side) against a tile set swap and
+	// its cache invalidation (write side): a tile cut from the old set can
+	// then never be stored after the invalidation that should drop it.
+	tileMu sync.RWMutex
+	// published is the newest tile set built, with the index of the same
+	// grids (a rebuild diffs against it to find the tiles to drop) and its
+	// data version. Stored under tileMu's write lock.
+	published atomic.Pointer[publishedSet]
 }
 
-// snapshot pairs an index with the data version it was built from, so
-// readers never see one without the other.
-type snapshot struct {
+type publishedSet struct {
+	set *tiles.Set
 	ix  *geo.Index
 	ver int64
 }
 
+// snapshot pairs an index with the data version it was built from and the
+// tile set of the same grids, so readers never see one without the others.
+type snapshot struct {
+	ix    *geo.Index
+	ver   int64
+	tiles *tileSlot
+	// replaced is closed when a newer snapshot is swapped in.
+	replaced chan struct{}
+}
+
+// tileSlot is the tile set of a snapshot, built after the snapshot is
+// swapped in. done is closed once set or err is.
+type tileSlot struct {
+	done chan struct{}
+	set  *tiles.Set
+	err  error
+}
+
+// NewLiveIndex returns a LiveIndex over st with the default tile settings
+// and a tile cache of tiles.DefaultCacheBytes.
 func NewLiveIndex(st *postgis.Store, log *slog.Logger) *LiveIndex {
-	return &LiveIndex{store: st, log: log, kick: make(chan struct{}, 1), loaded: make(chan struct{})}
+	return &LiveIndex{
+		store: st, log: log,
+		kick: make(chan struct{}, 1), loaded: make(chan struct{}), maxWait: 10 * time.Second,
+		tileCfg: tiles.DefaultConfig(), tileCache: tiles.NewCache(0),
+	}
 }
 
 // Loaded is closed once the first index is built.
@@ -44,10 +103,100 @@ func (l *LiveIndex) Index() (*geo.Index, int64) {
 	return nil, 0
 }
 
+// TileSet returns the tile set of the current grids and its data version,
+// waiting (within ctx, and 10 s at most) while it is being built. When minVersion is above
+// the current version but not above what the change feed announced, it
+// first waits for the rebuild that brings it; a version nobody announced is
+// not waited for. Either way the caller may see a version below minVersion
+// (ctx ended first, or the version is unknown): it should not cache the
+// answer for long.
+//
+// Errors: EUNAVAILABLE when no tile set is ready before ctx ends, or when
+// the current grids could not be tiled (the log says why; run retries).
+func (l *LiveIndex) TileSet(ctx context.Context, minVersion int64) (*tiles.Set, int64, error) {
+	// The fast path takes no lock and starts no timer.
+	if s := l.cur.Load(); s != nil && s.ver >= minVersion {
+		select {
+		case <-s.tiles.done:
+			return s.tileSet()
+		default:
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, l.maxWait)
+	defer cancel()
+	for {
+		s := l.cur.Load()
+		if s == nil {
+			select {
+			case <-l.loaded:
+				continue
+			case <-ctx.Done():
+				return nil, 0, tilesNotReady()
+			}
+		}
+		if s.ver >= minVersion || minVersion > l.notified.Load() {
+			select {
+			case <-s.tiles.done:
+				return s.tileSet()
+			case <-s.replaced:
+				continue
+			case <-ctx.Done():
+				return nil, 0, tilesNotReady()
+			}
+		}
+		select { // wait for the announced version
+		case <-s.replaced:
+		case <-ctx.Done():
+			if p := l.published.Load(); p != nil {
+				return p.set, p.ver, nil // behind; see above
+			}
+			return nil, 0, tilesNotReady()
+		}
+	}
+}
+
+// tileSet returns the built tile set of s; s.tiles.done is closed.
+func (s *snapshot) tileSet() (*tiles.Set, int64, error) {
+	if s.tiles.err != nil {
+		// Logged by the rebuild, which retries.
+		return nil, s.ver, gridmap.Errorf(gridmap.EUNAVAILABLE, "the grid tiles of data version %d could not be built; retrying", s.ver)
+	}
+	return s.tiles.set, s.ver, nil
+}
+
+func tilesNotReady() error {
+	return &gridmap.Error{Code: gridmap.EUNAVAILABLE, Message: "the grid tiles are being built; try again shortly"}
+}
+
+// Tile returns tile z/x/y of the current grids, cut with opts, from the
+// cache, and the data version it shows (see TileSet for minVersion).
+//
+// Errors: as TileSet; EINVALID for a tile out of range; tiles.ErrEmpty for
+// a tile with no feature.
+func (l *LiveIndex) Tile(ctx context.Context, minVersion int64, z, x, y uint32, opts tiles.Options) (tiles.Entry, int64, error) {
+	if _, _, err := l.TileSet(ctx, minVersion); err != nil {
+		return tiles.Entry{}, 0, err
+	}
+	// Cut from the newest published set, under the read lock: the cache
+	// then only ever receives tiles of the set its invalidations were
+	// computed against. It is at least as new as what TileSet returned.
+	l.tileMu.RLock()
+	defer l.tileMu.RUnlock()
+	p := l.published.Load()
+	e, err := l.tileCache.Tile(p.set, z, x, y, opts)
+	return e, p.ver, err
+}
+
+// TileCacheStats returns the tile cache's counters.
+func (l *LiveIndex) TileCacheStats() tiles.CacheStats { return l.tileCache.Stats() }
+
 // run rebuilds on every kick until ctx ends. The change feed kicks it once
 // on (re)subscription, which also covers the initial build.
 func (l *LiveIndex) run(ctx context.Context) {
 	go l.store.ListenGrids(ctx, func(version int64) {
+		if version > l.notified.Load() {
+			l.notified.Store(version) // only this goroutine writes
+		}
 		if _, cur := l.Index(); version != 0 && version == cur {
 			return
 		}
@@ -78,19 +227,102 @@ func (l *LiveIndex) rebuild(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if ix, cur := l.Index(); ix != nil && version == cur {
-		return nil
+	old := l.cur.Load()
+	if old != nil && version == old.ver {
+		select {
+		case <-old.tiles.done:
+			if old.tiles.err == nil {
+				return nil
+			}
+			// The tiles of this version failed: build them again, in a
+			// fresh slot for new requests to wait on.
+			s := &snapshot{ix: old.ix, ver: old.ver, tiles: &tileSlot{done: make(chan struct{})}}
+			l.swap(s)
+			return l.buildTiles(s, grids)
+		default:
+			return nil // being built
+		}
 	}
 	ix, err := geo.NewIndex(grids)
 	if err != nil {
 		return err
 	}
-	first := l.cur.Swap(&snapshot{ix: ix, ver: version}) == nil
-	if first {
+	s := &snapshot{ix: ix, ver: version, tiles: &tileSlot{done: make(chan struct{})}}
+	l.swap(s)
+	if old == nil {
 		close(l.loaded)
 	}
 	vertices, bytes := ix.Stats()
 	l.log.Info("grid index built", "grids", ix.Len(), "vertices", vertices, "bytes", bytes,
 		"data_version", version, "took", time.Since(start).String())
+	return l.buildTiles(s, grids)
+}
+
+// swap installs s and wakes everyone waiting for a newer snapshot. Only
+// the rebuild goroutine calls it.
+func (l *LiveIndex) swap(s *snapshot) {
+	s.replaced = make(chan struct{})
+	if old := l.cur.Swap(s); old != nil {
+		close(old.replaced)
+	}
+}
+
+// buildTiles builds the tile set of s from grids (the grids of s.ix),
+// publishes it in s.tiles, and drops from the cache exactly the tiles that
+// the grids changed since the last published set touch. On failure
+// s.tiles carries the error; run retries the rebuild.
+func (l *LiveIndex) buildTiles(s *snapshot, grids []gridmap.Grid) error {
+	start := time.Now()
+	// Sets share a cache epoch (the first set's version) so that unchanged
+	// tiles carry over; the data version travels in URLs and answers.
+	epoch, prev := s.ver, l.published.Load()
+	if prev != nil {
+		epoch = prev.set.Version()
+	}
+	set, err := tiles.NewSet(grids, epoch, l.tileCfg)
+	if err != nil {
+		s.tiles.err = err
+		close(s.tiles.done)
+		return err
+	}
+	var changed []orb.Bound
+	if prev != nil {
+		changed = changedBounds(prev.ix, s.ix)
+	}
+	l.tileMu.Lock()
+	l.published.Store(&publishedSet{set: set, ix: s.ix, ver: s.ver})
+	s.tiles.set = set
+	close(s.tiles.done)
+	dropped := 0
+	if len(changed) > 0 {
+		dropped = l.tileCache.Invalidate(changed...)
+	}
+	l.tileMu.Unlock()
+	l.log.Info("grid tiles built", "grids", set.Len(), "data_version", s.ver,
+		"changed_bounds", len(changed), "tiles_dropped", dropped, "took", time.Since(start).String())
 	return nil
+}
+
+// changedBounds returns the old and the new bound (EPSG:4326 degrees) of
+// every grid that differs between two indexes: added, removed, or of
+// another version. Tiles read nothing else of a grid.
+func changedBounds(old, cur *geo.Index) []orb.Bound {
+	var out []orb.Bound
+	for i := range cur.Len() {
+		g := cur.At(i)
+		o, ok := old.Grid(g.Code)
+		switch {
+		case !ok:
+			out = append(out, g.Boundary.Bound(), g.Boundary.Bound())
+		case o.Version != g.Version || o.ID != g.ID:
+			out = append(out, o.Boundary.Bound(), g.Boundary.Bound())
+		}
+	}
+	for i := range old.Len() {
+		o := old.At(i)
+		if _, ok := cur.Grid(o.Code); !ok {
+			out = append(out, o.Boundary.Bound(), o.Boundary.Bound())
+		}
+	}
+	return out
 }

@@ -173,7 +173,10 @@ func ReadCSV(r io.Reader, columns map[string]string) iter.Seq2[Record, error] {
 			if err == io.EOF {
 				return
 			}
-			line, _ := cr.FieldPos(0)
+			line := 0
+			if len(row) > 0 { // FieldPos panics after a parse error that read no field
+				line, _ = cr.FieldPos(0)
+			}
 			rec := Record{Index: idx, Line: line}
 			if err != nil {
 				var pe *csv.ParseError
