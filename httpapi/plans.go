@@ -35,27 +35,13 @@ type planAPI struct {
 	past *pastIndexes
 }
 
-// planRoutes registers the plan, history, edit, topology and as-of lookup
-// routes when d has a plan service. It runs after the lookup routes: GET
-// /api/v1/lookup is served from the exact-match table (see hot), and
-// planRoutes wraps that handler so a request with as_of goes to
-// lookupAsOf and every other one to the lookup handler as before.
+// planRoutes registers the plan, history, edit and topology routes when d
+// has a plan service (lookup hands requests with as_of to lookupAsOf).
 func (s *Server) planRoutes(api *mux.Router, d Deps) {
 	if d.Plans == nil {
 		return
 	}
 	s.plans = &planAPI{svc: d.Plans, past: newPastIndexes()}
-	key := routeKey{http.MethodGet, "/api/v1/lookup"}
-	if current, ok := s.exact[key]; ok {
-		asOf := s.handle(s.lookupAsOf)
-		s.exact[key] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.Contains(r.URL.RawQuery, "as_of=") {
-				asOf.ServeHTTP(w, r)
-				return
-			}
-			current.ServeHTTP(w, r)
-		})
-	}
 	api.Handle("/plans", s.handle(s.createPlan)).Methods(http.MethodPost)
 	api.Handle("/plans", s.handle(s.listPlans)).Methods(http.MethodGet)
 	api.Handle("/plans/{id:[0-9]+}", s.handle(s.getPlan)).Methods(http.MethodGet)

@@ -120,7 +120,7 @@ func New(cfg Config, d Deps) *Server {
 	api.Handle("/grids/{code}", s.handle(s.getGrid)).Methods(http.MethodGet)
 	s.hot(api, "/api/v1", "/lookup", http.MethodGet, s.handle(s.lookup))
 	s.hot(api, "/api/v1", "/lookup", http.MethodPost, s.handle(s.lookupBatch))
-	s.planRoutes(api, d) // after the lookup routes: it hands GET /lookup?as_of= to plans_asof.go
+	s.planRoutes(api, d)
 	s.incidentRoutes(r, api, d)
 	s.standardRoutes(r) // OGC API – Features under /ogc, /api/v1/openapi.json (ogc.go)
 	s.tileRoutes(r, d)

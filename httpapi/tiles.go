@@ -220,7 +220,7 @@ func (t *tileAPI) gridTile(w http.ResponseWriter, r *http.Request) error {
 	}
 	h := w.Header()
 	h.Set("Cache-Control", cc)
-	if e.Data == nil {                        // tiles.ErrEmpty
+	if e.Data == nil { // tiles.ErrEmpty
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}

@@ -21,7 +21,7 @@ go build -o "$dir/barehttp" ./scripts/barehttp
 export DATABASE_URL=$url
 "$dir/gridmap" migrate >/dev/null
 "$dir/gridmap" demo >/dev/null
-GRIDMAP_LOG_LEVEL=warn "$dir/gridmap" serve --addr 127.0.0.1:18080 2>"$dir/serve.log" & pids+=($!)
+GRIDMAP_RATE_ANON=0 GRIDMAP_LOG_LEVEL=warn "$dir/gridmap" serve --addr 127.0.0.1:18080 2>"$dir/serve.log" & pids+=($!)
 "$dir/barehttp" --addr 127.0.0.1:18081 & pids+=($!)
 for i in $(seq 1 100); do curl -sf 127.0.0.1:18080/readyz >/dev/null && break; sleep 0.1; done
 
@@ -29,6 +29,15 @@ for i in $(seq 1 100); do curl -sf 127.0.0.1:18080/readyz >/dev/null && break; s
 # and as a batch body.
 read -r minx miny maxx maxy < <(psql "$url" -Atq -F' ' -c "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Extent(boundary) b FROM grid_version WHERE level='street' AND valid_to IS NULL) s")
 psql "$url" -Atq -c "SELECT setseed(0.42); SELECT '' WHERE false" >/dev/null
+# The same number of points inside the street (PostGIS, seeded): the usual
+# case, where every lookup finds its grid.
+psql "$url" -Atq -F, -c "SELECT ST_X(g), ST_Y(g) FROM (SELECT (ST_Dump(ST_GeneratePoints(boundary, 1000, 42))).geom g FROM grid_version WHERE level='street' AND valid_to IS NULL) s" > "$dir/inside.csv"
+{
+  echo 'local pts = {}'
+  awk -F, '{printf "pts[%d] = \"/api/v1/lookup?lon=%s&lat=%s\"\n", NR, $1, $2}' "$dir/inside.csv"
+  echo 'local i = 0'
+  echo 'request = function() i = i % #pts + 1; return wrk.format("GET", pts[i]) end'
+} > "$dir/inside.lua"
 cat > "$dir/points.lua" <<LUA
 local pts = {}
 math.randomseed(42)
@@ -63,7 +72,8 @@ summ() { # name, wrk output file
 }
 echo "# HTTP on loopback: wrk -t2 -c$CONN -d$DUR --latency (2 cores shared by server and wrk)"
 wrk -t2 -c"$CONN" -d"$DUR" --latency http://127.0.0.1:18081/ > "$dir/bare.txt"; summ "bare net/http handler (baseline)" "$dir/bare.txt"
-wrk -t2 -c"$CONN" -d"$DUR" --latency -s "$dir/points.lua" http://127.0.0.1:18080 > "$dir/lookup.txt"; summ "gridmap GET /api/v1/lookup" "$dir/lookup.txt"
+wrk -t2 -c"$CONN" -d"$DUR" --latency -s "$dir/inside.lua" http://127.0.0.1:18080 > "$dir/lookup.txt"; summ "gridmap GET /api/v1/lookup (inside)" "$dir/lookup.txt"
+wrk -t2 -c"$CONN" -d"$DUR" --latency -s "$dir/points.lua" http://127.0.0.1:18080 > "$dir/lookup-bbox.txt"; summ "gridmap GET /api/v1/lookup (bbox)" "$dir/lookup-bbox.txt"
 wrk -t2 -c"$CONN" -d"$DUR" --latency -s "$dir/batch.lua" http://127.0.0.1:18080/api/v1/lookup > "$dir/batch.txt"; summ "gridmap POST 1,000-point batch" "$dir/batch.txt"
 /usr/lib/postgresql/15/bin/pgbench -n -c "$CONN" -j 2 -T "${DUR%s}" -f "$dir/pgbench.sql" "$url" 2>/dev/null > "$dir/pgbench.txt"
 awk '/^tps/ {printf "%-34s %10.0f req/s   (pgbench -c'"$CONN"' -j2, ST_Contains on the 242 micro-grids)\n", "PostGIS ST_Contains (baseline)", $3}' "$dir/pgbench.txt"
