@@ -62,7 +62,12 @@ func BenchmarkLookupBatchHTTP(b *testing.B) {
 	defer demoSt.Close()
 	sets := []*benchSet{newBenchSet(b, "demo-street", "micro", demoSt, n), newBenchSet(b, "counties", "county", countiesStore(b), n)}
 	for _, set := range sets {
-		srv, _ := instance(b, set.st.Pool().Config().ConnString())
+		srv, a := instance(b, set.st.Pool().Config().ConnString())
+		// The tile set is cut in the background after the index is up (3 s
+		// of CPU for the counties); wait for it so it does not share the run.
+		if _, _, err := a.Live.TileSet(context.Background(), 0); err != nil {
+			b.Fatal(err)
+		}
 		for _, enc := range []struct {
 			name, ct string
 			body     []byte
