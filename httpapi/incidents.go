@@ -3,8 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -150,13 +148,9 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return gridmap.Errorf(gridmap.ETOOLARGE, "the request body is larger than %d bytes; split the batch", mbe.Limit)
-		}
-		return gridmap.Errorf(gridmap.EINVALID, "reading the request body: %v", err)
+		return err
 	}
 	recs, single, err := incidentio.ReadJSON(bytes.NewReader(body))
 	if err != nil {

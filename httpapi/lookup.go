@@ -3,9 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -264,13 +262,9 @@ func (s *Server) lookupBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return gridmap.Errorf(gridmap.ETOOLARGE, "the request body is over %d bytes; split the batch", mbe.Limit)
-		}
-		return gridmap.Errorf(gridmap.EINVALID, "reading the request body: %v", err)
+		return err
 	}
 	ct := r.Header.Get("Content-Type")
 	isCSV := strings.HasPrefix(ct, "text/csv")

@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"errors"
+	"io"
 	"math"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -62,4 +65,18 @@ func paramInt(q url.Values, name string, def, min, max int) (int, error) {
 		return 0, gridmap.Errorf(gridmap.EINVALID, "%s=%q must be a whole number from %d to %d", name, v, min, max)
 	}
 	return n, nil
+}
+
+// readBody reads a request body whole: ETOOLARGE past the size limit
+// (Config.MaxBodyBytes), EINVALID when the client broke off.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, gridmap.Errorf(gridmap.ETOOLARGE, "the request body is larger than %d bytes; split the batch", mbe.Limit)
+		}
+		return nil, gridmap.Errorf(gridmap.EINVALID, "reading the request body: %v", err)
+	}
+	return body, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -56,20 +55,12 @@ func (s *Server) planRoutes(api *mux.Router, d Deps) {
 	api.Handle("/topology", s.handle(s.topology)).Methods(http.MethodGet)
 }
 
-// readBody reads a request body: ETOOLARGE past the size limit.
-func readBody(r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, gridmap.Errorf(gridmap.ETOOLARGE, "the request body is larger than %d bytes", mbe.Limit)
-		}
-		return nil, gridmap.Errorf(gridmap.EINVALID, "reading the request body: %v", err)
-	}
+// readJSONBody reads a body that must be JSON (or has no Content-Type).
+func readJSONBody(r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.Contains(ct, "json") {
 		return nil, gridmap.Errorf(gridmap.EINVALID, "Content-Type %q is not supported; send application/json", ct)
 	}
-	return body, nil
+	return readBody(r)
 }
 
 // decodeStrict decodes JSON into v, refusing unknown fields; errors are
@@ -90,7 +81,7 @@ func decodeStrict(body []byte, v any) error {
 // readJSON decodes a JSON request body into v, refusing unknown fields. An
 // empty body leaves v as it is when optional.
 func readJSON(r *http.Request, v any, optional bool) error {
-	body, err := readBody(r)
+	body, err := readJSONBody(r)
 	if err != nil {
 		return err
 	}
@@ -199,7 +190,7 @@ func (s *Server) addPlanChanges(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(r)
+	body, err := readJSONBody(r)
 	if err != nil {
 		return err
 	}
