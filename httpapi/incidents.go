@@ -337,6 +337,17 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	switch format := q.Get("format"); format {
+	case "", "json":
+	case "csv", "geojson":
+		f.Limit = 0
+		if q.Has("limit") {
+			f.Limit = limit
+		}
+		return s.exportIncidents(w, r, f, ix, format)
+	default:
+		return gridmap.Errorf(gridmap.EINVALID, "format=%q is not supported; use json (the default, paged), csv or geojson (all matches, streamed)", format)
+	}
 	f.Limit = limit + 1 // one more tells whether a next page exists
 	out := make([]incidentJSON, 0, min(limit, 128))
 	more := false

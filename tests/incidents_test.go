@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -572,4 +573,56 @@ func TestIncidentEvents(t *testing.T) {
 	unknown, stopU := openEvents(t, base+"/events", "elsewhere-12")
 	defer stopU()
 	next(t, unknown, "resync")
+}
+
+// TestIncidentExport: the list's filters as a streamed CSV or GeoJSON file
+// of every match, with no personal data whoever asks.
+func TestIncidentExport(t *testing.T) {
+	url := demoIncidentsDB(t)
+	srv, a := instance(t, url)
+	var want int
+	if err := a.Store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM incident WHERE category = 'dispute'`).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	if want == 0 {
+		t.Fatal("the demo has no disputes")
+	}
+	resp := get(t, srv.URL+"/api/v1/incidents?format=csv&category=dispute", nil)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv export: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	r2, err := http.Get(srv.URL + "/api/v1/incidents?format=csv&category=dispute")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(r2.Body).ReadAll()
+	r2.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != want+1 || rows[0][1] != "external_id" {
+		t.Errorf("csv export: %d rows (header %v), want %d incidents", len(rows), rows[0], want)
+	}
+	var fc struct {
+		Type     string
+		Features []struct {
+			Geometry struct {
+				Type        string
+				Coordinates []float64
+			}
+			Properties map[string]any
+		}
+	}
+	get(t, srv.URL+"/api/v1/incidents?format=geojson&category=dispute&limit=5", &fc)
+	if fc.Type != "FeatureCollection" || len(fc.Features) != 5 || fc.Features[0].Geometry.Type != "Point" {
+		t.Errorf("geojson export with limit=5: %+v", fc)
+	}
+	for _, f := range fc.Features {
+		if _, ok := f.Properties["reporter"]; ok {
+			t.Errorf("export carries reporter data: %v", f.Properties)
+		}
+	}
+	var p problem
+	resp = get(t, srv.URL+"/api/v1/incidents?format=xlsx", &p)
+	wantProblem(t, resp, p, 400)
 }
