@@ -45,11 +45,15 @@ func newPages(fsys fs.FS) *pages {
 
 var pageName = regexp.MustCompile(`^[a-z0-9-]+$`)
 
-// pageRoutes registers GET / (the wall map), /{page}.html and /assets/….
+// pageRoutes registers GET / (the wall map), /editor (the boundary
+// editor), /{page}.html and /assets/….
 func (t *tileAPI) pageRoutes(r *mux.Router) {
 	get := []string{http.MethodGet, http.MethodHead}
 	r.Handle("/", t.s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return t.pages.serve(w, r, "wallmap.html", false)
+	})).Methods(get...)
+	r.Handle("/editor", t.s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return t.pages.serve(w, r, "editor.html", false)
 	})).Methods(get...)
 	r.Handle("/{page}.html", t.s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		name := mux.Vars(r)["page"]

@@ -64,6 +64,15 @@ names['maplibre-gl-worker'] = worker;
 // New assets are in place (hashed names never clash); now the pages, each
 // replaced in one rename; then the assets no page names any more.
 const used = new Set(Object.values(names));
+// With more than one page, code they share is split into chunks the
+// entries import: keep those too.
+for (let n = -1; n !== used.size; ) {
+  n = used.size;
+  for (const [out, meta] of Object.entries(result.metafile.outputs)) {
+    if (!used.has(basename(out))) continue;
+    for (const imp of meta.imports) if (!imp.external) used.add(basename(imp.path));
+  }
+}
 for (const p of pages) {
   const html = readFileSync(join(here, 'pages', p + '.html'), 'utf8').replace(/\{\{asset:([^}]+)\}\}/g, (_, n) => {
     if (!names[n]) throw new Error(`pages/${p}.html: no asset ${n} (have ${Object.keys(names).join(', ')})`);

@@ -201,6 +201,29 @@ func TestBrowserWallMapWithoutIncidents(t *testing.T) {
 	}
 }
 
+// TestBrowserEditor drives the boundary editor (/editor) in headless
+// Chromium (static/test/editor.test.mjs): a vertex dragged with terra-draw
+// into the neighbouring micro-grid is reported as an overlap and drawn,
+// undo clears it, a clean edit of two grids is published and served. The
+// screenshot (the overlap drawn) is kept in static/test/screenshots/editor.png.
+func TestBrowserEditor(t *testing.T) {
+	node := needNode(t, "playwright-core", "terra-draw")
+	chromium := chromiumPath(t)
+	srv, _ := instance(t, demoDB(t))
+	if resp := get(t, srv.URL+"/editor", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /editor: %d; the bundle is built into the binary by `make build` or `npm ci && npm run build` in static/ before go test", resp.StatusCode)
+	}
+	shots := filepath.Join(staticDir(t), "test", "screenshots")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := runNode(t, 3*time.Minute, node, []string{"CHROMIUM=" + chromium},
+		"test/editor.test.mjs", srv.URL, filepath.Join(shots, "editor.png"))
+	if !regexp.MustCompile(`(?m)^\d+ passed, 0 failed$`).MatchString(out) {
+		t.Error("the browser test did not report success")
+	}
+}
+
 // baseMapStyle is a small base map: a land colour and the Si river (泗河)
 // as a line through the demo street, from inline GeoJSON.
 const baseMapStyle = `{"version":8,"name":"test base map","sources":{"rivers":{"type":"geojson","data":
