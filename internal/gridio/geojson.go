@@ -57,16 +57,42 @@ func MaybeGunzip(r io.Reader) (io.Reader, error) {
 // all yields one EINVALID *gridmap.Error and stops.
 func ReadGeoJSON(r io.Reader, p Props) iter.Seq2[Row, error] {
 	return func(yield func(Row, error) bool) {
+		for at, raw := range Features(r) {
+			if raw == nil { // the collection itself is broken
+				yield(Row{}, at.Err)
+				return
+			}
+			if !yield(rowFromFeature(at.Index, raw, p)) {
+				return
+			}
+		}
+	}
+}
+
+// FeatureAt is the position of a raw feature in its collection, or, with a
+// nil feature, why the collection cannot be read further.
+type FeatureAt struct {
+	Index int
+	Err   error
+}
+
+// Features streams the raw features of a GeoJSON FeatureCollection from r
+// (gzipped or not), one in memory at a time, with their index. When the
+// file is not a FeatureCollection, or breaks off, it yields once more with
+// a nil feature and an EINVALID *gridmap.Error in FeatureAt.Err, and stops.
+// Grids (ReadGeoJSON) and incidents (incidentio) read files through it.
+func Features(r io.Reader) iter.Seq2[FeatureAt, json.RawMessage] {
+	return func(yield func(FeatureAt, json.RawMessage) bool) {
+		fail := func(format string, args ...any) {
+			yield(FeatureAt{Err: gridmap.Errorf(gridmap.EINVALID, "not a GeoJSON FeatureCollection: "+format, args...)}, nil)
+		}
 		r, err := MaybeGunzip(r)
 		if err != nil {
-			yield(Row{}, err)
+			yield(FeatureAt{Err: err}, nil)
 			return
 		}
 		dec := json.NewDecoder(r)
 		dec.UseNumber()
-		fail := func(format string, args ...any) {
-			yield(Row{}, gridmap.Errorf(gridmap.EINVALID, "not a GeoJSON FeatureCollection: "+format, args...))
-		}
 		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 			fail("the file does not start with a JSON object (%v)", errOr(err, t))
 			return
@@ -97,8 +123,7 @@ func ReadGeoJSON(r io.Reader, p Props) iter.Seq2[Row, error] {
 						fail("features[%d] is not valid JSON: %v", i, err)
 						return
 					}
-					row, err := rowFromFeature(i, raw, p)
-					if !yield(row, err) {
+					if !yield(FeatureAt{Index: i}, raw) {
 						return
 					}
 				}

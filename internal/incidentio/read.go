@@ -217,51 +217,12 @@ func ReadCSV(r io.Reader, columns map[string]string) iter.Seq2[Record, error] {
 // accepted): the point is the location, the properties the other fields.
 func ReadGeoJSON(r io.Reader) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
-		r, err := gridio.MaybeGunzip(r)
-		if err != nil {
-			yield(Record{}, err)
-			return
-		}
-		dec := json.NewDecoder(r)
-		dec.UseNumber()
-		fail := func(format string, args ...any) {
-			yield(Record{}, gridmap.Errorf(gridmap.EINVALID, "not a GeoJSON FeatureCollection: "+format, args...))
-		}
-		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-			fail("the file does not start with a JSON object")
-			return
-		}
-		for dec.More() {
-			key, err := dec.Token()
-			if err != nil {
-				fail("%v", err)
+		for at, raw := range gridio.Features(r) {
+			if raw == nil { // the collection itself is broken
+				yield(Record{}, at.Err)
 				return
 			}
-			if key != "features" {
-				var skip json.RawMessage
-				if err := dec.Decode(&skip); err != nil {
-					fail("%v", err)
-					return
-				}
-				continue
-			}
-			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-				fail("features is not an array")
-				return
-			}
-			for i := 0; dec.More(); i++ {
-				var raw json.RawMessage
-				if err := dec.Decode(&raw); err != nil {
-					fail("features[%d] is not valid JSON: %v", i, err)
-					return
-				}
-				rec, err := recordFromFeature(i, raw)
-				if !yield(rec, err) {
-					return
-				}
-			}
-			if _, err := dec.Token(); err != nil {
-				fail("%v", err)
+			if !yield(recordFromFeature(at.Index, raw)) {
 				return
 			}
 		}
