@@ -5,12 +5,10 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
 
-	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/heat"
 )
 
@@ -21,28 +19,15 @@ import (
 // An empty tile is 204 No Content. The tile is gzipped (Content-Encoding:
 // gzip) unless the client does not accept gzip.
 func (s *Server) heatTile(w http.ResponseWriter, r *http.Request) error {
-	v := mux.Vars(r)
-	var zxy [3]uint32
-	for i, k := range []string{"z", "x", "y"} {
-		n, err := strconv.ParseUint(v[k], 10, 32)
-		if err != nil {
-			return gridmap.Errorf(gridmap.EINVALID, "tile %s/%s/%s: %s is not a whole number", v["z"], v["x"], v["y"], k)
-		}
-		zxy[i] = uint32(n)
-	}
-	ix, err := s.currentIndex()
+	z, x, y, err := parseZXY(mux.Vars(r))
 	if err != nil {
 		return err
 	}
-	agg, err := s.currentHeat()
+	_, _, agg, f, err := s.heatQuery(r)
 	if err != nil {
 		return err
 	}
-	f, err := s.heatFilter(r, ix)
-	if err != nil {
-		return err
-	}
-	cells, err := agg.Tile(zxy[0], zxy[1], zxy[2], f, 0)
+	cells, err := agg.Tile(z, x, y, f, 0)
 	if err != nil {
 		return err
 	}

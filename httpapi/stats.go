@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/geo"
 	"github.com/gridmap/gridmap/heat"
 )
 
@@ -16,6 +17,24 @@ func (s *Server) currentHeat() (*heat.Aggregate, error) {
 		}
 	}
 	return nil, &gridmap.Error{Code: gridmap.EUNAVAILABLE, Message: "the incident statistics are still loading; try again shortly"}
+}
+
+// heatQuery gathers what every aggregate read needs: the current index
+// and its data version (read together), the aggregate, and the request's
+// filter resolved against that index.
+func (s *Server) heatQuery(r *http.Request) (ix *geo.Index, version int64, agg *heat.Aggregate, f heat.Filter, err error) {
+	if s.index != nil {
+		ix, version = s.index()
+	}
+	if ix == nil {
+		_, err = s.currentIndex()
+		return
+	}
+	if agg, err = s.currentHeat(); err != nil {
+		return
+	}
+	f, err = s.heatFilter(r, ix)
+	return
 }
 
 // gridStats answers GET /api/v1/stats/grids?level=micro|village|…&category=
@@ -32,16 +51,7 @@ func (s *Server) gridStats(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkLevel(r, level); err != nil {
 		return err
 	}
-	ix, err := s.currentIndex()
-	if err != nil {
-		return err
-	}
-	_, version := s.index()
-	agg, err := s.currentHeat()
-	if err != nil {
-		return err
-	}
-	f, err := s.heatFilter(r, ix)
+	ix, version, agg, f, err := s.heatQuery(r)
 	if err != nil {
 		return err
 	}
@@ -73,15 +83,7 @@ func (s *Server) timeseries(w http.ResponseWriter, r *http.Request) error {
 	if b == "" {
 		b = heat.Day
 	}
-	ix, err := s.currentIndex()
-	if err != nil {
-		return err
-	}
-	agg, err := s.currentHeat()
-	if err != nil {
-		return err
-	}
-	f, err := s.heatFilter(r, ix)
+	ix, _, agg, f, err := s.heatQuery(r)
 	if err != nil {
 		return err
 	}

@@ -135,14 +135,14 @@ func checkLevels(set *tiles.Set, opts tiles.Options) error {
 	return nil
 }
 
-// parseZXY reads the tile address. Range checks (zoom up to the tile set's
-// maximum, x and y below 2^z) are the tile set's.
+// parseZXY reads the tile address of grid and heat tiles. Range checks
+// (zoom up to the layer's maximum, x and y below 2^z) are the layer's.
 func parseZXY(v map[string]string) (z, x, y uint32, err error) {
 	var n [3]uint32
 	for i, k := range []string{"z", "x", "y"} {
 		u, perr := strconv.ParseUint(v[k], 10, 32)
 		if perr != nil {
-			return 0, 0, 0, gridmap.Errorf(gridmap.EINVALID, "tile %s/%s/%s: %s must be a whole number (z from 0 to the maximum zoom in /tiles/grids.json, x and y from 0 to 2^z-1)", v["z"], v["x"], v["y"], k)
+			return 0, 0, 0, gridmap.Errorf(gridmap.EINVALID, "tile %s/%s/%s: %s must be a whole number (z from 0 to the layer's maximum zoom, x and y from 0 to 2^z-1)", v["z"], v["x"], v["y"], k)
 		}
 		n[i] = uint32(u)
 	}
