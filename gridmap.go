@@ -53,6 +53,9 @@ type Member struct {
 	Contact  string `json:"contact,omitempty"`
 }
 
+// MemberRoles are the roles a grid member can have.
+var MemberRoles = []string{"leader", "worker", "legal_adviser", "police_assistant"}
+
 // GridFilter selects grids. Zero values select everything current.
 type GridFilter struct {
 	Level  Level

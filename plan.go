@@ -121,12 +121,19 @@ type Change struct {
 // GridDraft is a grid as a change describes it. Empty fields of a split
 // part or a merge result default to those of the grid split or the first
 // grid merged; Level and Boundary are required for an added grid.
+//
+// Members, when given, are the people responsible for the grid once the
+// plan is published (their grid_code is ignored). Without them a split
+// part inherits the members of the grid split and a merge result the
+// members of all the grids merged (each person once), so no new grid is
+// left without someone responsible; an added grid has none.
 type GridDraft struct {
 	Code       string           `json:"code"`
 	Name       string           `json:"name,omitempty"`
 	Level      Level            `json:"level,omitempty"`
 	Parent     *string          `json:"parent,omitempty"`
 	Attributes map[string]any   `json:"attributes,omitempty"`
+	Members    []Member         `json:"members,omitempty"`
 	Boundary   orb.MultiPolygon `json:"-"`
 }
 
@@ -463,8 +470,21 @@ type Impact struct {
 	Changed []string `json:"changed"`
 	Retired []string `json:"retired"`
 	// RetiredMembers counts, per retired grid, the people responsible for
-	// it: they are not moved by a plan and need assigning to the new grids.
+	// it who go to no other grid (a plain retire): they need assigning.
+	// The members of a grid split or merged away move to the new grids.
 	RetiredMembers map[string]int `json:"retired_members"`
+	// Members lists the grids whose people responsible the plan changes,
+	// with how many they have before and after publication.
+	Members []MemberChange `json:"members"`
+}
+
+// MemberChange is a grid whose people responsible a plan changes: Before
+// and After count them; From are the grids the people come from.
+type MemberChange struct {
+	Code   string   `json:"code"`
+	Before int      `json:"before"`
+	After  int      `json:"after"`
+	From   []string `json:"from"`
 }
 
 // MaxListedCases bounds Impact.OpenCases.

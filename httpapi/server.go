@@ -35,6 +35,9 @@ type Config struct {
 	BaseMapStyleURL string
 	// Trust: tokens, open classes, limits, CORS (issue 7; auth.go).
 	Trust TrustConfig
+	// Topology: the tolerances plans are validated and published with
+	// when a request names none (zero fields: gridmap.DefaultTolerances).
+	Topology gridmap.Tolerances
 }
 
 // Deps are the services the handlers use.

@@ -184,7 +184,7 @@ func (p *Plans) AddChanges(ctx context.Context, id, ifRevision int64, changes []
 	if c := conflicts(pl.Changes, cur); len(c) > 0 {
 		return pl, staleError(id, c)
 	}
-	a := newApplied(cur)
+	a := newApplied(cur, nil) // members play no part in adding changes
 	for i := range pl.Changes {
 		if err := a.apply(i, &pl.Changes[i]); err != nil {
 			return pl, gridmap.Errorf(gridmap.ECONFLICT, "plan %d no longer applies to the current map: %s", id, gridmap.ErrorMessage(err))

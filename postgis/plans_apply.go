@@ -115,10 +115,49 @@ type applied struct {
 	order []string         // codes in state, first touched first
 	base  map[string]int64 // current grids touched → version drafted against
 	dups  []gridmap.Problem
+	// curMembers are the people responsible for the current grids the plan
+	// names; members holds, for every code whose people the plan changes,
+	// who they are after it (empty: moved away), and membersFrom the codes
+	// they came from.
+	curMembers  map[string][]gridmap.Member
+	members     map[string][]gridmap.Member
+	membersFrom map[string][]string
 }
 
-func newApplied(cur map[string]gridmap.Grid) *applied {
-	return &applied{cur: cur, state: map[string]*planGrid{}, base: map[string]int64{}}
+func newApplied(cur map[string]gridmap.Grid, members []gridmap.Member) *applied {
+	a := &applied{cur: cur, state: map[string]*planGrid{}, base: map[string]int64{},
+		curMembers: map[string][]gridmap.Member{}, members: map[string][]gridmap.Member{}, membersFrom: map[string][]string{}}
+	for _, m := range members {
+		a.curMembers[m.GridCode] = append(a.curMembers[m.GridCode], m)
+	}
+	return a
+}
+
+// membersOf returns the people responsible for code at this point of the plan.
+func (a *applied) membersOf(code string) []gridmap.Member {
+	if ms, ok := a.members[code]; ok {
+		return ms
+	}
+	return a.curMembers[code]
+}
+
+// setMembers gives code the members ms (a draft's own list when it has
+// one), recording the codes they come from.
+func (a *applied) setMembers(code string, d *gridmap.GridDraft, ms []gridmap.Member, from ...string) {
+	if d != nil && d.Members != nil {
+		ms, from = d.Members, nil
+	}
+	out := make([]gridmap.Member, 0, len(ms))
+	seen := map[gridmap.Member]bool{}
+	for _, m := range ms {
+		m.GridCode = code
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	a.members[code] = out
+	a.membersFrom[code] = from
 }
 
 // live returns the grid code is at this point of the plan, or nil when it
@@ -194,6 +233,11 @@ func checkChange(i int, c *gridmap.Change) error {
 		}
 		if needBoundary && d.Boundary == nil {
 			return changeErr(i, c, "%s %s needs a boundary", what, d.Code)
+		}
+		for k, m := range d.Members {
+			if !slices.Contains(gridmap.MemberRoles, m.Role) || m.Name == "" {
+				return changeErr(i, c, "%s %s: members[%d] needs a name and a role, one of %v", what, d.Code, k, gridmap.MemberRoles)
+			}
 		}
 		return nil
 	}
@@ -380,16 +424,30 @@ func (a *applied) apply(i int, c *gridmap.Change) error {
 		a.state[c.Code] = g
 	case gridmap.ChangeAdd:
 		a.create(i, c, fromDraft(c.Grid, nil))
+		if c.Grid.Members != nil {
+			a.setMembers(c.Grid.Code, c.Grid, nil)
+		}
 	case gridmap.ChangeSplit:
 		src := a.touch(c.Code)
+		srcMembers := a.membersOf(c.Code)
 		a.state[c.Code] = nil
+		kept := false
 		for k := range c.Into {
-			part := fromDraft(&c.Into[k], src)
+			d := &c.Into[k]
+			part := fromDraft(d, src)
 			if part.Code == c.Code {
 				a.state[c.Code] = part
+				kept = true
+				if d.Members != nil {
+					a.setMembers(c.Code, d, nil)
+				}
 			} else {
 				a.create(i, c, part)
+				a.setMembers(part.Code, d, srcMembers, c.Code)
 			}
+		}
+		if !kept && len(srcMembers) > 0 {
+			a.setMembers(c.Code, nil, nil) // moved to the parts
 		}
 	case gridmap.ChangeMerge:
 		first := a.live(c.Codes[0])
@@ -397,10 +455,18 @@ func (a *applied) apply(i int, c *gridmap.Change) error {
 		if c.Grid.Boundary == nil {
 			return changeErr(i, c, "the merged grid has no boundary")
 		}
+		var ms []gridmap.Member
+		for _, code := range c.Codes {
+			ms = append(ms, a.membersOf(code)...)
+		}
 		for _, code := range c.Codes {
 			a.touch(code)
 			a.state[code] = nil
+			if code != res.Code && len(a.membersOf(code)) > 0 {
+				a.setMembers(code, nil, nil) // moved to the merged grid
+			}
 		}
+		a.setMembers(res.Code, c.Grid, ms, c.Codes...)
 		if slices.Contains(c.Codes, res.Code) {
 			a.state[res.Code] = res
 		} else {

@@ -42,7 +42,15 @@ func prepare(ctx context.Context, tx pgx.Tx, id int64, lock bool, ifRevision int
 	if c := conflicts(pl.Changes, cur); len(c) > 0 {
 		return pl, nil, 0, staleError(id, c)
 	}
-	a = newApplied(cur)
+	rows, err := tx.Query(ctx, membersSQL, slices.Collect(maps.Keys(cur)))
+	if err != nil {
+		return pl, nil, 0, mapErr(err, "members")
+	}
+	members, err := pgx.CollectRows(rows, scanMember)
+	if err != nil {
+		return pl, nil, 0, mapErr(err, "members")
+	}
+	a = newApplied(cur, members)
 	for i := range pl.Changes {
 		if err := a.apply(i, &pl.Changes[i]); err != nil {
 			return pl, nil, 0, gridmap.Errorf(gridmap.ECONFLICT, "plan %d no longer applies to the current map: %s", id, gridmap.ErrorMessage(err))
@@ -232,7 +240,8 @@ func newMapIndex(ctx context.Context, tx pgx.Tx, bound orb.Bound) (*geo.Index, e
 // impactOf summarises moves and the grids a plan adds, changes and retires.
 func impactOf(ctx context.Context, tx pgx.Tx, a *applied, moves []move) (gridmap.Impact, error) {
 	im := gridmap.Impact{Flows: []gridmap.IncidentFlow{}, OpenCases: []gridmap.MovedIncident{},
-		Added: []string{}, Changed: []string{}, Retired: []string{}, RetiredMembers: map[string]int{}}
+		Added: []string{}, Changed: []string{}, Retired: []string{}, RetiredMembers: map[string]int{},
+		Members: []gridmap.MemberChange{}}
 	flows := map[[2]string]*gridmap.IncidentFlow{}
 	for _, m := range moves {
 		open := gridmap.Status(m.status).Open()
@@ -272,16 +281,18 @@ func impactOf(ctx context.Context, tx pgx.Tx, a *applied, moves []move) (gridmap
 			im.Changed = append(im.Changed, code)
 		}
 	}
-	if len(im.Retired) > 0 {
-		rows, err := tx.Query(ctx, `SELECT grid_code, count(*) FROM grid_member WHERE grid_code = ANY($1) GROUP BY 1`, im.Retired)
-		if err != nil {
-			return im, mapErr(err, "members")
+	for _, code := range im.Retired {
+		if _, moved := a.members[code]; !moved && len(a.curMembers[code]) > 0 {
+			im.RetiredMembers[code] = len(a.curMembers[code])
 		}
-		var code string
-		var n int
-		if _, err := pgx.ForEachRow(rows, []any{&code, &n}, func() error { im.RetiredMembers[code] = n; return nil }); err != nil {
-			return im, mapErr(err, "members")
+	}
+	for _, code := range slices.Sorted(maps.Keys(a.members)) {
+		from := a.membersFrom[code]
+		if from == nil {
+			from = []string{}
 		}
+		im.Members = append(im.Members, gridmap.MemberChange{Code: code,
+			Before: len(a.curMembers[code]), After: len(a.members[code]), From: from})
 	}
 	return im, nil
 }
@@ -423,6 +434,9 @@ func (p *Plans) publishTx(ctx context.Context, tx pgx.Tx, id int64, opts gridmap
 	if _, err := tx.Exec(ctx, publishLinkClosedSQL, slices.Collect(maps.Values(closed)), id); err != nil {
 		return res, mapErr(err, "grid version plan")
 	}
+	if err := writeMembers(ctx, tx, a); err != nil {
+		return res, err
+	}
 	if err := tx.QueryRow(ctx, dataVersionSQL).Scan(&res.DataVersion); err != nil {
 		return res, err
 	}
@@ -448,7 +462,7 @@ func (p *Plans) publishTx(ctx context.Context, tx pgx.Tx, id int64, opts gridmap
 	detail := map[string]any{
 		"added": im.Added, "changed": im.Changed, "retired": im.Retired,
 		"versions": written, "closed_versions": closed,
-		"incidents_moved": res.Reassigned, "open_cases_moved": im.MovedOpen,
+		"incidents_moved": res.Reassigned, "open_cases_moved": im.MovedOpen, "members": im.Members,
 		"data_version": res.DataVersion, "tolerances": report.Tolerances,
 	}
 	if forced {
@@ -471,6 +485,27 @@ func (p *Plans) publishTx(ctx context.Context, tx pgx.Tx, id int64, opts gridmap
 	}
 	res.Plan, err = loadPlan(ctx, tx, id, false)
 	return res, err
+}
+
+// writeMembers replaces the members of every grid whose people the plan
+// changes (split parts, merge results, drafts that list them; grids split
+// or merged away lose theirs to them).
+func writeMembers(ctx context.Context, tx pgx.Tx, a *applied) error {
+	if len(a.members) == 0 {
+		return nil
+	}
+	codes := slices.Sorted(maps.Keys(a.members))
+	if _, err := tx.Exec(ctx, `DELETE FROM grid_member WHERE grid_code = ANY($1)`, codes); err != nil {
+		return mapErr(err, "members")
+	}
+	var rows [][]any
+	for _, code := range codes {
+		for _, m := range a.members[code] {
+			rows = append(rows, []any{code, m.Role, m.Name, m.Contact})
+		}
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"grid_member"}, []string{"grid_code", "role", "name", "contact"}, pgx.CopyFromRows(rows))
+	return mapErr(err, "members")
 }
 
 // versionRows runs a statement returning (version, code) rows.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -439,4 +440,121 @@ func TestValidateMapDemo(t *testing.T) {
 	t.Logf("at a 1 µm width tolerance the demo has %d seams (%v)", len(rep.Problems), rep.Counts())
 	_, err = plans.ValidateMap(ctx, "nope", gridmap.Tolerances{})
 	wantCode(t, err, gridmap.EINVALID)
+}
+
+// TestPlanMembers: the people responsible follow their grids through a
+// merge and a split, a draft can name them, and a plain retire leaves its
+// people listed as unassigned.
+func TestPlanMembers(t *testing.T) {
+	ctx := context.Background()
+	st, plans := planStore(t)
+	m, n, village, _ := demoPair(t, st)
+	members := func(code string) []string {
+		t.Helper()
+		ms, err := st.Members(ctx, []string{code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []string{}
+		for _, x := range ms {
+			out = append(out, x.Role+"/"+x.Name+"/"+x.Contact)
+		}
+		slices.Sort(out)
+		return out
+	}
+	before, _, err := st.CurrentGrids(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := map[string]orb.MultiPolygon{}
+	for _, g := range before {
+		bound[g.Code] = g.Boundary
+	}
+	mm, nm := members(m), members(n)
+	if len(mm) == 0 || len(nm) == 0 {
+		t.Fatalf("demo grids %s and %s should have members: %v %v", m, n, mm, nm)
+	}
+	union := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(mm), nm...))))
+	publish := func(changes ...gridmap.Change) (gridmap.Impact, gridmap.PublishResult) {
+		t.Helper()
+		pl, err := plans.CreatePlan(ctx, "members", "tester")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plans.AddChanges(ctx, pl.ID, 0, changes); err != nil {
+			t.Fatal(err)
+		}
+		im, err := plans.PlanImpact(ctx, pl.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := plans.PublishPlan(ctx, pl.ID, gridmap.PublishOptions{Actor: "tester"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return im, res
+	}
+
+	// Merge n into m: m has everyone, n no one.
+	im, _ := publish(gridmap.Change{Kind: gridmap.ChangeMerge, Codes: []string{m, n}, Grid: &gridmap.GridDraft{Code: m}})
+	if len(im.RetiredMembers) != 0 {
+		t.Errorf("merge: retired_members %v, want none (they move to %s)", im.RetiredMembers, m)
+	}
+	want := []gridmap.MemberChange{{Code: m, Before: len(mm), After: len(union), From: []string{m, n}}, {Code: n, Before: len(nm), After: 0, From: nil}}
+	if len(im.Members) != 2 || im.Members[0].Code != want[0].Code || im.Members[0].After != want[0].After || im.Members[1].Code != n || im.Members[1].After != 0 {
+		t.Errorf("merge impact members %+v, want %+v", im.Members, want)
+	}
+	if got := members(m); !slices.Equal(got, union) {
+		t.Errorf("after merge %s has %v, want %v", m, got, union)
+	}
+	if got := members(n); len(got) != 0 {
+		t.Errorf("after merge retired %s still has %v", n, got)
+	}
+
+	// Split m back: m keeps its people, the new part gets a copy.
+	part := n + "9"
+	publish(gridmap.Change{Kind: gridmap.ChangeSplit, Code: m, Into: []gridmap.GridDraft{
+		{Code: m, Boundary: bound[m]}, {Code: part, Boundary: bound[n]}}})
+	if got := members(m); !slices.Equal(got, union) {
+		t.Errorf("after split %s has %v, want %v", m, got, union)
+	}
+	if got := members(part); !slices.Equal(got, union) {
+		t.Errorf("after split the new part %s has %v, want a copy %v", part, got, union)
+	}
+
+	// A draft that names its people gets exactly them.
+	named := []gridmap.Member{{Role: "worker", Name: "测试网格员", Contact: "13800000000"}}
+	publish(gridmap.Change{Kind: gridmap.ChangeMerge, Codes: []string{m, part}, Grid: &gridmap.GridDraft{Code: m, Members: named}})
+	if got := members(m); !slices.Equal(got, []string{"worker/测试网格员/13800000000"}) {
+		t.Errorf("merge with named members: %s has %v", m, got)
+	}
+	if got := members(part); len(got) != 0 {
+		t.Errorf("after merge retired %s still has %v", part, got)
+	}
+
+	// A bad member is refused when added.
+	pl, err := plans.CreatePlan(ctx, "bad member", "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = plans.AddChanges(ctx, pl.ID, 0, []gridmap.Change{{Kind: gridmap.ChangeMerge, Codes: []string{m, village}, Grid: &gridmap.GridDraft{Code: m,
+		Members: []gridmap.Member{{Role: "boss", Name: "x"}}}}})
+	wantCode(t, err, gridmap.EINVALID)
+
+	// A plain retire lists its people as unassigned and leaves them on
+	// the retired grid.
+	pl, err = plans.CreatePlan(ctx, "retire", "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plans.AddChanges(ctx, pl.ID, 0, []gridmap.Change{{Kind: gridmap.ChangeRetire, Code: m}}); err != nil {
+		t.Fatal(err)
+	}
+	im, err = plans.PlanImpact(ctx, pl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.RetiredMembers[m] != 1 || len(im.Members) != 0 {
+		t.Errorf("retire impact: retired_members %v members %+v, want {%s: 1} and none", im.RetiredMembers, im.Members, m)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/httpapi"
 	"github.com/gridmap/gridmap/postgis"
 )
 
@@ -69,7 +70,8 @@ type topoReportResp struct {
 	Valid    bool
 	Fatal    int
 	Counts   map[string]int
-	Grids    int `json:"grids_checked"`
+	Grids    int                `json:"grids_checked"`
+	Tol      gridmap.Tolerances `json:"tolerances"`
 	Features []struct {
 		Geometry   json.RawMessage
 		Properties struct {
@@ -590,5 +592,34 @@ func TestPlanAPIErrors(t *testing.T) {
 	var rep topoReportResp
 	if resp := get(t, base+"/topology", &rep); resp.StatusCode != 200 || !rep.Valid || rep.Grids != 274 {
 		t.Errorf("topology of the demo: %d %+v", resp.StatusCode, rep)
+	}
+}
+
+// TestPlanConfiguredTolerances: the service's tolerances (Config.Topology,
+// GRIDMAP_TOPOLOGY_*) apply to validation without parameters and to
+// publication; a request's own parameters still override them.
+func TestPlanConfiguredTolerances(t *testing.T) {
+	// Every micro-grid (about 0.27 km²) is a sliver under a 10 km² minimum.
+	srv, _ := instanceWith(t, demoDB(t), httpapi.Config{Topology: gridmap.Tolerances{SliverM2: 1e7}})
+	base := srv.URL + "/api/v1"
+	const m = "37081200100107"
+	var pl planResp
+	planReq(t, "POST", base+"/plans", map[string]any{"title": "rename", "actor": "alice"}, nil, &pl)
+	planReq(t, "POST", fmt.Sprintf("%s/plans/%d/changes", base, pl.ID), map[string]any{"kind": "replace", "code": m, "name": "新名"}, nil, nil)
+	var rep topoReportResp
+	planReq(t, "GET", fmt.Sprintf("%s/plans/%d/validate", base, pl.ID), nil, nil, &rep)
+	if rep.Tol.SliverM2 != 1e7 || rep.Tol.WidthM != gridmap.DefaultTolerances.WidthM || rep.Counts["sliver"] == 0 || rep.Valid {
+		t.Fatalf("validate with configured tolerances: %+v", rep)
+	}
+	rep = topoReportResp{}
+	planReq(t, "GET", fmt.Sprintf("%s/plans/%d/validate?sliver_m2=100", base, pl.ID), nil, nil, &rep)
+	if rep.Tol.SliverM2 != 100 || !rep.Valid {
+		t.Fatalf("validate with sliver_m2=100: %+v", rep)
+	}
+	var pr problem
+	resp := planReq(t, "POST", fmt.Sprintf("%s/plans/%d/publish", base, pl.ID), map[string]any{"actor": "alice"}, nil, &pr)
+	wantProblem(t, resp, pr, 409)
+	if !strings.Contains(pr.Detail, "sliver") {
+		t.Errorf("publish refused with %q; want the slivers named", pr.Detail)
 	}
 }

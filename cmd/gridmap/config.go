@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/httpapi"
 )
 
@@ -35,6 +36,10 @@ func loadConfig() Config {
 			MaxBatchPoints:     int(envFloat("GRIDMAP_MAX_BATCH_POINTS", 1_000_000)),
 			MaxBodyBytes:       int64(envFloat("GRIDMAP_MAX_BODY_BYTES", 64<<20)),
 			BaseMapStyleURL:    os.Getenv("GRIDMAP_BASEMAP_STYLE"),
+			Topology: gridmap.Tolerances{
+				WidthM:   envFloat("GRIDMAP_TOPOLOGY_WIDTH_M", gridmap.DefaultTolerances.WidthM),
+				SliverM2: envFloat("GRIDMAP_TOPOLOGY_SLIVER_M2", gridmap.DefaultTolerances.SliverM2),
+			},
 		},
 	}
 	cfg.Err = loadTrust(&cfg.HTTP.Trust) // token.go: GRIDMAP_OPEN, rate limits, timeout, CORS

@@ -20,9 +20,11 @@ import (
 // right after an import.
 func cmdValidate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("validate")
+	cfg := loadConfig()
+	tol := cfg.HTTP.Topology
 	level := fs.String("level", "", "check one level only (with the parents of its grids, for gaps and parts outside)")
-	width := fs.Float64("width-m", gridmap.DefaultTolerances.WidthM, "ignore overlaps, gaps and parts outside narrower than this (mean width, metres)")
-	sliver := fs.Float64("sliver-m2", gridmap.DefaultTolerances.SliverM2, "polygon parts smaller than this (m²) are slivers")
+	width := fs.Float64("width-m", tol.WidthM, "ignore overlaps, gaps and parts outside narrower than this (mean width, metres; GRIDMAP_TOPOLOGY_WIDTH_M)")
+	sliver := fs.Float64("sliver-m2", tol.SliverM2, "polygon parts smaller than this (m²) are slivers (GRIDMAP_TOPOLOGY_SLIVER_M2)")
 	out := fs.String("geojson", "", "also write the problems to FILE as a GeoJSON FeatureCollection")
 	max := fs.Int("max", 200, "print at most N problems (0: all)")
 	if err := fs.Parse(args); err != nil {
@@ -31,7 +33,7 @@ func cmdValidate(ctx context.Context, args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("validate takes no arguments, only flags (got %q)", fs.Args())
 	}
-	st, err := openStore(ctx, loadConfig())
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -33,13 +33,20 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 	live := NewLiveIndex(st, tapped)
 	feed := NewIncidentFeed(st, tapped)
 	ref := newRefTables(st) // levels and categories in memory (fallback.go)
+	plans := postgis.NewPlans(st)
+	if cfg.Topology.WidthM > 0 {
+		plans.Tolerances.WidthM = cfg.Topology.WidthM
+	}
+	if cfg.Topology.SliverM2 > 0 {
+		plans.Tolerances.SliverM2 = cfg.Topology.SliverM2
+	}
 	h := httpapi.New(cfg, httpapi.Deps{
 		Incidents: ref, Heat: feed.Aggregate, Events: feed,
 		Grids:  ref,
 		Logger: log,
 		Index:  live.Index,
 		Tiles:  live,
-		Plans:  postgis.NewPlans(st),
+		Plans:  plans,
 		Tokens: st,
 		Stats:  httpapi.StatsSources{Pool: poolStats(st), Feed: feed.Stats, Builds: builds},
 		Ready: func(ctx context.Context) map[string]string {
