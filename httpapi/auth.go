@@ -330,7 +330,8 @@ func (s *Server) authorizeRoute(next http.Handler) http.Handler {
 
 // dispatch serves a request past the security headers, CORS, the token
 // check and the rate limit: from the exact-match table (the hot lookup
-// routes, authorised here) or the router (authorised by authorizeRoute).
+// routes) or the patterns (tiles), both authorised here, or the router
+// (authorised by authorizeRoute).
 // It returns the request's info for the log and metrics.
 func (s *Server) dispatch(w *statusWriter, r *http.Request) *reqInfo {
 	info := &reqInfo{route: routeUnmatched}
@@ -358,6 +359,21 @@ func (s *Server) dispatch(w *statusWriter, r *http.Request) *reqInfo {
 			return info
 		}
 		h.ServeHTTP(w, r)
+		return info
+	}
+	for i := range s.patterns {
+		pt := &s.patterns[i]
+		vars, ok := pt.match(r.Method, r.URL.Path)
+		if !ok {
+			continue
+		}
+		info.route = pt.template
+		ru, _ := lookupRule(r.Method, pt.template)
+		if err := s.authorize(r, p, ru); err != nil {
+			s.deny(w, r, err)
+			return info
+		}
+		pt.h.ServeHTTP(w, mux.SetURLVars(r, vars))
 		return info
 	}
 	s.router.ServeHTTP(w, r)

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -83,6 +85,7 @@ type Server struct {
 	lookupCache atomic.Pointer[lookupFrags]
 	router      *mux.Router
 	exact       map[routeKey]http.Handler // see hot
+	patterns    []hotPattern              // see hotVars
 	// Incidents (incidents.go).
 	incidents gridmap.IncidentService
 	heat      func() *heat.Aggregate
@@ -140,6 +143,55 @@ type routeKey struct{ method, path string }
 func (s *Server) hot(r *mux.Router, prefix, path, method string, h http.Handler) {
 	r.Handle(path, h).Methods(method)
 	s.exact[routeKey{method, prefix + path}] = h
+}
+
+// hotPattern is a route prefix{a}/{b}/…suffix served past the router (hotVars).
+type hotPattern struct {
+	template, prefix, suffix string
+	names                    []string
+	methods                  []string
+	h                        http.Handler
+}
+
+// hotVars registers a route with path variables, each a whole path
+// segment (gorilla/mux's default), that map clients fetch by the thousand
+// (tiles): on the router as any route, and as a pattern that dispatch
+// matches by prefix and suffix before trying the router's regexps.
+func (s *Server) hotVars(r *mux.Router, template string, h http.Handler, methods ...string) {
+	r.Handle(template, h).Methods(methods...)
+	open, close := strings.IndexByte(template, '{'), strings.LastIndexByte(template, '}')
+	p := hotPattern{template: template, prefix: template[:open], suffix: template[close+1:], methods: methods, h: h}
+	for _, seg := range strings.Split(template[open:close+1], "/") {
+		p.names = append(p.names, strings.Trim(seg, "{}"))
+	}
+	s.patterns = append(s.patterns, p)
+}
+
+// match returns the path variables when path fits the pattern.
+func (p *hotPattern) match(method, path string) (map[string]string, bool) {
+	if !strings.HasPrefix(path, p.prefix) || !strings.HasSuffix(path, p.suffix) || len(path) <= len(p.prefix)+len(p.suffix) ||
+		!slices.Contains(p.methods, method) {
+		return nil, false
+	}
+	rest := path[len(p.prefix) : len(path)-len(p.suffix)]
+	vars := make(map[string]string, len(p.names))
+	for i, name := range p.names {
+		seg := rest
+		if i < len(p.names)-1 {
+			j := strings.IndexByte(rest, '/')
+			if j < 0 {
+				return nil, false
+			}
+			seg, rest = rest[:j], rest[j+1:]
+		} else if strings.IndexByte(rest, '/') >= 0 {
+			return nil, false
+		}
+		if seg == "" {
+			return nil, false
+		}
+		vars[name] = seg
+	}
+	return vars, true
 }
 
 // Router exposes the router so other route sets can be mounted.

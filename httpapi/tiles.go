@@ -77,7 +77,7 @@ func (s *Server) tileRoutes(r *mux.Router, d Deps) {
 	t := &tileAPI{s: s, tiles: d.Tiles, basemap: s.cfg.BaseMapStyleURL,
 		history: newHistorySets(s.grids), pages: newPages(d.Pages)}
 	get := []string{http.MethodGet, http.MethodHead}
-	r.Handle("/tiles/grids/{z}/{x}/{y}.mvt", s.handle(t.gridTile)).Methods(get...)
+	s.hotVars(r, "/tiles/grids/{z}/{x}/{y}.mvt", s.handle(t.gridTile), get...)
 	r.Handle("/tiles/grids.json", s.handle(t.tileJSON)).Methods(get...)
 	r.Handle("/styles/{name}.json", s.handle(t.style)).Methods(get...)
 	t.pageRoutes(r)
