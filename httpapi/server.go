@@ -267,8 +267,17 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// readyz answers 200 when every check passes, else 503 naming what is
-// degraded; the body lists every check either way.
+// essentialChecks are the readiness checks without which the instance
+// cannot serve its in-memory answers.
+var essentialChecks = map[string]bool{"index": true, "incidents": true}
+
+// readyz answers whether the instance should get traffic. Only the checks
+// in essentialChecks (the index and the statistics, loaded at start) make
+// it 503: with the database down the instance still answers lookups,
+// tiles and statistics from memory, and taking every instance of a shared
+// database out of rotation would stop those too; it answers 200 with
+// status "degraded" naming what is down (writes answer 503 meanwhile).
+// The body lists every check either way.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	checks := map[string]string{}
 	if s.ready != nil {
@@ -280,9 +289,15 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	out := map[string]string{}
 	for name, problem := range checks {
 		out[name] = "ok"
-		if problem != "" {
-			out[name] = problem
-			status, code = "degraded", http.StatusServiceUnavailable
+		if problem == "" {
+			continue
+		}
+		out[name] = problem
+		if status == "ready" {
+			status = "degraded"
+		}
+		if essentialChecks[name] {
+			status, code = "unavailable", http.StatusServiceUnavailable
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -57,11 +57,11 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 			if ix, _ := live.Index(); ix == nil {
 				checks["index"] = "not loaded yet"
 			}
-			checks["incidents"] = ""
+			checks["incidents"], checks["change_feed"] = "", ""
 			if feed.Aggregate() == nil {
 				checks["incidents"] = "statistics still loading"
 			} else if t := feed.Stats().LastRead; time.Since(t) > 3*pollEvery {
-				checks["incidents"] = fmt.Sprintf("statistics and events behind: the change feed last read the database %s ago", time.Since(t).Round(time.Second))
+				checks["change_feed"] = fmt.Sprintf("statistics and events behind: the change feed last read the database %s ago", time.Since(t).Round(time.Second))
 			}
 			return checks
 		},
