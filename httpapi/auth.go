@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,11 @@ type TrustConfig struct {
 	// CORSOrigins are the origins (scheme://host[:port]) whose pages may
 	// call the API from a browser; "*" for any. Empty: closed.
 	CORSOrigins []string
+	// TrustedProxies are the reverse proxies in front (ParseProxies): a
+	// request from one of them is rate-limited by the client address in
+	// its X-Forwarded-For, not by the proxy's. Empty: the header is
+	// ignored (anyone can write it).
+	TrustedProxies []netip.Prefix
 }
 
 // TokenStore reads the API tokens (postgis.Store implements it).

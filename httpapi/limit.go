@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"fmt"
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +37,7 @@ type limiter struct {
 	perToken, perIP rate.Limit
 	burstToken      int
 	burstIP         int
+	proxies         []netip.Prefix
 
 	mu        sync.Mutex
 	buckets   map[string]*bucket
@@ -49,7 +53,8 @@ func newLimiter(cfg TrustConfig) *limiter {
 	if cfg.RatePerToken <= 0 && cfg.RatePerIP <= 0 {
 		return nil
 	}
-	l := &limiter{perToken: rate.Inf, perIP: rate.Inf, buckets: map[string]*bucket{}, lastSweep: time.Now()}
+	l := &limiter{perToken: rate.Inf, perIP: rate.Inf, buckets: map[string]*bucket{}, lastSweep: time.Now(),
+		proxies: cfg.TrustedProxies}
 	burst := func(r float64) int {
 		if cfg.RateBurst > 0 {
 			return cfg.RateBurst
@@ -79,7 +84,7 @@ func (l *limiter) allow(w http.ResponseWriter, r *http.Request, p Principal) err
 	var key string
 	lim, burst := l.perIP, l.burstIP
 	if p.Anonymous() {
-		key = clientAddr(r)
+		key = clientAddr(r, l.proxies)
 	} else {
 		key = "t" + strconv.FormatInt(p.TokenID, 10)
 		lim, burst = l.perToken, l.burstToken
@@ -130,12 +135,64 @@ func (l *limiter) sweep(now time.Time) {
 	}
 }
 
-// clientAddr is the client's IP address (the connection's peer; a proxy in
-// front makes every client one address: give each its own token then).
-func clientAddr(r *http.Request) string {
+// clientAddr is the client's IP address: the connection's peer, or, when
+// the peer is a trusted proxy, the nearest address in X-Forwarded-For that
+// is not one (proxies append the peer they saw, so the rightmost untrusted
+// entry is the one no client can forge).
+func clientAddr(r *http.Request, proxies []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !trusted(addr, proxies) {
+		return host
+	}
+	hops := r.Header.Values("X-Forwarded-For")
+	farthest := host
+	for i := len(hops) - 1; i >= 0; i-- {
+		parts := strings.Split(hops[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+			if err != nil {
+				return host // a malformed chain: count it against the proxy
+			}
+			if !trusted(a.Unmap(), proxies) {
+				return a.Unmap().String()
+			}
+			farthest = a.Unmap().String()
+		}
+	}
+	return farthest // every hop is a proxy of ours
+}
+
+func trusted(a netip.Addr, proxies []netip.Prefix) bool {
+	a = a.Unmap()
+	for _, p := range proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseProxies reads a comma-separated list of addresses and CIDR
+// prefixes (GRIDMAP_TRUSTED_PROXIES), such as "127.0.0.1,10.0.0.0/8".
+func ParseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR prefix such as 10.0.0.0/8", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

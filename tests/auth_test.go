@@ -472,6 +472,41 @@ func TestLimitRate(t *testing.T) {
 	}
 }
 
+// TestLimitRateBehindProxy: behind a trusted reverse proxy each client
+// (X-Forwarded-For) has its own bucket; the header from anyone else is
+// ignored, so it cannot be used to dodge the limit.
+func TestLimitRateBehindProxy(t *testing.T) {
+	limited := func(cfg httpapi.TrustConfig, xff func(i int) string) int {
+		cfg.RatePerIP, cfg.RateBurst = 1, 3
+		srv, _, _ := authInstance(t, demoDB(t), httpapi.Config{Trust: cfg})
+		n := 0
+		for i := range 12 {
+			req, _ := http.NewRequest("GET", srv.URL+"/api/v1/categories", nil)
+			req.Header.Set("X-Forwarded-For", xff(i))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == 429 {
+				n++
+			}
+		}
+		return n
+	}
+	proxies, _ := httpapi.ParseProxies("127.0.0.1")
+	perClient := func(i int) string { return fmt.Sprintf("203.0.113.%d", i+1) }
+	if n := limited(httpapi.TrustConfig{TrustedProxies: proxies}, perClient); n != 0 {
+		t.Errorf("12 clients behind a trusted proxy, one request each: %d limited, want 0", n)
+	}
+	if n := limited(httpapi.TrustConfig{TrustedProxies: proxies}, func(int) string { return "203.0.113.1" }); n == 0 {
+		t.Error("one client behind a trusted proxy sending 12 requests was never limited")
+	}
+	if n := limited(httpapi.TrustConfig{}, perClient); n == 0 {
+		t.Error("X-Forwarded-For from an untrusted peer dodged the limit")
+	}
+}
+
 // TestSecurityHeaders: pages get the page CSP (self, blob: workers), API
 // answers a CSP that allows nothing, everything nosniff.
 func TestSecurityHeaders(t *testing.T) {
