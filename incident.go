@@ -1,6 +1,7 @@
 package gridmap
 
 import (
+	"errors"
 	"context"
 	"iter"
 	"strings"
@@ -244,6 +245,33 @@ type ImportIncidentsOptions struct {
 	// Items asks for one ItemResult per stored or existing row (for HTTP
 	// batches); a file import only counts.
 	Items bool
+	// BoundaryVersion, when set, is the grid data version of the index
+	// the rows were assigned with. The import then holds the grid data
+	// still until it commits (a publication waits; one under way makes the
+	// import wait) and refuses with EUNAVAILABLE, Details StaleGrids, when
+	// the grids are at another version: assign again with an index of
+	// StaleGrids.Current and retry. So no incident is stored under a map
+	// that a publication has already replaced.
+	BoundaryVersion int64
+}
+
+// StaleGrids says the grids changed since an import's rows were assigned:
+// they were assigned under version Have, the database is at Current.
+type StaleGrids struct {
+	Have    int64 `json:"have"`
+	Current int64 `json:"current"`
+}
+
+// StaleGridsOf returns the StaleGrids of an import's error, if that is
+// why it was refused.
+func StaleGridsOf(err error) (StaleGrids, bool) {
+	var e *Error
+	if errors.As(err, &e) {
+		if sg, ok := e.Details.(StaleGrids); ok {
+			return sg, true
+		}
+	}
+	return StaleGrids{}, false
 }
 
 // ImportIncidentsResult says what an import did.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -132,6 +133,21 @@ type batchItemJSON struct {
 	Grid       *incidentGrid `json:"grid"`
 }
 
+// awaitIndex waits (at most 5 s) until the index is at data version v or
+// newer; false when it is not.
+func (s *Server) awaitIndex(ctx context.Context, v int64) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, have := s.index(); have >= v {
+			return true
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // postIncidents stores one incident or a batch {"incidents": [...]} (at most
 // 10,000), assigned through the in-memory index. ?crs=wgs84|gcj02|bd09 is
 // the default coordinate system of the items; ?partial=true stores the good
@@ -156,11 +172,9 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ix, err := s.currentIndex()
-	if err != nil {
+	if _, err := s.currentIndex(); err != nil {
 		return err
 	}
-	_, version := s.index()
 	cats, err := s.incidents.Categories(r.Context())
 	if err != nil {
 		return err
@@ -169,7 +183,19 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 	c := incidentio.NewChecker(cats, now)
 	c.CRS = crs
 	opts := gridmap.ImportIncidentsOptions{Items: true, Partial: partial != nil && *partial && !single}
-	res, err := s.incidents.ImportIncidents(r.Context(), opts, incidentio.Rows(incidentio.Records(recs), c, ix, version))
+	// Assigned with the index and version read together; when a boundary
+	// change lands meanwhile the store refuses, and the batch is assigned
+	// again once this instance's index has caught up.
+	var res gridmap.ImportIncidentsResult
+	var ix *geo.Index
+	for attempt := 0; ; attempt++ {
+		ix, opts.BoundaryVersion = s.index()
+		res, err = s.incidents.ImportIncidents(r.Context(), opts, incidentio.Rows(incidentio.Records(recs), c, ix, opts.BoundaryVersion))
+		sg, stale := gridmap.StaleGridsOf(err)
+		if !stale || attempt == 2 || !s.awaitIndex(r.Context(), sg.Current) {
+			break
+		}
+	}
 	if err != nil {
 		return err
 	}

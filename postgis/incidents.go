@@ -99,6 +99,20 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 		return res, mapErr(err, "database")
 	}
 	defer tx.Rollback(ctx)
+	if opts.BoundaryVersion > 0 {
+		// A share lock on the grid data version: a publication takes it
+		// for update before it moves incidents (publishTx), so either it
+		// waits for these rows and moves them, or they wait for it and
+		// are assigned again under its map.
+		var cur int64
+		if err := tx.QueryRow(ctx, `SELECT data_version FROM gridmap_state FOR SHARE`).Scan(&cur); err != nil {
+			return res, mapErr(err, "grid data version")
+		}
+		if cur != opts.BoundaryVersion {
+			return res, &gridmap.Error{Code: gridmap.EUNAVAILABLE, Details: gridmap.StaleGrids{Have: opts.BoundaryVersion, Current: cur},
+				Message: fmt.Sprintf("the grids changed (data version %d, assigned under %d) while the incidents were being assigned; retry", cur, opts.BoundaryVersion)}
+		}
+	}
 	if _, err := tx.Exec(ctx, createIncidentStageSQL); err != nil {
 		return res, mapErr(err, "incidents")
 	}

@@ -510,3 +510,68 @@ func spatialJoin(tb testing.TB, st *postgis.Store, level gridmap.Level, f gridma
 	}
 	return out
 }
+
+// TestIncidentImportHoldsTheGridVersion: rows assigned under an older grid
+// version are refused (nothing written) with the version to assign under;
+// an import waits for a publication under way (which holds the version
+// row for update) and is then refused too, so it is assigned again under
+// the new map rather than stored under the old one.
+func TestIncidentImportHoldsTheGridVersion(t *testing.T) {
+	ctx := context.Background()
+	st, ix, version := demoStreet(t)
+	p := centre(t, ix)
+	cats, err := st.Categories(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp := func(id string, v int64) (gridmap.ImportIncidentsResult, error) {
+		c := incidentio.NewChecker(cats, time.Now())
+		recs := incidentio.Records([]incidentio.Record{{Index: 0, Fields: rec(id, p)}})
+		return st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{Items: true, BoundaryVersion: v}, incidentio.Rows(recs, c, ix, v))
+	}
+	if _, err := imp("V-1", version-1); err == nil {
+		t.Fatal("rows assigned under an older version were stored")
+	} else if sg, ok := gridmap.StaleGridsOf(err); !ok || sg.Current != version || gridmap.ErrorCode(err) != gridmap.EUNAVAILABLE {
+		t.Fatalf("stale import: %v (%+v), want EUNAVAILABLE with current %d", err, sg, version)
+	}
+	if n := countIncidents(t, st); n != 0 {
+		t.Fatalf("a refused import wrote %d incidents", n)
+	}
+	if res, err := imp("V-2", version); err != nil || res.Created != 1 || res.Items[0].Incident.BoundaryVersion != version {
+		t.Fatalf("current import: %+v %v", res, err)
+	}
+
+	// A grid change under way, holding the version row as a publication does.
+	tx, err := st.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM gridmap_state FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE grid_member SET name = name WHERE id = (SELECT min(id) FROM grid_member)`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := imp("V-3", version); done <- err }()
+	select {
+	case err := <-done:
+		t.Fatalf("the import did not wait for the grid change under way: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if sg, ok := gridmap.StaleGridsOf(err); !ok || sg.Current <= version {
+			t.Fatalf("import after the grid change: %v, want refused as stale", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the import still waits after the grid change committed")
+	}
+	if n := countIncidents(t, st); n != 1 {
+		t.Fatalf("%d incidents stored, want 1", n)
+	}
+}

@@ -623,3 +623,56 @@ func TestPlanConfiguredTolerances(t *testing.T) {
 		t.Errorf("publish refused with %q; want the slivers named", pr.Detail)
 	}
 }
+
+// TestIncidentPostedDuringGridChange: an incident posted while a grid
+// change is being committed waits for it, then is assigned under the new
+// map (its boundary_version is the new data version), never stored under
+// the map the change replaced.
+func TestIncidentPostedDuringGridChange(t *testing.T) {
+	ctx := context.Background()
+	srv, a := instance(t, demoDB(t))
+	ix, before := a.Live.Index()
+	pt := inside(t, ix, "37081200100101")
+	tx, err := a.Store.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM gridmap_state FOR UPDATE`); err != nil { // as a publication does
+		t.Fatal(err)
+	}
+	var after int64
+	if _, err := tx.Exec(ctx, `UPDATE grid_member SET name = name WHERE id = (SELECT min(id) FROM grid_member)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, `SELECT data_version FROM gridmap_state`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		status int
+		body   struct {
+			BoundaryVersion int64 `json:"boundary_version"`
+			Grid            struct{ Code string }
+		}
+	}
+	done := make(chan answer, 1)
+	go func() {
+		var ans answer
+		resp := planReq(t, "POST", srv.URL+"/api/v1/incidents", map[string]any{"external_id": "RACE-1", "category": "hazard", "source": "visit",
+			"lon": pt[0], "lat": pt[1], "reported_at": "2026-11-20T09:30:00+08:00"}, nil, &ans.body)
+		ans.status = resp.StatusCode
+		done <- ans
+	}()
+	select {
+	case ans := <-done:
+		t.Fatalf("the post did not wait for the grid change under way: %d %+v", ans.status, ans.body)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ans := <-done
+	if ans.status != 201 || ans.body.BoundaryVersion != after || ans.body.Grid.Code != "37081200100101" {
+		t.Fatalf("post during a grid change: %d %+v; want 201 assigned under version %d (not %d)", ans.status, ans.body, after, before)
+	}
+}

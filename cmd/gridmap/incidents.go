@@ -99,7 +99,19 @@ func cmdImportIncidents(ctx context.Context, args []string, stdout, stderr io.Wr
 		}
 		c.Source = src
 	}
-	res, err := st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{Partial: *partial}, incidentio.Rows(recs, c, ix, version))
+	// The rows are read only once the import holds the grid version, so
+	// when the grids changed since the index was built it is built again.
+	var res gridmap.ImportIncidentsResult
+	for attempt := 0; ; attempt++ {
+		opts := gridmap.ImportIncidentsOptions{Partial: *partial, BoundaryVersion: version}
+		res, err = st.ImportIncidents(ctx, opts, incidentio.Rows(recs, c, ix, version))
+		if _, stale := gridmap.StaleGridsOf(err); !stale || attempt == 2 {
+			break
+		}
+		if ix, version, err = currentIndex(ctx, st); err != nil {
+			return err
+		}
+	}
 	if err != nil {
 		return err
 	}
