@@ -1,8 +1,8 @@
 package gridmap
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"iter"
 	"strings"
 	"time"
