@@ -103,6 +103,15 @@ func planID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// planTarget reads the plan id and If-Match revision of a plan write.
+func planTarget(r *http.Request) (id, rev int64, err error) {
+	if id, err = planID(r); err != nil {
+		return 0, 0, err
+	}
+	rev, err = ifRevision(r, id)
+	return id, rev, err
+}
+
 // ifRevision reads If-Match for a plan: `"p{id}.{revision}"` gives the
 // revision; no header gives 0 (no precondition). A tag of another plan or
 // a weak tag can never match: EPRECONDITION.
@@ -182,11 +191,7 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) error {
 // or {"changes": [...]}: 200 with the plan. If-Match (the plan's ETag) is
 // honoured.
 func (s *Server) addPlanChanges(w http.ResponseWriter, r *http.Request) error {
-	id, err := planID(r)
-	if err != nil {
-		return err
-	}
-	rev, err := ifRevision(r, id)
+	id, rev, err := planTarget(r)
 	if err != nil {
 		return err
 	}
@@ -231,11 +236,7 @@ func (s *Server) addPlanChanges(w http.ResponseWriter, r *http.Request) error {
 // removePlanChange answers DELETE /api/v1/plans/{id}/changes/{seq}
 // (1-based): the plan without it.
 func (s *Server) removePlanChange(w http.ResponseWriter, r *http.Request) error {
-	id, err := planID(r)
-	if err != nil {
-		return err
-	}
-	rev, err := ifRevision(r, id)
+	id, rev, err := planTarget(r)
 	if err != nil {
 		return err
 	}
@@ -347,11 +348,7 @@ type publishInput struct {
 // fails validation and is not forced, or has fatal problems (extra is the
 // validation report).
 func (s *Server) publishPlan(w http.ResponseWriter, r *http.Request) error {
-	id, err := planID(r)
-	if err != nil {
-		return err
-	}
-	rev, err := ifRevision(r, id)
+	id, rev, err := planTarget(r)
 	if err != nil {
 		return err
 	}
@@ -375,11 +372,7 @@ func (s *Server) publishPlan(w http.ResponseWriter, r *http.Request) error {
 
 // discardPlan answers POST /api/v1/plans/{id}/discard {"actor"}.
 func (s *Server) discardPlan(w http.ResponseWriter, r *http.Request) error {
-	id, err := planID(r)
-	if err != nil {
-		return err
-	}
-	rev, err := ifRevision(r, id)
+	id, rev, err := planTarget(r)
 	if err != nil {
 		return err
 	}
