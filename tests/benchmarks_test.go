@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
 
 	"github.com/gridmap/gridmap/geo"
 	"github.com/gridmap/gridmap/postgis"
@@ -156,3 +157,26 @@ type discardWriter struct{ h http.Header }
 func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkTileHandler is one cached grid tile (versioned URL, gzip)
+// through the whole handler stack without the network: the server-side
+// cost of GET /tiles/grids/{z}/{x}/{y}.mvt once the tile is cut.
+func BenchmarkTileHandler(b *testing.B) {
+	_, a := instance(b, demoDB(b))
+	ix, ver := a.Live.Index()
+	var reqs []*http.Request
+	w := &discardWriter{h: http.Header{}}
+	for _, p := range randomPoints(ix, 200, 5) {
+		t := maptile.At(p, 14)
+		r := httptest.NewRequest("GET", fmt.Sprintf("/tiles/grids/%d/%d/%d.mvt?v=%d", t.Z, t.X, t.Y, ver), nil)
+		r.Header.Set("Accept-Encoding", "gzip")
+		reqs = append(reqs, r)
+		a.Handler.ServeHTTP(w, r) // warm the cache
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		clear(w.h)
+		a.Handler.ServeHTTP(w, reqs[i%len(reqs)])
+	}
+}
