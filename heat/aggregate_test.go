@@ -23,6 +23,7 @@ var (
 )
 
 // randomRows makes n incidents around Yanzhou with ids 1..n, over 2026.
+// Four in five have a deadline, 1 to 31 days after they were reported.
 func randomRows(n int, seed uint64) []heat.Row {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	rows := make([]heat.Row, n)
@@ -35,6 +36,9 @@ func randomRows(n int, seed uint64) []heat.Row {
 			GridCode:   codes[rng.IntN(len(codes))],
 			Lon:        116.7 + 0.2*rng.Float64(),
 			Lat:        35.5 + 0.1*rng.Float64(),
+		}
+		if i%5 != 0 {
+			rows[i].Deadline = rows[i].ReportedAt.AddDate(0, 0, 1+i%31)
 		}
 	}
 	return rows
@@ -65,8 +69,20 @@ func match(r heat.Row, f heat.Filter) bool {
 		f.Grids != nil && !contains(f.Grids, r.GridCode) {
 		return false
 	}
+	if f.Overdue != nil {
+		// The definition the incident listing uses.
+		in := gridmap.Incident{Status: r.Status}
+		if !r.Deadline.IsZero() {
+			in.Deadline = &r.Deadline
+		}
+		if in.Overdue(f.Now) != *f.Overdue {
+			return false
+		}
+	}
 	return true
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func contains[T comparable](s []T, v T) bool {
 	for _, x := range s {
@@ -96,6 +112,14 @@ func filters() []struct {
 		{"grids", heat.Filter{Grids: []string{"A01", "B02"}}},
 		{"everything", heat.Filter{Categories: []gridmap.Category{"environment"}, Statuses: []gridmap.Status{gridmap.StatusClosed},
 			From: t0.AddDate(0, 1, 0), To: t0.AddDate(0, 9, 0), Grids: []string{"A01", "A02", "B01"}}},
+		{"overdue", heat.Filter{Overdue: ptr(true), Now: t0.AddDate(0, 6, 0).Add(300 * time.Millisecond)}},
+		{"not overdue", heat.Filter{Overdue: ptr(false), Now: t0.AddDate(0, 6, 0)}},
+		{"overdue after the year", heat.Filter{Overdue: ptr(true), Now: t0.AddDate(2, 0, 0)}},
+		{"overdue before any deadline", heat.Filter{Overdue: ptr(true), Now: t0}},
+		{"overdue before 1970", heat.Filter{Overdue: ptr(true), Now: time.Unix(-5, 0)}},
+		{"not overdue before 1970", heat.Filter{Overdue: ptr(false), Now: time.Unix(-5, 0)}},
+		{"overdue with the rest", heat.Filter{Categories: []gridmap.Category{"dispute", "hazard"}, Statuses: []gridmap.Status{gridmap.StatusAccepted, gridmap.StatusResolved},
+			From: t0.AddDate(0, 1, 0), To: t0.AddDate(0, 9, 0), Grids: []string{"A01", "B01"}, Overdue: ptr(true), Now: t0.AddDate(0, 8, 0)}},
 	}
 }
 
@@ -141,6 +165,14 @@ func TestApplyUpdatesAndLateInserts(t *testing.T) {
 	for i := 0; i < len(rows); i += 97 {
 		r := rows[i]
 		r.Status = gridmap.StatusClosed
+		if i%2 == 0 && !r.Deadline.IsZero() {
+			// Some stay open with their deadline moved earlier, or cleared.
+			r.Status = gridmap.StatusInProgress
+			r.Deadline = r.Deadline.AddDate(0, 0, -20)
+			if i%3 == 0 {
+				r.Deadline = time.Time{}
+			}
+		}
 		r.ReportedAt = r.ReportedAt.Add(-40 * 24 * time.Hour)
 		rows[i] = r
 		changes = append(changes, r)
@@ -159,6 +191,96 @@ func TestApplyUpdatesAndLateInserts(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", tc.name, got, want)
 		}
 	}
+}
+
+// TestOverdue: overdue is open (reported, accepted, in progress) with a
+// deadline before the reference time, in every scan, and follows status
+// and deadline changes.
+func TestOverdue(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	lon, lat := 116.8, 35.55
+	row := func(id int64, st gridmap.Status, deadline time.Time) heat.Row {
+		return heat.Row{ID: id, ReportedAt: now.AddDate(0, 0, -10), Deadline: deadline, Category: "hazard",
+			Status: st, GridCode: "A01", Lon: lon, Lat: lat}
+	}
+	agg := heat.New()
+	agg.Apply([]heat.Row{
+		row(1, gridmap.StatusClosed, now.AddDate(0, 0, -3)),      // closed past due: not overdue
+		row(2, gridmap.StatusResolved, now.AddDate(0, 0, -3)),    // resolved past due: not overdue
+		row(3, gridmap.StatusInProgress, now.AddDate(0, 0, -3)),  // open past due: overdue
+		row(4, gridmap.StatusReported, now.Add(-time.Second)),    // open, due a second ago: overdue
+		row(5, gridmap.StatusAccepted, now.AddDate(0, 0, 2)),     // open, not yet due
+		row(6, gridmap.StatusAccepted, now),                      // due at this very second: not yet overdue
+		row(7, gridmap.StatusReported, time.Time{}),              // open without a deadline
+		row(8, gridmap.StatusInProgress, now.AddDate(-1, 0, -3)), // open, a year overdue
+		row(9, gridmap.StatusInProgress, now.AddDate(0, 0, -1)),  // overdue, resolved below
+		row(10, gridmap.StatusAccepted, now.AddDate(0, 0, -1)),   // overdue, deadline extended below
+		row(11, gridmap.StatusAccepted, now.AddDate(0, 0, 1)),    // not due, deadline brought forward below
+		row(12, gridmap.StatusInProgress, now.AddDate(0, 0, -1)), // overdue, deadline cleared below
+	})
+	total := func(f heat.Filter) int {
+		return agg.CountByGrid(f).Total
+	}
+	tileTotal := func(f heat.Filter) int {
+		tile := maptile.At([2]float64{lon, lat}, 14)
+		cells, err := agg.Tile(uint32(tile.Z), tile.X, tile.Y, f, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, c := range cells {
+			n += c.Count
+		}
+		return n
+	}
+	cst := time.FixedZone("CST", 8*3600)
+	seriesTotal := func(f heat.Filter) int {
+		b, err := heat.Buckets(heat.Day, now.AddDate(0, 0, -20), now, cst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, p := range agg.Series(f, b) {
+			n += p.Count
+		}
+		return n
+	}
+	check := func(when string, wantOverdue int) {
+		t.Helper()
+		over := heat.Filter{Overdue: ptr(true), Now: now}
+		notOver := heat.Filter{Overdue: ptr(false), Now: now}
+		all := agg.Len()
+		for name, count := range map[string]func(heat.Filter) int{"CountByGrid": total, "Tile": tileTotal, "Series": seriesTotal} {
+			if got := count(over); got != wantOverdue {
+				t.Errorf("%s, %s: %d overdue, want %d", when, name, got, wantOverdue)
+			}
+			if got := count(notOver); got != all-wantOverdue {
+				t.Errorf("%s, %s: %d not overdue, want %d", when, name, got, all-wantOverdue)
+			}
+		}
+	}
+	check("as loaded", 6) // 3, 4, 8, 9, 10, 12
+
+	// Half a second on, the row due at now is overdue too.
+	f := heat.Filter{Overdue: ptr(true), Now: now.Add(500 * time.Millisecond)}
+	if got := agg.CountByGrid(f).Total; got != 7 {
+		t.Errorf("half a second later: %d overdue, want 7", got)
+	}
+	// Only the overdue among the statuses asked for.
+	f = heat.Filter{Overdue: ptr(true), Now: now, Statuses: []gridmap.Status{gridmap.StatusReported, gridmap.StatusClosed}}
+	if got := agg.CountByGrid(f).Total; got != 1 {
+		t.Errorf("overdue among reported and closed: %d, want 1 (row 4)", got)
+	}
+
+	// PATCHes: 9 resolved, 10's deadline extended, 11's brought forward,
+	// 12's cleared.
+	agg.Apply([]heat.Row{
+		row(9, gridmap.StatusResolved, now.AddDate(0, 0, -1)),
+		row(10, gridmap.StatusAccepted, now.AddDate(0, 0, 5)),
+		row(11, gridmap.StatusAccepted, now.AddDate(0, 0, -2)),
+		row(12, gridmap.StatusInProgress, time.Time{}),
+	})
+	check("after the changes", 4) // 3, 4, 8, 11
 }
 
 func TestSeries(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb/maptile"
 
@@ -43,6 +44,15 @@ func BenchmarkAggregate(b *testing.B) {
 			}
 			b.ReportMetric(perIncident, "heap-B/incident")
 		})
+		overdue := true
+		fo := f
+		fo.Overdue, fo.Now = &overdue, t0.AddDate(0, 11, 0)
+		b.Run(fmt.Sprintf("CountByGrid/n=%d/aggregate-overdue", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				agg.CountByGrid(fo)
+			}
+		})
 		b.Run(fmt.Sprintf("CountByGrid/n=%d/naive", n), func(b *testing.B) {
 			for b.Loop() {
 				naive(rows, f)
@@ -56,6 +66,17 @@ func BenchmarkAggregate(b *testing.B) {
 				if _, err := heat.EncodeTile(cells); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+		cst := time.FixedZone("CST", 8*3600)
+		buckets, err := heat.Buckets(heat.Day, t0, t0.AddDate(1, 0, 0), cst)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("Series/n=%d/day", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				agg.Series(f, buckets)
 			}
 		})
 		rows = nil

@@ -96,13 +96,14 @@ func (a *Aggregate) Series(f Filter, buckets []SeriesPoint) []SeriesPoint {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	c := a.compile(f)
-	t, g, cat, st := a.t, a.grid, a.cat, a.st
+	t, g, cat, st, due := a.t, a.grid, a.cat, a.st, a.due
 	a.blocks(c, func(start, end int) {
-		lo, hi := c.lo, c.hi
+		lo, hi, dueOn := c.lo, c.hi, c.due
 		for i := start; i < end; i++ {
 			ti := t[i]
 			if ti < lo || ti > hi || !c.catOK[cat[i]] || !c.stOK[st[i]] ||
-				c.gridOK != nil && !c.gridOK[g[i]+1] {
+				c.gridOK != nil && !c.gridOK[g[i]+1] ||
+				dueOn && c.overdue(st[i], due[i]) != c.dueWant {
 				continue
 			}
 			counts[bucketOfDay[(int64(ti)-base)/day]]++

@@ -70,10 +70,10 @@ func (a *Aggregate) Tile(z, x, y uint32, f Filter, cellBits uint) ([]Cell, error
 
 	a.mu.RLock()
 	c := a.compile(f)
-	wx, wy, t, g, cat, st := a.wx, a.wy, a.t, a.grid, a.cat, a.st
+	wx, wy, t, g, cat, st, due := a.wx, a.wy, a.t, a.grid, a.cat, a.st, a.due
 	tx, ty := uint64(x), uint64(y)
 	a.blocks(c, func(start, end int) {
-		lo, hi := c.lo, c.hi
+		lo, hi, dueOn := c.lo, c.hi, c.due
 		for i := start; i < end; i++ {
 			fx := uint64(wx[i]) << z
 			if fx>>32 != tx {
@@ -84,7 +84,8 @@ func (a *Aggregate) Tile(z, x, y uint32, f Filter, cellBits uint) ([]Cell, error
 				continue
 			}
 			if ti := t[i]; ti < lo || ti > hi || !c.catOK[cat[i]] || !c.stOK[st[i]] ||
-				c.gridOK != nil && !c.gridOK[g[i]+1] {
+				c.gridOK != nil && !c.gridOK[g[i]+1] ||
+				dueOn && c.overdue(st[i], due[i]) != c.dueWant {
 				continue
 			}
 			fx &= frac

@@ -149,7 +149,8 @@ func paramGrid(q url.Values, ix *geo.Index) ([]string, error) {
 }
 
 // heatFilter parses the filters shared by statistics, heat tiles and the
-// time series: category, status, from, to and grid.
+// time series: category, status, from, to, grid, overdue and at (the time
+// overdue is judged at: the request's time unless given).
 func (s *Server) heatFilter(r *http.Request, ix *geo.Index) (heat.Filter, error) {
 	q := r.URL.Query()
 	var f heat.Filter
@@ -172,6 +173,21 @@ func (s *Server) heatFilter(r *http.Request, ix *geo.Index) (heat.Filter, error)
 	}
 	if f.Grids, err = paramGrid(q, ix); err != nil {
 		return f, err
+	}
+	if f.Overdue, err = paramBool(q, "overdue"); err != nil {
+		return f, err
+	}
+	at, err := paramTime(q, "at")
+	if err != nil {
+		return f, err
+	}
+	switch {
+	case at != nil && f.Overdue == nil:
+		return f, gridmap.Errorf(gridmap.EINVALID, "at= is the time overdue= is judged at: add overdue=true (or false), or leave at out")
+	case at != nil:
+		f.Now = *at
+	default:
+		f.Now = time.Now()
 	}
 	return f, nil
 }

@@ -68,6 +68,15 @@ var deadlineDays = map[gridmap.Category]int{
 	gridmap.CategoryPublicSecurity: 2, gridmap.CategoryOther: 10,
 }
 
+// stallShare is the share of incidents, by category, that stall: resolved
+// 1 to 60 days after their deadline, so the wall map's overdue filter has
+// cases to show, as a real street office has.
+var stallShare = map[gridmap.Category]float64{
+	gridmap.CategoryDispute: 0.2, gridmap.CategoryHazard: 0.1, gridmap.CategoryPetition: 0.25,
+}
+
+const defaultStallShare = 0.05
+
 // weekday weights, Sunday first: busier on Wednesdays (周三说事), quiet at weekends.
 var weekdayWeight = [7]float64{0.45, 1.15, 1.1, 1.35, 1.1, 1.0, 0.55}
 
@@ -77,11 +86,15 @@ var hourWeight = [24]float64{0.1, 0.05, 0.05, 0.05, 0.05, 0.1, 0.3, 0.8, 1.6, 2.
 // Incidents generates the synthetic incidents of the demo street,
 // deterministically for a spec and end: locations inside the micro-grids
 // of ix (leaves), times in the spec.Days days before end (CST), statuses and
-// step times by age as of end. External ids are DEMO-000001…; names and
+// step times by age as of end (some stall past their deadline, see
+// stallShare). External ids are DEMO-000001…; names and
 // phone numbers are fictional (王演示…, 199-0537-…); every description says
 // it is synthetic.
 func Incidents(ix *geo.Index, end time.Time, spec IncidentSpec) []gridmap.Incident {
 	rng := rand.New(rand.NewPCG(spec.Seed, 0x696e6364))
+	// Stalls draw from their own stream, so adding them moved no other
+	// incident, time or place.
+	stalls := rand.New(rand.NewPCG(spec.Seed, 0x7374616c))
 	cst := time.FixedZone("CST", 8*3600)
 	end = end.In(cst)
 	start := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, cst).AddDate(0, 0, -spec.Days)
@@ -187,7 +200,15 @@ func Incidents(ix *geo.Index, end time.Time, spec IncidentSpec) []gridmap.Incide
 			in.Department = departments[cat]
 			dl := in.ReportedAt.AddDate(0, 0, deadlineDays[cat])
 			in.Deadline = &dl
-			walk(rng, &in, end)
+			var stall time.Duration
+			share, ok := stallShare[cat]
+			if !ok {
+				share = defaultStallShare
+			}
+			if stalls.Float64() < share {
+				stall = in.Deadline.Sub(in.ReportedAt) + time.Duration(1+stalls.IntN(60*24))*time.Hour
+			}
+			walk(rng, &in, end, stall)
 			in.Description = fmt.Sprintf("（演示数据，虚构）%s事项，位于网格内", labelZh[cat])
 			if in.Source != gridmap.SourceGridWorker {
 				people++
@@ -215,8 +236,9 @@ var labelZh = map[gridmap.Category]string{
 
 // walk moves in through the workflow as far as its age at end allows:
 // accepted within hours, worked on within a day, resolved within days
-// (sometimes after the deadline), replied and closed soon after.
-func walk(rng *rand.Rand, in *gridmap.Incident, end time.Time) {
+// (sometimes after the deadline; stall later than that when non-zero),
+// replied and closed soon after.
+func walk(rng *rand.Rand, in *gridmap.Incident, end time.Time, stall time.Duration) {
 	in.Status = gridmap.StatusReported
 	t := in.ReportedAt
 	steps := []struct {
@@ -230,7 +252,11 @@ func walk(rng *rand.Rand, in *gridmap.Incident, end time.Time) {
 		{gridmap.StatusClosed, 72 * time.Hour},
 	}
 	for _, st := range steps {
-		t = t.Add(time.Duration(rng.Int64N(int64(st.max))) + time.Minute).Truncate(time.Second)
+		d := time.Duration(rng.Int64N(int64(st.max))) + time.Minute
+		if st.s == gridmap.StatusResolved && stall > 0 {
+			d = stall // drawn above all the same, so rng moves as without stalls
+		}
+		t = t.Add(d).Truncate(time.Second)
 		if !t.Before(end) {
 			return
 		}

@@ -71,6 +71,7 @@ function windowStart(w) {
 }
 
 // filterQuery is the incident filter shared by statistics and heat tiles.
+// Overdue is open past the deadline, judged by the server at request time.
 function filterQuery() {
   const q = new URLSearchParams();
   q.set('category', [...state.categories].join(','));
@@ -125,11 +126,10 @@ async function refreshStats() {
       if (v && tileJSON && tileJSON.data_version && v !== tileJSON.data_version) reloadGridTiles();
     }
     notice('stats', null);
-    notice('overdue', state.status === 'overdue' && !overdueSupported ? t('overdueUnsupported') : null);
     statsSeq++;
     renderLegend();
     if (selected) showGrid(selected);
-    scheduleStats(60_000); // the window moves with the clock
+    scheduleStats(60_000); // the window moves with the clock, and deadlines pass
   } catch (err) {
     console.warn('statistics:', err.message);
     notice('stats', t('statsUnavailable'));
@@ -145,10 +145,6 @@ function applyCounts(level, list, total, unassigned) {
     map.setFeatureState({ source: 'grids', sourceLayer: 'grids', id: code }, { count, bin: bin(count, bs) });
   }
 }
-
-// The stats API may not filter overdue incidents yet (it then ignores the
-// parameter); the page says so rather than pretend.
-let overdueSupported = false;
 
 // ---------- heat ----------
 

@@ -4,9 +4,10 @@
 // Checks that the page loads with no console error or failed request, that
 // the grids are drawn (rendered features through the map API, and a
 // screenshot that is not blank), that the choropleth is coloured from the
-// statistics and changes when a filter changes, that a click on a grid shows
-// its details, and that the English switch relabels the page. Prints one
-// line per check and "N passed, N failed"; exits 1 on any failure.
+// statistics and changes when a filter changes (overdue included), that a
+// click on a grid shows its details, and that the English switch relabels
+// the page. Prints one line per check and "N passed, N failed"; exits 1 on
+// any failure.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -160,6 +161,33 @@ async function fullChecks(page, problems, offsite, basemap) {
   check('choropleth changes with the status filter', diff(before, all) > 0, `${diff(before, all)} of ${Object.keys(before).length} villages changed`);
   const shot2 = await page.screenshot();
   check('screen changes with the filter', !shot1.equals(shot2));
+
+  // Overdue (已超期): open incidents past their deadline, filtered by the
+  // server (overdue=true), so fewer than open in every village, some.
+  const legendOf = () => page.evaluate(() => ({
+    bins: [...document.querySelectorAll('#legend-bins li')].map((li) => li.textContent),
+    total: Number(document.getElementById('total').textContent.replace(/\D/g, '')),
+  }));
+  const open = await choose('#status button[data-value="open"]');
+  const openLegend = await legendOf();
+  const statsURLs = [];
+  const onStats = (r) => {
+    if (r.url().includes('/api/v1/stats/grids')) statsURLs.push(r.url());
+  };
+  page.on('request', onStats);
+  const overdue = await choose('#status button[data-value="overdue"]');
+  page.off('request', onStats);
+  const overdueLegend = await legendOf();
+  check('overdue filter sent to the statistics', statsURLs.length > 0 && statsURLs.every((u) => new URL(u).searchParams.get('overdue') === 'true'), statsURLs[0] ?? 'no request');
+  check('overdue choropleth changes', diff(open, overdue) > 0, `${diff(open, overdue)} of ${Object.keys(open).length} villages changed`);
+  const notMore = Object.keys(overdue).filter((k) => open[k] && overdue[k][0] > open[k][0]);
+  check('overdue no more than open in each village', notMore.length === 0, notMore.slice(0, 3).join(', '));
+  check('overdue legend numbers change', overdueLegend.total > 0 && overdueLegend.total < openLegend.total && overdueLegend.bins.join() !== openLegend.bins.join(),
+    `open ${openLegend.total} [${openLegend.bins.join(' | ')}], overdue ${overdueLegend.total} [${overdueLegend.bins.join(' | ')}]`);
+  const noticeText = await page.$eval('#notice', (el) => (el.hidden ? '' : el.textContent));
+  check('no notice for the overdue filter', noticeText === '', noticeText);
+  check('URL keeps the overdue filter', new URL(page.url()).searchParams.get('status') === 'overdue', page.url());
+  await choose('#status button[data-value="all"]');
   const today = await choose('#window button[data-value="today"]');
   check('choropleth changes with the time window', diff(all, today) > 0, `${diff(all, today)} villages changed`);
   check('URL keeps the filters', new URL(page.url()).searchParams.get('window') === 'today', page.url());
