@@ -3,7 +3,8 @@
 # (//go:embed in static/embed.go): the npm packages named in
 # static/package-lock.json come from the npm registry (npm ci; MapLibre GL
 # JS among them, never a CDN), then esbuild bundles them with the pages'
-# code (static/build.mjs). Installs Node.js and npm with apt-get when they
+# code (static/build.mjs), then runs the pages' unit tests (static/test/unit,
+# node's own test runner). Installs Node.js and npm with apt-get when they
 # are missing and this runs as root. Without this step `go build` still
 # works; the pages then answer 503 saying to run it.
 set -euo pipefail
@@ -24,3 +25,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund >&2
 fi
 node build.mjs
+node --test --test-reporter=spec test/unit/ >&2

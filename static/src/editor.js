@@ -1,37 +1,50 @@
 // The boundary editor (served at /editor). A planner clicks a micro-grid and
 // drags the vertices of its boundary with terra-draw (select mode through the
-// MapLibre adapter; a dragged vertex snaps to the vertices of the
-// neighbouring grids, so shared borders stay shared). The edits form a draft
-// plan of "replace" changes (POST /api/v1/plans, …/changes), validated on
-// every edit (GET …/validate: the problems are drawn on the map and listed)
-// with their impact (GET …/impact); undo steps back one edit; publish makes
-// them the current map. Everything comes from this server: it works offline.
+// MapLibre adapter; every part of a MultiPolygon is editable; a dragged
+// vertex snaps to the vertices of the neighbouring grids, so shared borders
+// stay shared), splits a grid by drawing a line across it (linestring mode;
+// the pieces are cut in the browser, src/geometry.js) or merges neighbouring
+// grids picked with Shift-click. The steps form a draft plan (POST
+// /api/v1/plans, …/changes: replace, split, merge), validated on every step
+// (GET …/validate: the problems are drawn on the map and listed) with their
+// impact (GET …/impact); undo steps back; publish makes them the current
+// map. Everything comes from this server: it works offline.
 //
 // Writes send Authorization: Bearer <localStorage gridmap.token>, asking for
 // a token on 401/403. ?lang=en switches to English.
 
 import * as maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
-import { TerraDraw, TerraDrawSelectMode, TerraDrawPolygonMode } from 'terra-draw';
+import { TerraDraw, TerraDrawSelectMode, TerraDrawPolygonMode, TerraDrawLineStringMode } from 'terra-draw';
 import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
 import './wallmap.css';
 import './editor.css';
 import { strings } from './i18n.js';
+import { areaM2, bbox, MIN_SHARED_M, partAt, polygons, replacePart, sameBoundary, sharedBorderM, splitByLine } from './geometry.js';
+import { applySteps, defaultName, mergeProblem, proposeCodes, splitProblem, toChanges, touched } from './plansteps.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const state = { lang: params.get('lang') === 'en' ? 'en' : 'zh' };
 const t = (key) => strings[state.lang][key] ?? strings.zh[key] ?? key;
 const SNAP_PX = 12;
+const PIECE_COLOURS = ['#f472b6', '#a3e635', '#fb923c', '#c084fc', '#facc15', '#2dd4bf'];
 
 let map;
 let draw;
-const grids = new Map(); // code → current Feature (micro-grids)
+const grids = new Map(); // code → current Feature (micro-grids, as served)
 let villages = []; // Features, drawn as context
-let selected = null; // code being edited in terra-draw
-let edits = new Map(); // code → Polygon/MultiPolygon geometry (the edited boundary)
-const undoStack = []; // snapshots of edits before each step, for undo
-let plan = null; // {id, etag}
+let steps = []; // the draft: replace, split and merge steps (plansteps.js)
+const undoStack = []; // steps before each step, for undo
+let view = new Map(); // the micro-grids as the steps leave them
+let selected = null; // code being edited in terra-draw (or split)
+let selectedPart = 0; // the part of its MultiPolygon selected in terra-draw
+let drawIds = []; // terra-draw features of the selected grid, one per part
+let mode = 'edit'; // 'edit' (vertices) or 'split' (drawing the cut line)
+let cutLine = null; // the line drawn to split (coordinates)
+let pieces = []; // the split proposed: [{code, name, boundary, area}]
+const picked = []; // codes picked for a merge, in order
+let plan = null; // {id}
 let report = null; // last validation report
 let impact = null;
 let busy = Promise.resolve();
@@ -70,17 +83,14 @@ async function api(method, url, body) {
 
 // ---------- geometry ----------
 
-const polygonOf = (geom) => (geom.type === 'Polygon' ? geom.coordinates : geom.coordinates[0]);
 const round9 = (p) => [Math.round(p[0] * 1e9) / 1e9, Math.round(p[1] * 1e9) / 1e9];
 
-// allVertices of the micro-grids other than code, as they are (with edits).
+// vertices of the micro-grids other than code, as the steps leave them.
 function vertices(except) {
   const out = [];
-  for (const [code, f] of grids) {
+  for (const [code, g] of view) {
     if (code === except) continue;
-    const g = edits.get(code) ?? f.geometry;
-    const polys = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
-    for (const poly of polys) for (const ring of poly) for (const p of ring) out.push(p);
+    for (const poly of polygons(g.geometry)) for (const ring of poly) for (const p of ring) out.push(p);
   }
   return out;
 }
@@ -93,8 +103,20 @@ function exact(p, originals) {
   return p;
 }
 
-function sameGeometry(a, b) {
-  return JSON.stringify(a.coordinates) === JSON.stringify(b.coordinates);
+// neighbours of code in view: grids of its level and parent sharing a
+// border with it.
+function neighbours(code) {
+  const g = view.get(code);
+  if (!g) return [];
+  const b = bbox(g.geometry);
+  const out = [];
+  for (const [c, o] of view) {
+    if (c === code || o.level !== g.level || (o.parent ?? '') !== (g.parent ?? '') || o.pending) continue;
+    const ob = bbox(o.geometry);
+    if (ob[0] > b[2] + 1e-6 || b[0] > ob[2] + 1e-6 || ob[1] > b[3] + 1e-6 || b[1] > ob[3] + 1e-6) continue;
+    if (sharedBorderM(g.geometry, o.geometry) >= MIN_SHARED_M) out.push(c);
+  }
+  return out.sort();
 }
 
 // ---------- map ----------
@@ -104,11 +126,17 @@ function fc(features) {
 }
 
 function gridFeatures() {
-  return [...grids.values()].map((f) => ({
+  return [...view.values()].map((g) => ({
     type: 'Feature',
-    id: f.properties.code,
-    properties: { code: f.properties.code, edited: edits.has(f.properties.code), selected: f.properties.code === selected },
-    geometry: edits.get(f.properties.code) ?? f.geometry,
+    id: g.code,
+    properties: {
+      code: g.code,
+      edited: g.status !== 'current',
+      selected: g.code === selected && drawIds.length > 0,
+      target: g.code === selected,
+      picked: picked.includes(g.code),
+    },
+    geometry: g.geometry,
   }));
 }
 
@@ -116,6 +144,8 @@ function refreshSources() {
   if (!map) return;
   map.getSource('grids')?.setData(fc(gridFeatures()));
   map.getSource('problems')?.setData(fc(report?.features ?? []));
+  map.getSource('pieces')?.setData(fc(pieces.map((p, i) => ({ type: 'Feature', properties: { n: i + 1, colour: PIECE_COLOURS[i % PIECE_COLOURS.length] }, geometry: p.boundary }))));
+  map.getSource('cut')?.setData(fc(cutLine ? [{ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: cutLine } }] : []));
 }
 
 const style = {
@@ -125,14 +155,22 @@ const style = {
     villages: { type: 'geojson', data: fc([]) },
     grids: { type: 'geojson', data: fc([]) },
     problems: { type: 'geojson', data: fc([]) },
+    pieces: { type: 'geojson', data: fc([]) },
+    cut: { type: 'geojson', data: fc([]) },
   },
   layers: [
     { id: 'bg', type: 'background', paint: { 'background-color': '#0a1628' } },
     { id: 'grid-fill', type: 'fill', source: 'grids', filter: ['!', ['get', 'selected']],
-      paint: { 'fill-color': ['case', ['get', 'edited'], '#0e7490', '#15325a'], 'fill-opacity': 0.55 } },
+      paint: { 'fill-color': ['case', ['get', 'picked'], '#9d174d', ['get', 'edited'], '#0e7490', '#15325a'], 'fill-opacity': 0.55 } },
     { id: 'grid-line', type: 'line', source: 'grids', filter: ['!', ['get', 'selected']],
       paint: { 'line-color': ['case', ['get', 'edited'], '#22d3ee', '#5b84b1'], 'line-width': 1.2 } },
     { id: 'village-line', type: 'line', source: 'villages', paint: { 'line-color': '#facc15', 'line-width': 2.2, 'line-opacity': 0.8 } },
+    { id: 'picked-line', type: 'line', source: 'grids', filter: ['get', 'picked'], paint: { 'line-color': '#f472b6', 'line-width': 3 } },
+    { id: 'target-line', type: 'line', source: 'grids', filter: ['all', ['get', 'target'], ['!', ['get', 'selected']]],
+      paint: { 'line-color': '#67e8f9', 'line-width': 3 } },
+    { id: 'piece-fill', type: 'fill', source: 'pieces', paint: { 'fill-color': ['get', 'colour'], 'fill-opacity': 0.45 } },
+    { id: 'piece-line', type: 'line', source: 'pieces', paint: { 'line-color': ['get', 'colour'], 'line-width': 2 } },
+    { id: 'cut-line', type: 'line', source: 'cut', paint: { 'line-color': '#f8fafc', 'line-width': 2, 'line-dasharray': [2, 2] } },
     { id: 'problem-fill', type: 'fill', source: 'problems', filter: ['==', ['geometry-type'], 'Polygon'],
       paint: { 'fill-color': ['case', ['get', 'fatal'], '#ef4444', '#f97316'], 'fill-opacity': 0.6 } },
     { id: 'problem-line', type: 'line', source: 'problems', paint: { 'line-color': '#fecaca', 'line-width': 2 } },
@@ -149,6 +187,7 @@ async function loadGrids() {
   grids.clear();
   for (const f of micro.features) grids.set(f.properties.code, f);
   villages = village.features;
+  view = applySteps(grids, steps);
   map.getSource('villages')?.setData(fc(villages));
   refreshSources();
 }
@@ -177,6 +216,7 @@ function startDraw() {
     idStrategy: { isValidId: (id) => typeof id === 'string' && id.length > 0, getId: (() => { let n = 0; return () => 'new-' + ++n; })() },
     modes: [
       new TerraDrawPolygonMode(),
+      new TerraDrawLineStringMode({ styles: { lineStringColor: '#f8fafc', lineStringWidth: 2, closingPointColor: '#f472b6', closingPointWidth: 6 } }),
       new TerraDrawSelectMode({
         allowManualDeselection: false,
         flags: {
@@ -202,75 +242,228 @@ function startDraw() {
   draw.start();
   draw.setMode('select');
   // Every finished step on the grid (a vertex dragged, a midpoint inserted,
-  // a vertex deleted) is one edit.
-  draw.on('finish', (id) => {
-    if (id !== selected) return;
+  // a vertex deleted) is one edit; a finished line is a cut.
+  draw.on('finish', (id, ctx) => {
+    if (ctx?.mode === 'linestring' || (mode === 'split' && draw.getSnapshotFeature(id)?.geometry.type === 'LineString')) {
+      cut(id);
+      return;
+    }
+    if (!drawIds.includes(id)) return;
     const f = draw.getSnapshotFeature(id);
-    if (f) commit(id, f.geometry);
+    if (f) commitPart(partOf(id), f.geometry);
+  });
+  draw.on('select', (id) => {
+    if (drawIds.includes(id)) selectedPart = partOf(id);
   });
 }
 
-// select puts grid code into terra-draw for editing.
-function select(code) {
-  if (selected === code) return;
-  if (selected && draw.getSnapshotFeature(selected)) draw.removeFeatures([selected]);
-  selected = code;
-  const f = code && grids.get(code);
-  $('grid-info').hidden = !f;
-  $('grid-none').hidden = !!f;
-  if (f) {
-    $('grid-name').textContent = f.properties.name;
-    $('grid-code').textContent = code;
-    const geom = edits.get(code) ?? f.geometry;
-    const coords = polygonOf(geom).map((ring) => ring.map(round9));
-    const res = draw.addFeatures([{ id: code, type: 'Feature', geometry: { type: 'Polygon', coordinates: coords }, properties: { mode: 'polygon' } }]);
-    if (!res[0]?.valid) console.warn('terra-draw refused the boundary of', code, res[0]?.reason);
-    else draw.selectFeature(code);
-  }
+// partOf is the part index in a terra-draw id, CODE#PART.
+const partOf = (id) => Number(String(id).slice(String(id).lastIndexOf('#') + 1));
+
+// drawSelected puts every part of the selected grid into terra-draw, the
+// part selectedPart selected (the others are selected with a click).
+function drawSelected() {
+  if (drawIds.length) draw.removeFeatures(drawIds.filter((id) => draw.getSnapshotFeature(id)));
+  drawIds = [];
+  const g = selected && mode === 'edit' ? view.get(selected) : null;
+  if (!g || g.pending) return;
+  const parts = polygons(g.geometry);
+  const feats = parts.map((poly, k) => ({
+    id: `${selected}#${k}`,
+    type: 'Feature',
+    geometry: { type: 'Polygon', coordinates: poly.map((ring) => ring.map(round9)) },
+    properties: { mode: 'polygon' },
+  }));
+  const res = draw.addFeatures(feats);
+  res.forEach((r, k) => {
+    if (r.valid) drawIds.push(feats[k].id);
+    else console.warn('terra-draw refused part', k, 'of', selected, r.reason);
+  });
+  const want = `${selected}#${Math.min(selectedPart, parts.length - 1)}`;
+  if (drawIds.includes(want)) draw.selectFeature(want);
+  else if (drawIds.length) draw.selectFeature(drawIds[0]);
+}
+
+// select puts grid code into terra-draw for editing; at ([lon, lat]) picks
+// the part of a MultiPolygon clicked.
+function select(code, at) {
+  if (mode === 'split') endSplit();
+  selected = code && view.has(code) ? code : null;
+  selectedPart = 0;
+  if (selected && at) selectedPart = Math.max(0, partAt(view.get(selected).geometry, at));
+  drawSelected();
+  renderGrid();
   refreshSources();
 }
 
-// commit records the boundary terra-draw now has for code as an edit.
-function commit(code, geometry) {
-  const f = grids.get(code);
-  const originals = [...polygonOf(f.geometry).flat(), ...vertices(code)];
-  const coords = geometry.coordinates.map((ring) => ring.map((p) => exact(p, originals)));
-  let geom = { type: 'Polygon', coordinates: coords };
-  if (f.geometry.type === 'MultiPolygon' && f.geometry.coordinates.length > 1) {
-    geom = { type: 'MultiPolygon', coordinates: [coords, ...f.geometry.coordinates.slice(1)] };
-  }
-  setBoundary(code, geom);
+// commitPart records the boundary terra-draw now has for part k of the
+// selected grid as an edit; the other parts stay exactly as they are.
+function commitPart(k, geometry) {
+  const cur = view.get(selected)?.geometry;
+  if (!cur) return;
+  const originals = [...polygons(cur).flat(2), ...vertices(selected)];
+  const poly = geometry.coordinates.map((ring) => ring.map((p) => exact(p, originals)));
+  setBoundary(selected, replacePart(cur, k, poly));
 }
 
-// setBoundary makes geom the edited boundary of code (one undo step).
-function setBoundary(code, geom) {
-  undoStack.push(new Map(edits));
-  const f = grids.get(code);
-  if (sameGeometry(geom, f.geometry) || (f.geometry.type === 'MultiPolygon' && geom.type === 'Polygon' && f.geometry.coordinates.length === 1 && JSON.stringify(f.geometry.coordinates[0]) === JSON.stringify(geom.coordinates))) edits.delete(code);
-  else edits.set(code, geom);
+// lastStep is the index of the last step touching code, or -1.
+function lastStep(code) {
+  for (let i = steps.length - 1; i >= 0; i--) if (touched(steps[i]).includes(code)) return i;
+  return -1;
+}
+
+// push makes next the draft, one undo step.
+function push(next) {
+  undoStack.push(steps);
+  steps = next;
   afterEdit();
 }
 
+// setBoundary makes geom the edited boundary of code (one undo step): one
+// replace step per grid, dropped when the boundary is back as it was.
+function setBoundary(code, geom) {
+  const g = view.get(code);
+  if (!g) throw new Error(`${code} is not a grid of the draft`);
+  const next = steps.slice();
+  const i = lastStep(code);
+  if (i >= 0 && next[i].kind === 'replace') {
+    const before = applySteps(grids, next.slice(0, i)).get(code);
+    if (before && sameBoundary(before.geometry, geom)) next.splice(i, 1);
+    else next[i] = { ...next[i], boundary: geom };
+  } else if (!sameBoundary(g.geometry, geom)) {
+    next.push({ kind: 'replace', code, boundary: geom });
+  } else {
+    afterEdit(); // nothing changed: put terra-draw back as it was
+    return;
+  }
+  push(next);
+}
+
 function undo() {
+  if (mode === 'split') return endSplit(true);
   if (!undoStack.length) return;
-  edits = undoStack.pop();
+  steps = undoStack.pop();
   afterEdit();
 }
 
 function afterEdit() {
-  if (selected && draw.getSnapshotFeature(selected)) {
-    const geom = edits.get(selected) ?? grids.get(selected).geometry;
-    const coords = polygonOf(geom).map((ring) => ring.map(round9));
-    const snap = draw.getSnapshotFeature(selected);
-    if (JSON.stringify(snap.geometry.coordinates) !== JSON.stringify(coords)) {
-      draw.removeFeatures([selected]);
-      draw.addFeatures([{ id: selected, type: 'Feature', geometry: { type: 'Polygon', coordinates: coords }, properties: { mode: 'polygon' } }]);
-      draw.selectFeature(selected);
-    }
+  view = applySteps(grids, steps);
+  for (let i = picked.length - 1; i >= 0; i--) if (!view.has(picked[i])) picked.splice(i, 1);
+  if (selected && !view.has(selected)) selected = null;
+  if (selected && mode === 'edit') {
+    // terra-draw keeps what was dragged; put it back where the draft differs.
+    const parts = polygons(view.get(selected).geometry).map((poly) => poly.map((ring) => ring.map(round9)));
+    const drawn = drawIds.map((id) => draw.getSnapshotFeature(id)?.geometry.coordinates);
+    if (JSON.stringify(parts) !== JSON.stringify(drawn)) drawSelected();
+  } else if (!selected) {
+    drawSelected();
   }
+  renderGrid();
   renderEdits();
+  renderMerge();
   refreshSources();
   queue(() => syncAndValidate());
+}
+
+// ---------- split ----------
+
+function startSplit() {
+  if (!selected) return status(t('edPickFirst'), 'error');
+  if (view.get(selected)?.pending) return status(t('edMergePending'), 'error');
+  picked.length = 0;
+  mode = 'split';
+  drawSelected(); // removes the grid from terra-draw: the line is drawn over it
+  draw.setMode('linestring');
+  cutLine = null;
+  pieces = [];
+  status('');
+  renderAll();
+}
+
+// endSplit leaves split mode (the grid selected again for editing).
+function endSplit() {
+  if (mode !== 'split') return;
+  mode = 'edit';
+  cutLine = null;
+  pieces = [];
+  for (const f of draw.getSnapshot()) if (f.geometry.type === 'LineString') draw.removeFeatures([f.id]);
+  draw.setMode('select');
+  drawSelected();
+  renderAll();
+}
+
+// cut takes the line terra-draw finished and cuts the grid with it.
+function cut(id) {
+  const f = draw.getSnapshotFeature(id);
+  setTimeout(() => draw.getSnapshotFeature(id) && draw.removeFeatures([id]), 0);
+  if (!f || mode !== 'split') return;
+  const src = view.get(selected);
+  cutLine = f.geometry.coordinates;
+  const geoms = splitByLine(src.geometry, cutLine);
+  if (geoms.length < 2) {
+    pieces = [];
+    status(t('edSplitNoCut'), 'error');
+    renderAll();
+    return;
+  }
+  const taken = new Set([...grids.keys(), ...view.keys(), ...steps.flatMap(touched)]);
+  const codes = proposeCodes(src.code, src.parent, taken, geoms.length);
+  const parentName = villages.find((v) => v.properties.code === src.parent)?.properties.name;
+  pieces = geoms.map((g, i) => ({ code: codes[i], name: defaultName(codes[i], src.parent, parentName, src.name), boundary: g, area: areaM2(g) }));
+  status(t('edSplitPieces').replace('{n}', pieces.length), 'ok');
+  renderAll();
+}
+
+function applySplit() {
+  if (mode !== 'split' || pieces.length < 2) return;
+  const into = pieces.map((p) => ({ code: p.code.trim(), name: p.name.trim(), boundary: p.boundary }));
+  const problem = splitProblem(view, selected, into);
+  if (problem) return status(problemText(problem), 'error');
+  const code = selected;
+  endSplit();
+  selected = null;
+  drawSelected();
+  status('');
+  push([...steps, { kind: 'split', code, into }]);
+}
+
+// ---------- merge ----------
+
+// pick adds code to the grids picked for a merge, or takes it out.
+function pick(code) {
+  if (mode === 'split' || !view.has(code)) return;
+  if (!picked.length && selected && selected !== code) picked.push(selected);
+  const i = picked.indexOf(code);
+  if (i >= 0) picked.splice(i, 1);
+  else picked.push(code);
+  status('');
+  renderMerge();
+  refreshSources();
+}
+
+function startMerge() {
+  if (!selected) return status(t('edPickFirst'), 'error');
+  if (!picked.includes(selected)) picked.unshift(selected);
+  renderMerge();
+  refreshSources();
+}
+
+function cancelMerge() {
+  picked.length = 0;
+  renderMerge();
+  refreshSources();
+}
+
+function applyMerge() {
+  const problem = mergeProblem(view, picked);
+  if (problem) return status(problemText(problem), 'error');
+  const keep = $('merge-code').value || picked[0];
+  const name = $('merge-name').value.trim() || view.get(keep).name;
+  // The kept grid first: the merged grid takes its level, parent and attributes.
+  const codes = [keep, ...picked.filter((c) => c !== keep)];
+  picked.length = 0;
+  status('');
+  push([...steps, { kind: 'merge', codes, grid: { code: keep, name } }]);
 }
 
 // ---------- plan ----------
@@ -283,10 +476,10 @@ function queue(fn) {
   return busy;
 }
 
-// syncAndValidate makes the draft plan hold exactly the edits (one replace
-// change per edited grid), then validates it and asks for its impact.
+// syncAndValidate makes the draft plan hold exactly the steps, then
+// validates it and asks for its impact.
 async function syncAndValidate() {
-  if (!edits.size && !plan) {
+  if (!steps.length && !plan) {
     report = null;
     impact = null;
     renderReport();
@@ -298,15 +491,21 @@ async function syncAndValidate() {
     const p = await api('POST', '/api/v1/plans', { title: `${t('edTitle')} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`, actor: '' });
     plan = { id: p.id };
   }
+  const sent = steps;
   const cur = await api('GET', `/api/v1/plans/${plan.id}`);
   for (let n = (cur.changes ?? []).length; n >= 1; n--) await api('DELETE', `/api/v1/plans/${plan.id}/changes/${n}`);
-  const changes = [...edits].map(([code, boundary]) => ({
-    kind: 'replace',
-    code,
-    boundary,
-    base: { [code]: grids.get(code).properties.version },
-  }));
-  if (changes.length) await api('POST', `/api/v1/plans/${plan.id}/changes`, { changes });
+  if (sent.length) {
+    const p = await api('POST', `/api/v1/plans/${plan.id}/changes`, { changes: toChanges(grids, sent) });
+    // The server joined the merged boundaries: draw (and edit) those.
+    sent.forEach((s, i) => {
+      const union = p.changes?.[i]?.grid?.boundary;
+      if (s.kind === 'merge' && union) s.union = union;
+    });
+    if (sent === steps) {
+      view = applySteps(grids, steps);
+      refreshSources();
+    }
+  }
   status(t('edValidating'));
   [report, impact] = await Promise.all([
     api('GET', `/api/v1/plans/${plan.id}/validate`),
@@ -319,21 +518,11 @@ async function syncAndValidate() {
 
 async function publish() {
   await syncAndValidate();
-  if (!edits.size) return status(t('edNothing'));
+  if (!steps.length) return status(t('edNothing'));
   try {
     const res = await api('POST', `/api/v1/plans/${plan.id}/publish`, { actor: '' });
     published = res;
-    plan = null;
-    edits = new Map();
-    undoStack.length = 0;
-    report = null;
-    impact = null;
-    const code = selected;
-    select(null);
-    await loadGrids();
-    if (code) select(code);
-    renderEdits();
-    renderReport();
+    await reset();
     status(`${t('edPublished')} ${res.data_version}`, 'ok');
   } catch (err) {
     if (err.status === 409 && err.data?.extra?.features) {
@@ -346,17 +535,24 @@ async function publish() {
 
 async function discard() {
   if (plan) await api('POST', `/api/v1/plans/${plan.id}/discard`, { actor: '' });
+  await reset();
+  status(t('edDiscarded'), 'ok');
+}
+
+// reset empties the draft and reloads the grids (the map as published).
+async function reset() {
   plan = null;
-  edits = new Map();
+  steps = [];
   undoStack.length = 0;
+  picked.length = 0;
   report = null;
   impact = null;
   const code = selected;
+  if (mode === 'split') endSplit();
   select(null);
-  if (code) select(code);
-  renderEdits();
-  renderReport();
-  status(t('edDiscarded'), 'ok');
+  await loadGrids();
+  if (code && view.has(code)) select(code);
+  renderAll();
 }
 
 // ---------- panel ----------
@@ -366,19 +562,120 @@ function status(msg, kind = '') {
   $('status').dataset.kind = kind;
 }
 
+function problemText(p) {
+  return t(p.key) + (p.codes?.length ? ': ' + p.codes.join('、') : '');
+}
+
+function renderAll() {
+  renderGrid();
+  renderSplit();
+  renderMerge();
+  renderReport();
+  refreshSources();
+}
+
+function renderGrid() {
+  const g = selected && view.get(selected);
+  $('grid-info').hidden = !g;
+  $('grid-none').hidden = !!g;
+  if (g) {
+    $('grid-name').textContent = g.name;
+    $('grid-code').textContent = g.code;
+    const parts = polygons(g.geometry).length;
+    $('grid-parts').textContent = parts > 1 ? t('edParts').replace('{n}', parts) : '';
+  }
+  $('split').disabled = !g || mode === 'split';
+  $('merge').disabled = !g || mode === 'split';
+}
+
+function renderSplit() {
+  $('split-panel').hidden = mode !== 'split';
+  const ol = $('pieces');
+  ol.replaceChildren();
+  pieces.forEach((p, i) => {
+    const li = document.createElement('li');
+    li.className = 'piece';
+    const sw = document.createElement('span');
+    sw.className = 'swatch';
+    sw.style.background = PIECE_COLOURS[i % PIECE_COLOURS.length];
+    const area = document.createElement('span');
+    area.className = 'muted';
+    area.textContent = `${(p.area / 10000).toFixed(2)} ${t('edHectares')}`;
+    const code = document.createElement('input');
+    code.className = 'piece-code';
+    code.value = p.code;
+    code.setAttribute('aria-label', t('edCode'));
+    code.oninput = () => (p.code = code.value);
+    const name = document.createElement('input');
+    name.className = 'piece-name';
+    name.value = p.name;
+    name.setAttribute('aria-label', t('edName'));
+    name.oninput = () => (p.name = name.value);
+    li.append(sw, area, code, name);
+    ol.append(li);
+  });
+  $('split-apply').disabled = pieces.length < 2;
+}
+
+function renderMerge() {
+  $('merge-panel').hidden = !picked.length;
+  if (!picked.length) return;
+  // The picked grids and their neighbours, to tick.
+  const codes = [...picked];
+  for (const c of picked) for (const n of neighbours(c)) if (!codes.includes(n)) codes.push(n);
+  const ul = $('merge-list');
+  const boxes = [...ul.querySelectorAll('input')];
+  if (boxes.map((b) => b.value).join() === codes.join()) {
+    for (const b of boxes) b.checked = picked.includes(b.value);
+  } else ul.replaceChildren();
+  for (const c of ul.children.length ? [] : codes) {
+    const li = document.createElement('li');
+    const label = document.createElement('label');
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.value = c;
+    box.checked = picked.includes(c);
+    box.onchange = () => pick(c);
+    label.append(box, ` ${view.get(c)?.name ?? ''} ${c}`);
+    li.append(label);
+    ul.append(li);
+  }
+  const sel = $('merge-code');
+  const was = sel.value;
+  sel.replaceChildren(...picked.map((c) => new Option(`${c} ${view.get(c)?.name ?? ''}`, c)));
+  sel.value = picked.includes(was) ? was : picked[0];
+  if (!$('merge-name').dataset.edited || !picked.includes(was)) {
+    $('merge-name').value = view.get(sel.value)?.name ?? '';
+    delete $('merge-name').dataset.edited;
+  }
+  $('merge-apply').disabled = picked.length < 2;
+}
+
 function renderEdits() {
   const ul = $('edits');
   ul.replaceChildren();
-  for (const code of edits.keys()) {
+  for (const s of steps) {
     const li = document.createElement('li');
-    li.textContent = `${grids.get(code)?.properties.name ?? ''} ${code} · ${t('edBoundary')}`;
-    li.onclick = () => select(code);
+    const name = (c) => `${view.get(c)?.name ?? grids.get(c)?.properties.name ?? ''} ${c}`;
+    let goto = null;
+    if (s.kind === 'replace') {
+      li.textContent = `${name(s.code)} · ${t('edBoundary')}`;
+      goto = s.code;
+    } else if (s.kind === 'split') {
+      li.textContent = `${t('edSplit')} ${s.code} → ${s.into.map((p) => p.code).join('、')}`;
+      goto = s.into[0].code;
+    } else if (s.kind === 'merge') {
+      li.textContent = `${t('edMerge')} ${s.codes.join('+')} → ${s.grid.code}`;
+      goto = s.grid.code;
+    }
+    li.dataset.kind = s.kind;
+    li.onclick = () => view.has(goto) && select(goto);
     ul.append(li);
   }
-  $('edit-count').textContent = edits.size;
-  $('undo').disabled = !undoStack.length;
-  $('publish').disabled = !edits.size;
-  $('discard').disabled = !plan && !edits.size;
+  $('edit-count').textContent = steps.length;
+  $('undo').disabled = !undoStack.length && mode !== 'split';
+  $('publish').disabled = !steps.length;
+  $('discard').disabled = !plan && !steps.length;
 }
 
 function renderReport() {
@@ -402,6 +699,7 @@ function renderReport() {
     li.textContent = `${strings[state.lang].kinds[p.kind] ?? p.kind}: ${(p.codes ?? []).join(' / ')}${area}`;
     li.title = p.message ?? '';
     li.onclick = () => {
+      if (!f.geometry) return;
       const b = new maplibregl.LngLatBounds();
       const walk = (c) => (typeof c[0] === 'number' ? b.extend(c) : c.forEach(walk));
       walk(f.geometry.coordinates);
@@ -419,6 +717,7 @@ function renderReport() {
       [t('edMoved'), impact.moved ?? 0],
       [t('edMovedOpen'), impact.moved_open ?? 0],
     ];
+    if (impact.members) rows.push([t('edMembers'), impact.members.length]);
     for (const [k, v] of rows) {
       const dt = document.createElement('dt');
       dt.textContent = k;
@@ -436,7 +735,7 @@ function applyLang() {
   document.title = t('edTitle');
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   $('lang').textContent = state.lang === 'zh' ? 'EN' : '中文';
-  renderReport();
+  renderAll();
 }
 
 // ---------- start ----------
@@ -444,7 +743,6 @@ function applyLang() {
 async function main() {
   const worker = document.querySelector('meta[name="gridmap:worker"]')?.content;
   if (worker) maplibregl.setWorkerUrl(new URL(worker, location.href).href);
-  applyLang();
   $('lang').onclick = () => {
     state.lang = state.lang === 'zh' ? 'en' : 'zh';
     const u = new URL(location.href);
@@ -463,22 +761,41 @@ async function main() {
   });
   $('publish').onclick = () => queue(() => publish());
   $('discard').onclick = () => queue(() => discard());
+  $('split').onclick = () => startSplit();
+  $('split-apply').onclick = () => applySplit();
+  $('split-cancel').onclick = () => endSplit();
+  $('merge').onclick = () => startMerge();
+  $('merge-apply').onclick = () => applyMerge();
+  $('merge-cancel').onclick = () => cancelMerge();
+  $('merge-code').onchange = () => {
+    $('merge-name').value = view.get($('merge-code').value)?.name ?? '';
+    delete $('merge-name').dataset.edited;
+  };
+  $('merge-name').oninput = () => ($('merge-name').dataset.edited = '1');
+  applyLang();
 
-  map = new maplibregl.Map({ container: 'map', style, center: [116.79, 35.55], zoom: 13, attributionControl: false });
+  // boxZoom off: Shift-click picks grids for a merge.
+  map = new maplibregl.Map({ container: 'map', style, center: [116.79, 35.55], zoom: 13, attributionControl: false, boxZoom: false });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-left');
   await new Promise((r) => map.on('load', r));
   startDraw();
   await loadGrids();
   const b = new maplibregl.LngLatBounds();
   for (const f of villages.length ? villages : grids.values()) {
-    for (const poly of f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates) for (const p of poly[0]) b.extend(p);
+    for (const poly of polygons(f.geometry)) for (const p of poly[0]) b.extend(p);
   }
   if (!b.isEmpty()) map.fitBounds(b, { padding: { top: 80, bottom: 30, left: 30, right: 420 }, duration: 0 });
-  map.on('click', 'grid-fill', (e) => {
-    const code = e.features?.[0]?.properties.code;
-    if (code) select(code);
+  map.on('click', (e) => {
+    if (mode === 'split') return; // clicks draw the cut line
+    const at = [e.lngLat.lng, e.lngLat.lat];
+    let code = map.queryRenderedFeatures(e.point, { layers: ['grid-fill'] })[0]?.properties.code;
+    // The grid in terra-draw is not in grid-fill.
+    if (!code && selected && partAt(view.get(selected)?.geometry, at) >= 0) code = selected;
+    if (!code) return;
+    if (e.originalEvent.shiftKey) pick(code);
+    else if (code !== selected) select(code, at);
   });
-  map.on('mouseenter', 'grid-fill', () => (map.getCanvas().style.cursor = 'pointer'));
+  map.on('mouseenter', 'grid-fill', () => mode === 'edit' && (map.getCanvas().style.cursor = 'pointer'));
   map.on('mouseleave', 'grid-fill', () => (map.getCanvas().style.cursor = ''));
 
   // Hooks for the browser test and the console.
@@ -486,16 +803,24 @@ async function main() {
     map,
     get draw() { return draw; },
     get selected() { return selected; },
+    get mode() { return mode; },
     get plan() { return plan; },
     get report() { return report; },
     get impact() { return impact; },
     get seq() { return seq; },
     get published() { return published; },
-    get edits() { return Object.fromEntries(edits); },
+    get steps() { return structuredClone(steps); },
+    get edits() { return Object.fromEntries(steps.filter((s) => s.kind === 'replace').map((s) => [s.code, s.boundary])); },
+    get pieces() { return pieces.map((p) => ({ code: p.code, name: p.name, boundary: p.boundary })); },
+    get picked() { return [...picked]; },
+    get drawIds() { return [...drawIds]; },
     grid: (code) => grids.get(code),
+    planned: (code) => view.get(code),
     codes: () => [...grids.keys()],
     villages: () => villages,
+    neighbours,
     select,
+    pick,
     setBoundary,
     undo,
     idle: () => busy,
