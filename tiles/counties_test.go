@@ -56,8 +56,8 @@ func TestCounties(t *testing.T) {
 }
 
 // TestCountiesMemory reports how many points the county Set keeps, per
-// precomputed zoom, and bounds the total: zooms stop being precomputed once
-// simplification keeps nine tenths of a county.
+// precomputed zoom, and bounds the total: past zoom 10, zooms stop being
+// precomputed once simplification keeps nine tenths of a county.
 func TestCountiesMemory(t *testing.T) {
 	s := counties(t)
 	total, kept := 0, 0
@@ -81,5 +81,21 @@ func TestCountiesMemory(t *testing.T) {
 	t.Logf("counties: %d points; %d precomputed, by zoom %v", total, kept, perZoom)
 	if kept > 4*total {
 		t.Errorf("%d points precomputed for %d: want at most 4×", kept, total)
+	}
+}
+
+// TestCountiesDeep checks the county tiles of zooms 8 to 14 that the
+// benchmarks cut (spreadTiles), where outlines are cut into chunks and
+// clipped by the part a tile reaches.
+func TestCountiesDeep(t *testing.T) {
+	s := counties(t)
+	for _, z := range []uint32{8, 10, 12, 14} {
+		for _, tl := range spreadTiles(t, s, z, 64) {
+			data, err := s.Tile(tl[0], tl[1], tl[2], Options{})
+			if err != nil {
+				t.Fatalf("tile %v: %v", tl, err)
+			}
+			decodeTile(t, data, s.Config())
+		}
 	}
 }

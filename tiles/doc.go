@@ -32,11 +32,12 @@
 // and shows no seams. The boundary is projected to the zoom's global tile
 // grid, snapped to whole tile units, and simplified with Douglas–Peucker
 // (orb/simplify) at Config.Tolerance tile units (default 6, three quarters
-// of a CSS pixel of a 512-pixel MapLibre tile). Zooms at which simplification would keep
-// nine tenths of the vertices or more are not precomputed: their tiles are
-// projected and snapped from the full boundary. Grids, and parts of one
-// grid, are simplified each on its own, so where two meet they may gap or
-// overlap by up to the tolerance: less than a pixel.
+// of a CSS pixel of a 512-pixel MapLibre tile). Past zoom 10, zooms at
+// which simplification would keep nine tenths of the vertices or more are
+// not precomputed: their tiles are projected and snapped from the full
+// boundary. Grids, and parts of one grid, are simplified each on its own,
+// so where two meet they may gap or overlap by up to the tolerance: less
+// than a pixel.
 //
 // Never dropped, never broken. A polygon (or hole) whose area is at least
 // Config.MinArea tile units² (default 256, one pixel of a 256-pixel tile) is

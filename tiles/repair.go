@@ -88,13 +88,15 @@ func node(p orb.Polygon) (rings []orb.Ring, ok bool) {
 				adds[k] = append(adds[k], m)
 			}
 		}
-		eachPair(segments(rings), func(s, t *segment) bool {
+		sw := newSweep(rings)
+		sw.eachPair(func(s, t *segment) bool {
 			for _, m := range meetPoints(s.a, s.b, t.a, t.b) {
 				add(s, m)
 				add(t, m)
 			}
 			return true
 		})
+		sw.release()
 		if len(adds) == 0 {
 			return rings, true
 		}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/paulmach/orb"
 )
@@ -61,8 +62,23 @@ func cleanRing(r orb.Ring) orb.Ring {
 	if n > 1 && r[0] == r[n-1] {
 		n--
 	}
-	out := make(orb.Ring, 0, n+1)
-	for _, p := range r[:n] {
+	return cleanInto(make(orb.Ring, 0, n+1), r[:n])
+}
+
+// cleanInPlace is cleanRing in r's memory, for rings that live no longer
+// than a tile.
+func cleanInPlace(r orb.Ring) orb.Ring {
+	n := len(r)
+	if n > 1 && r[0] == r[n-1] {
+		n--
+	}
+	return cleanInto(r[:0], r[:n])
+}
+
+// cleanInto appends the cleaned open ring r to out, which may be r[:0]:
+// out never runs ahead of the point read.
+func cleanInto(out, r orb.Ring) orb.Ring {
+	for _, p := range r {
 		for len(out) >= 2 && cross(out[len(out)-2], out[len(out)-1], p) == 0 {
 			out = out[:len(out)-1]
 		}
@@ -95,28 +111,85 @@ type segment struct {
 	ring, i, n int // ring index, edge index, edges in the ring
 }
 
-// segments returns the edges of the rings sorted by their smallest x.
-func segments(rings []orb.Ring) []segment {
-	var segs []segment
+// sweep holds the edges of rings and their order by smallest x. Sweeps
+// are pooled: every clipped polygon of every tile is checked.
+type sweep struct {
+	segs  []segment
+	order []uint64  // indices into segs (low 32 bits), see sort
+	along []segment // for clipper.cutSimple
+}
+
+var sweeps = sync.Pool{New: func() any { return new(sweep) }}
+
+// newSweep returns the edges of rings, sorted; release it after use.
+func newSweep(rings []orb.Ring) *sweep {
+	sw := newSegments(rings)
+	sw.sort()
+	return sw
+}
+
+// newSegments returns the edges of rings, not sorted, order empty for the
+// caller's use; release it after use.
+func newSegments(rings []orb.Ring) *sweep {
+	sw := sweeps.Get().(*sweep)
+	sw.segs, sw.order = sw.segs[:0], sw.order[:0]
+	n := 0
+	for _, r := range rings {
+		n += max(len(r)-1, 0)
+	}
+	sw.segs = slices.Grow(sw.segs, n)
 	for ri, r := range rings {
 		n := len(r) - 1
 		for i := 0; i < n; i++ {
 			a, b := r[i], r[i+1]
-			segs = append(segs, segment{a: a, b: b, minX: min(a[0], b[0]), maxX: max(a[0], b[0]), ring: ri, i: i, n: n})
+			sw.segs = append(sw.segs, segment{a: a, b: b, minX: min(a[0], b[0]), maxX: max(a[0], b[0]), ring: ri, i: i, n: n})
 		}
 	}
-	slices.SortFunc(segs, func(s, t segment) int { return cmp.Compare(s.minX, t.minX) })
-	return segs
+	return sw
+}
+
+// sort fills order with the edges by smallest x. On whole units spanning
+// less than 2^31, the smallest x less the least one goes above the index,
+// so that a plain integer sort orders them; else it sorts by comparison.
+func (sw *sweep) sort() {
+	base, top, whole := math.Inf(1), math.Inf(-1), true
+	for k := range sw.segs {
+		x := sw.segs[k].minX
+		base, top = min(base, x), max(top, x)
+		whole = whole && x == math.Trunc(x)
+	}
+	sw.order = slices.Grow(sw.order[:0], len(sw.segs))
+	if whole && top-base < 1<<31 && len(sw.segs) < 1<<31 {
+		for k := range sw.segs {
+			sw.order = append(sw.order, uint64(sw.segs[k].minX-base)<<32|uint64(k))
+		}
+		slices.Sort(sw.order)
+		return
+	}
+	for k := range sw.segs {
+		sw.order = append(sw.order, uint64(k))
+	}
+	slices.SortFunc(sw.order, func(i, j uint64) int { return cmp.Compare(sw.segs[i].minX, sw.segs[j].minX) })
+}
+
+// release returns sw to the pool.
+func (sw *sweep) release() {
+	if cap(sw.segs) <= 1<<16 && cap(sw.along) <= 1<<16 {
+		sweeps.Put(sw)
+	}
 }
 
 // eachPair calls fn for every two edges whose bounds overlap, sweeping
 // edges by x: O(n log n) for ordinary outlines. fn returns false to stop.
-func eachPair(segs []segment, fn func(s, t *segment) bool) {
-	for i := range segs {
-		s := &segs[i]
+func (sw *sweep) eachPair(fn func(s, t *segment) bool) {
+	for i, oi := range sw.order {
+		s := &sw.segs[uint32(oi)]
 		sMinY, sMaxY := min(s.a[1], s.b[1]), max(s.a[1], s.b[1])
-		for j := i + 1; j < len(segs) && segs[j].minX <= s.maxX; j++ {
-			t := &segs[j]
+		for _, oj := range sw.order[i+1:] {
+			t := &sw.segs[uint32(oj)]
+			if t.minX > s.maxX {
+				break
+			}
 			if min(t.a[1], t.b[1]) > sMaxY || max(t.a[1], t.b[1]) < sMinY {
 				continue
 			}
@@ -133,19 +206,26 @@ func eachPair(segs []segment, fn func(s, t *segment) bool) {
 // rings a crossing or a shared stretch does. (Two rings crossing exactly at
 // a vertex they share are not caught.) Rings must be cleaned (cleanRing).
 func simple(p orb.Polygon) bool {
+	sw := newSweep(p)
+	defer sw.release()
 	ok := true
-	eachPair(segments(p), func(s, t *segment) bool {
-		switch {
-		case s.ring != t.ring:
-			ok = !crosses(s.a, s.b, t.a, t.b)
-		case adjacent(s.i, t.i, s.n):
-			ok = !overlaps(s.a, s.b, t.a, t.b)
-		default:
-			ok = !meet(s.a, s.b, t.a, t.b)
-		}
+	sw.eachPair(func(s, t *segment) bool {
+		ok = allowed(s, t)
 		return ok
 	})
 	return ok
+}
+
+// allowed reports whether two edges of a polygon whose bounds overlap meet
+// only as simple allows.
+func allowed(s, t *segment) bool {
+	switch {
+	case s.ring != t.ring:
+		return !crosses(s.a, s.b, t.a, t.b)
+	case adjacent(s.i, t.i, s.n):
+		return !overlaps(s.a, s.b, t.a, t.b)
+	}
+	return !meet(s.a, s.b, t.a, t.b)
 }
 
 // adjacent reports whether edges i and j of a ring of n edges are

@@ -14,6 +14,13 @@ import (
 // costs as little per tile and saves the memory of near copies.
 const fullShare = 0.9
 
+// precomputeAll is the zoom through which every grid is precomputed: past
+// the zoom where simplification stops paying, snapped alone (snapOnly), as
+// a tile would snap it. There a tile still holds long stretches of a
+// county's outline, and a precomputed zoom spares it projecting them and,
+// where the snapped outline is simple, checking the clipped result whole.
+const precomputeAll = 10
+
 // minTolerance is the tolerance, in tile units, below which halving stops
 // and snapping alone is used: Douglas–Peucker under half a unit removes
 // nothing that snapping has not.
@@ -90,6 +97,32 @@ func simplifyPolygon(p orb.Polygon, scale, tol, minArea float64) orb.MultiPolygo
 	}
 	mp, _ := repair(base)
 	return mp
+}
+
+// snapOnly returns the polygons of world snapped at scale as a tile past
+// the precomputed zooms would snap them: rings cleaned, polygons whose
+// exterior collapses or turns left out, and so holes.
+func snapOnly(world orb.MultiPolygon, scale float64) orb.MultiPolygon {
+	var out orb.MultiPolygon
+	xf := xform{scale: scale}
+	for _, p := range world {
+		q := make(orb.Polygon, 0, len(p))
+		for i, r := range p {
+			t := cleanRing(xf.ring(make(orb.Ring, 0, len(r)), r))
+			a := area2(t)
+			if i == 0 && a <= 0 {
+				break
+			}
+			if i > 0 && a >= 0 {
+				continue
+			}
+			q = append(q, t)
+		}
+		if len(q) > 0 {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // hull returns the convex hull of the points of r as an exterior ring
