@@ -476,6 +476,18 @@ type Impact struct {
 	// Members lists the grids whose people responsible the plan changes,
 	// with how many they have before and after publication.
 	Members []MemberChange `json:"members"`
+	// Reparented lists the grids that get another parent because their
+	// parent is merged or split away (their codes are also in Changed).
+	Reparented []Reparented `json:"reparented"`
+}
+
+// Reparented is a grid a plan moves to another parent without a change of
+// its own: its parent was merged into To, or split and To is the part
+// that holds it.
+type Reparented struct {
+	Code string `json:"code"`
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 // MemberChange is a grid whose people responsible a plan changes: Before

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
 
 	"github.com/gridmap/gridmap"
 )
@@ -122,11 +123,17 @@ type applied struct {
 	curMembers  map[string][]gridmap.Member
 	members     map[string][]gridmap.Member
 	membersFrom map[string][]string
+	// interior holds a point inside each current child of a grid the plan
+	// merges or splits (prepare loads them), and reparented the children
+	// the plan moves to the merged grid or the part that holds them.
+	interior   map[string]orb.Point
+	reparented []gridmap.Reparented
 }
 
 func newApplied(cur map[string]gridmap.Grid, members []gridmap.Member) *applied {
 	a := &applied{cur: cur, state: map[string]*planGrid{}, base: map[string]int64{},
-		curMembers: map[string][]gridmap.Member{}, members: map[string][]gridmap.Member{}, membersFrom: map[string][]string{}}
+		curMembers: map[string][]gridmap.Member{}, members: map[string][]gridmap.Member{}, membersFrom: map[string][]string{},
+		interior: map[string]orb.Point{}}
 	for _, m := range members {
 		a.curMembers[m.GridCode] = append(a.curMembers[m.GridCode], m)
 	}
@@ -449,6 +456,20 @@ func (a *applied) apply(i int, c *gridmap.Change) error {
 		if !kept && len(srcMembers) > 0 {
 			a.setMembers(c.Code, nil, nil) // moved to the parts
 		}
+		// Children go to the part that holds them; one in no part keeps
+		// its parent, and validation reports it when that parent is gone.
+		a.reparent(c.Code, func(child *planGrid) string {
+			p, ok := a.interiorOf(child)
+			if !ok {
+				return c.Code
+			}
+			for k := range c.Into {
+				if part := a.live(c.Into[k].Code); part != nil && planar.MultiPolygonContains(part.Boundary, p) {
+					return c.Into[k].Code
+				}
+			}
+			return c.Code
+		})
 	case gridmap.ChangeMerge:
 		first := a.live(c.Codes[0])
 		res := fromDraft(c.Grid, first)
@@ -472,6 +493,11 @@ func (a *applied) apply(i int, c *gridmap.Change) error {
 		} else {
 			a.create(i, c, res)
 		}
+		for _, code := range c.Codes {
+			if code != res.Code {
+				a.reparent(code, func(*planGrid) string { return res.Code })
+			}
+		}
 	case gridmap.ChangeRetire:
 		a.touch(c.Code)
 		a.state[c.Code] = nil
@@ -484,6 +510,45 @@ func (a *applied) apply(i int, c *gridmap.Change) error {
 		return changeErr(i, c, "unknown kind")
 	}
 	return nil
+}
+
+// reparent gives every grid whose parent is from (as the plan stands) the
+// parent to(child) chooses, recording each move.
+func (a *applied) reparent(from string, to func(child *planGrid) string) {
+	codes := slices.Collect(maps.Keys(a.cur))
+	for code := range a.state {
+		if _, ok := a.cur[code]; !ok {
+			codes = append(codes, code)
+		}
+	}
+	slices.Sort(codes)
+	for _, code := range codes {
+		g := a.live(code)
+		if g == nil || code == from || g.Parent != from {
+			continue
+		}
+		np := to(g)
+		if np == from {
+			continue
+		}
+		old := a.touch(code)
+		moved := &planGrid{Grid: old.Grid}
+		moved.Parent = np
+		a.state[code] = moved
+		a.reparented = append(a.reparented, gridmap.Reparented{Code: code, From: from, To: np})
+	}
+}
+
+// interiorOf returns a point inside g: the one loaded for a current child,
+// else (a grid the plan reshaped) the centroid if it lies inside.
+func (a *applied) interiorOf(g *planGrid) (orb.Point, bool) {
+	if cur, ok := a.cur[g.Code]; ok && orb.Equal(cur.Boundary, g.Boundary) {
+		if p, ok := a.interior[g.Code]; ok {
+			return p, true
+		}
+	}
+	p, _ := planar.CentroidArea(g.Boundary)
+	return p, planar.MultiPolygonContains(g.Boundary, p)
 }
 
 // unionSQL joins boundaries into one MultiPolygon, exterior rings

@@ -35,7 +35,19 @@ func prepare(ctx context.Context, tx pgx.Tx, id int64, lock bool, ifRevision int
 	if err != nil {
 		return pl, nil, 0, err
 	}
-	cur, err := currentGrids(ctx, tx, referencedCodes(pl.Changes), lock)
+	// The children of grids merged or split come along: they may get
+	// another parent (applied.reparent).
+	interior, err := childrenOf(ctx, tx, reshapedCodes(pl.Changes))
+	if err != nil {
+		return pl, nil, 0, err
+	}
+	codes := referencedCodes(pl.Changes)
+	for code := range interior {
+		if !slices.Contains(codes, code) {
+			codes = append(codes, code)
+		}
+	}
+	cur, err := currentGrids(ctx, tx, codes, lock)
 	if err != nil {
 		return pl, nil, 0, err
 	}
@@ -51,6 +63,7 @@ func prepare(ctx context.Context, tx pgx.Tx, id int64, lock bool, ifRevision int
 		return pl, nil, 0, mapErr(err, "members")
 	}
 	a = newApplied(cur, members)
+	a.interior = interior
 	for i := range pl.Changes {
 		if err := a.apply(i, &pl.Changes[i]); err != nil {
 			return pl, nil, 0, gridmap.Errorf(gridmap.ECONFLICT, "plan %d no longer applies to the current map: %s", id, gridmap.ErrorMessage(err))
@@ -58,6 +71,42 @@ func prepare(ctx context.Context, tx pgx.Tx, id int64, lock bool, ifRevision int
 	}
 	n, err = loadPlanTopo(ctx, tx, a)
 	return pl, a, n, err
+}
+
+// reshapedCodes lists the grids the changes merge or split.
+func reshapedCodes(changes []gridmap.Change) []string {
+	var out []string
+	for i := range changes {
+		switch c := &changes[i]; c.Kind {
+		case gridmap.ChangeMerge:
+			out = append(out, c.Codes...)
+		case gridmap.ChangeSplit:
+			out = append(out, c.Code)
+		}
+	}
+	return out
+}
+
+const childrenSQL = `
+SELECT code, ST_X(p), ST_Y(p) FROM (
+    SELECT code, ST_PointOnSurface(boundary) p FROM grid_version
+    WHERE valid_to IS NULL AND parent_code = ANY($1)) s`
+
+// childrenOf returns the current children of the grids codes, each with a
+// point inside it.
+func childrenOf(ctx context.Context, tx pgx.Tx, codes []string) (map[string]orb.Point, error) {
+	out := map[string]orb.Point{}
+	if len(codes) == 0 {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, childrenSQL, codes)
+	if err != nil {
+		return nil, mapErr(err, "grids")
+	}
+	var code string
+	var p orb.Point
+	_, err = pgx.ForEachRow(rows, []any{&code, &p[0], &p[1]}, func() error { out[code] = p; return nil })
+	return out, mapErr(err, "grids")
 }
 
 // ValidatePlan checks the current map with draft id applied and reports
@@ -241,7 +290,10 @@ func newMapIndex(ctx context.Context, tx pgx.Tx, bound orb.Bound) (*geo.Index, e
 func impactOf(ctx context.Context, tx pgx.Tx, a *applied, moves []move) (gridmap.Impact, error) {
 	im := gridmap.Impact{Flows: []gridmap.IncidentFlow{}, OpenCases: []gridmap.MovedIncident{},
 		Added: []string{}, Changed: []string{}, Retired: []string{}, RetiredMembers: map[string]int{},
-		Members: []gridmap.MemberChange{}}
+		Members: []gridmap.MemberChange{}, Reparented: slices.Clone(a.reparented)}
+	if im.Reparented == nil {
+		im.Reparented = []gridmap.Reparented{}
+	}
 	flows := map[[2]string]*gridmap.IncidentFlow{}
 	for _, m := range moves {
 		open := gridmap.Status(m.status).Open()
@@ -469,7 +521,7 @@ func (p *Plans) publishTx(ctx context.Context, tx pgx.Tx, id int64, opts gridmap
 	detail := map[string]any{
 		"added": im.Added, "changed": im.Changed, "retired": im.Retired,
 		"versions": written, "closed_versions": closed,
-		"incidents_moved": res.Reassigned, "open_cases_moved": im.MovedOpen, "members": im.Members,
+		"incidents_moved": res.Reassigned, "open_cases_moved": im.MovedOpen, "members": im.Members, "reparented": im.Reparented,
 		"data_version": res.DataVersion, "tolerances": report.Tolerances,
 	}
 	if forced {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
@@ -556,5 +557,100 @@ func TestPlanMembers(t *testing.T) {
 	}
 	if im.RetiredMembers[m] != 1 || len(im.Members) != 0 {
 		t.Errorf("retire impact: retired_members %v members %+v, want {%s: 1} and none", im.RetiredMembers, im.Members, m)
+	}
+}
+
+// TestPlanChildrenFollow: merging two villages moves the micro-grids of
+// the one merged away under the merged village; splitting it again puts
+// each micro-grid under the part that holds it. The plan validates clean
+// (no orphaned children) and the impact lists every move.
+func TestPlanChildrenFollow(t *testing.T) {
+	ctx := context.Background()
+	st, plans := planStore(t)
+	var v1, v2 string
+	if err := st.Pool().QueryRow(ctx, `
+SELECT a.code, b.code FROM grid_version a JOIN grid_version b ON a.code < b.code AND ST_Touches(a.boundary, b.boundary)
+WHERE a.level = 'village' AND b.level = 'village' AND a.valid_to IS NULL AND b.valid_to IS NULL
+ORDER BY ST_Length(ST_Intersection(a.boundary, b.boundary)) DESC LIMIT 1`).Scan(&v1, &v2); err != nil {
+		t.Fatal(err)
+	}
+	childrenOf := func(code string) []string {
+		t.Helper()
+		rows, err := st.Pool().Query(ctx, `SELECT code FROM grid_version WHERE valid_to IS NULL AND parent_code = $1 ORDER BY code`, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs
+	}
+	kids1, kids2 := childrenOf(v1), childrenOf(v2)
+	if len(kids1) == 0 || len(kids2) == 0 {
+		t.Fatalf("villages %s and %s have no micro-grids", v1, v2)
+	}
+	grids, _, err := st.CurrentGrids(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := map[string]orb.MultiPolygon{}
+	for _, g := range grids {
+		bound[g.Code] = g.Boundary
+	}
+	run := func(c gridmap.Change) gridmap.Impact {
+		t.Helper()
+		pl, err := plans.CreatePlan(ctx, "villages", "tester")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plans.AddChanges(ctx, pl.ID, 0, []gridmap.Change{c}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := plans.ValidatePlan(ctx, pl.ID, gridmap.Tolerances{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Valid() {
+			t.Fatalf("%s: %d problems, first %+v", c.Kind, len(rep.Problems), rep.Problems[0])
+		}
+		im, err := plans.PlanImpact(ctx, pl.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plans.PublishPlan(ctx, pl.ID, gridmap.PublishOptions{Actor: "tester"}); err != nil {
+			t.Fatal(err)
+		}
+		return im
+	}
+
+	im := run(gridmap.Change{Kind: gridmap.ChangeMerge, Codes: []string{v1, v2}, Grid: &gridmap.GridDraft{Code: v1}})
+	if len(im.Reparented) != len(kids2) {
+		t.Errorf("merge impact: %d reparented, want the %d micro-grids of %s: %+v", len(im.Reparented), len(kids2), v2, im.Reparented)
+	}
+	for _, r := range im.Reparented {
+		if r.From != v2 || r.To != v1 || !slices.Contains(kids2, r.Code) || !slices.Contains(im.Changed, r.Code) {
+			t.Errorf("merge impact: %+v", r)
+		}
+	}
+	all := slices.Sorted(slices.Values(append(slices.Clone(kids1), kids2...)))
+	if got := childrenOf(v1); !slices.Equal(got, all) {
+		t.Errorf("after the merge %s has children %v, want %v", v1, got, all)
+	}
+	if got := childrenOf(v2); len(got) != 0 {
+		t.Errorf("retired %s still has children %v", v2, got)
+	}
+
+	v3 := v2 + "9"
+	im = run(gridmap.Change{Kind: gridmap.ChangeSplit, Code: v1, Into: []gridmap.GridDraft{
+		{Code: v1, Boundary: bound[v1]}, {Code: v3, Name: "新村", Boundary: bound[v2]}}})
+	if len(im.Reparented) != len(kids2) {
+		t.Errorf("split impact: %d reparented, want %d: %+v", len(im.Reparented), len(kids2), im.Reparented)
+	}
+	if got := childrenOf(v1); !slices.Equal(got, kids1) {
+		t.Errorf("after the split %s has children %v, want %v", v1, got, kids1)
+	}
+	if got := childrenOf(v3); !slices.Equal(got, kids2) {
+		t.Errorf("after the split %s has children %v, want %v", v3, got, kids2)
 	}
 }
