@@ -1,72 +1,28 @@
 package geo_test
 
 import (
-	"compress/gzip"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"testing"
 
 	"github.com/gridmap/gridmap"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 
 	"github.com/gridmap/gridmap/internal/shareddata"
 )
 
+// loadCountiesOnce reads the counties as flat grids of one level (no
+// parents), as the PostGIS comparisons import them.
 var loadCountiesOnce = sync.OnceValues(func() ([]gridmap.Grid, error) {
-	path, ok := shareddata.Find(shareddata.Counties)
-	if !ok {
-		return nil, os.ErrNotExist
-	}
-	f, err := os.Open(path)
+	all, err := shareddata.CountyGrids()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, err
-	}
-	fc, err := geojson.UnmarshalFeatureCollection(data)
-	if err != nil {
-		return nil, err
-	}
-	grids := make([]gridmap.Grid, 0, len(fc.Features))
-	for i, ft := range fc.Features {
-		// adcode is a JSON number in most features and a string in four.
-		var code string
-		switch v := ft.Properties["adcode"].(type) {
-		case float64:
-			code = fmt.Sprintf("%.0f", v)
-		case string:
-			code = v
-		default:
-			return nil, fmt.Errorf("feature %d: adcode %v (%T)", i, v, v)
-		}
-		var mp orb.MultiPolygon
-		switch g := ft.Geometry.(type) {
-		case orb.MultiPolygon:
-			mp = g
-		case orb.Polygon:
-			mp = orb.MultiPolygon{g}
-		default:
-			return nil, fmt.Errorf("feature %s: geometry %T", code, g)
-		}
-		grids = append(grids, gridmap.Grid{
-			ID:       int64(i + 1),
-			Code:     code,
-			Name:     ft.Properties.MustString("name", ""),
-			Level:    "county",
-			Boundary: mp,
-		})
+	grids := make([]gridmap.Grid, len(all))
+	for i, g := range all {
+		grids[i] = gridmap.Grid{ID: int64(i + 1), Code: g.Code, Name: g.Name, Level: "county", Boundary: g.Boundary}
 	}
 	return grids, nil
 })

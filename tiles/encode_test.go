@@ -6,6 +6,8 @@ import (
 
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/geojson"
+
+	"github.com/gridmap/gridmap/internal/shareddata"
 )
 
 // TestEncodeOrb holds the encoder to orb's: the same layers, given to
@@ -18,7 +20,7 @@ func TestEncodeOrb(t *testing.T) {
 		maxZ uint32
 	}
 	sets := []set{{newSet(t, streetGrids(t), Config{}), 15}}
-	if _, ok := countiesPath(); ok {
+	if _, ok := shareddata.Find(shareddata.Counties); ok {
 		sets = append(sets, set{counties(t), 6})
 	}
 	e := encoders.Get().(*encoder)

@@ -1,12 +1,8 @@
 package tiles
 
 import (
-	"compress/gzip"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -139,75 +135,10 @@ func streetGrids(tb testing.TB) []gridmap.Grid {
 	return grids
 }
 
-// countiesPath finds cn-counties.geojson.gz (see internal/shareddata).
-func countiesPath() (string, bool) {
-	return shareddata.Find(shareddata.Counties)
-}
-
-// loadCounties reads the 2,735 county polygons of China: Grid.ID is the
-// adcode (a number in most features, a string in four), level is the
-// file's level (district, county, city), Parent the parent adcode.
-func loadCounties() ([]gridmap.Grid, error) {
-	path, ok := countiesPath()
-	if !ok {
-		return nil, os.ErrNotExist
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, err
-	}
-	fc, err := geojson.UnmarshalFeatureCollection(data)
-	if err != nil {
-		return nil, err
-	}
-	code := func(v any) string {
-		switch v := v.(type) {
-		case float64:
-			return strconv.FormatInt(int64(v), 10)
-		case string:
-			return v
-		}
-		return ""
-	}
-	grids := make([]gridmap.Grid, 0, len(fc.Features))
-	for _, ft := range fc.Features {
-		c := code(ft.Properties["adcode"])
-		id, err := strconv.ParseInt(c, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("adcode %v: %w", ft.Properties["adcode"], err)
-		}
-		var mp orb.MultiPolygon
-		switch g := ft.Geometry.(type) {
-		case orb.MultiPolygon:
-			mp = g
-		case orb.Polygon:
-			mp = orb.MultiPolygon{g}
-		default:
-			return nil, fmt.Errorf("adcode %s: geometry %T", c, g)
-		}
-		level, _ := ft.Properties["level"].(string)
-		name, _ := ft.Properties["name"].(string)
-		grids = append(grids, gridmap.Grid{
-			ID: id, Code: c, Name: name, Level: gridmap.Level(level),
-			Parent: code(ft.Properties["parent"]), Boundary: mp, Version: 1,
-		})
-	}
-	return grids, nil
-}
-
 // The counties and their Set are shared by the tests and benchmarks of one
 // run: reading and building them takes seconds.
 var (
-	countiesOnce = sync.OnceValues(loadCounties)
+	countiesOnce = shareddata.CountyGrids
 	countySet    = sync.OnceValues(func() (*Set, error) {
 		grids, err := countiesOnce()
 		if err != nil {
