@@ -256,6 +256,19 @@ func TestBrowserEditorMerge(t *testing.T) {
 	editorBrowserTest(t, "editor-merge.test.mjs", "editor-merge.png")
 }
 
+// TestBrowserEditorVillages (static/test/editor-village.test.mjs): the
+// level switch to 村/社区, where a click on a micro-grid picks its village;
+// two neighbouring villages merged in the page, validated clean, the impact
+// listing the retired village's micro-grids as moving to the merged one,
+// published; then the API has no retired village, its micro-grids (their
+// own GET and ?parent=) under the merged one, and a lookup in one of them
+// the merged village in its chain. Then the merged village is split back
+// along the old border (the cut snapped to micro-grid vertices): the next
+// village serial and name proposed, clean, its micro-grids moved to it.
+func TestBrowserEditorVillages(t *testing.T) {
+	editorBrowserTest(t, "editor-village.test.mjs", "editor-village.png")
+}
+
 // baseMapStyle is a small base map: a land colour and the Si river (泗河)
 // as a line through the demo street, from inline GeoJSON.
 const baseMapStyle = `{"version":8,"name":"test base map","sources":{"rivers":{"type":"geojson","data":

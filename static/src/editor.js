@@ -1,9 +1,12 @@
-// The boundary editor (served at /editor). A planner clicks a micro-grid and
-// drags the vertices of its boundary with terra-draw (select mode through the
-// MapLibre adapter; every part of a MultiPolygon is editable; a dragged
-// vertex snaps to the vertices of the neighbouring grids, so shared borders
-// stay shared), splits a grid by drawing a line across it (linestring mode;
-// the pieces are cut in the browser, src/geometry.js) or merges neighbouring
+// The boundary editor (served at /editor). A planner chooses the level
+// (村/社区 or 微网格; the other levels are drawn for context and cannot be
+// picked), clicks a grid and drags the vertices of its boundary with
+// terra-draw (select mode through the MapLibre adapter; every part of a
+// MultiPolygon is editable; a dragged vertex snaps to the vertices of the
+// neighbouring grids, so shared borders stay shared), splits a grid by
+// drawing a line across it (linestring mode; the pieces are cut in the
+// browser, src/geometry.js; the line's points snap to vertices too, so a
+// village can be cut along its micro-grids' borders) or merges neighbouring
 // grids picked with Shift-click. The steps form a draft plan (POST
 // /api/v1/plans, …/changes: replace, split, merge), validated on every step
 // (GET …/validate: the problems are drawn on the map and listed) with their
@@ -11,7 +14,8 @@
 // map. Everything comes from this server: it works offline.
 //
 // Writes send Authorization: Bearer <localStorage gridmap.token>, asking for
-// a token on 401/403. ?lang=en switches to English.
+// a token on 401/403. ?lang=en switches to English, ?level=village opens
+// on the villages.
 
 import * as maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
@@ -20,24 +24,28 @@ import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
 import './wallmap.css';
 import './editor.css';
 import { strings } from './i18n.js';
+import { bindSegment } from './segment.js';
 import { areaM2, bbox, MIN_SHARED_M, partAt, polygons, replacePart, sameBoundary, sharedBorderM, splitByLine } from './geometry.js';
-import { applySteps, defaultName, mergeProblem, proposeCodes, splitProblem, toChanges, touched } from './plansteps.js';
+import { applySteps, mergeProblem, proposePieces, splitProblem, toChanges, touched } from './plansteps.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const state = { lang: params.get('lang') === 'en' ? 'en' : 'zh' };
+// LEVELS top down; EDITABLE the levels the editor edits (the street is
+// drawn as context only).
+const LEVELS = ['street', 'village', 'micro'];
+const EDITABLE = ['village', 'micro'];
+const state = { lang: params.get('lang') === 'en' ? 'en' : 'zh', level: EDITABLE.includes(params.get('level')) ? params.get('level') : 'micro' };
 const t = (key) => strings[state.lang][key] ?? strings.zh[key] ?? key;
 const SNAP_PX = 12;
 const PIECE_COLOURS = ['#f472b6', '#a3e635', '#fb923c', '#c084fc', '#facc15', '#2dd4bf'];
 
 let map;
 let draw;
-const grids = new Map(); // code → current Feature (micro-grids, as served)
-let villages = []; // Features, drawn as context
-let steps = []; // the draft: replace, split and merge steps (plansteps.js)
+const grids = new Map(); // code → current Feature (every level, as served)
+let steps = []; // the draft: replace, split and merge steps (plansteps.js), of any level
 const undoStack = []; // steps before each step, for undo
-let view = new Map(); // the micro-grids as the steps leave them
-let selected = null; // code being edited in terra-draw (or split)
+let view = new Map(); // the grids as the steps leave them
+let selected = null; // code being edited in terra-draw (or split), of state.level
 let selectedPart = 0; // the part of its MultiPolygon selected in terra-draw
 let drawIds = []; // terra-draw features of the selected grid, one per part
 let mode = 'edit'; // 'edit' (vertices) or 'split' (drawing the cut line)
@@ -85,7 +93,8 @@ async function api(method, url, body) {
 
 const round9 = (p) => [Math.round(p[0] * 1e9) / 1e9, Math.round(p[1] * 1e9) / 1e9];
 
-// vertices of the micro-grids other than code, as the steps leave them.
+// vertices of the grids other than except (of every level: a village's
+// border runs along its micro-grids'), as the steps leave them.
 function vertices(except) {
   const out = [];
   for (const [code, g] of view) {
@@ -125,12 +134,18 @@ function fc(features) {
   return { type: 'FeatureCollection', features };
 }
 
+// gridFeatures draws the grids of the level edited (active) and the others
+// as context: the levels above as parent lines, those below faintly.
 function gridFeatures() {
+  const depth = LEVELS.indexOf(state.level);
   return [...view.values()].map((g) => ({
     type: 'Feature',
     id: g.code,
     properties: {
       code: g.code,
+      level: g.level,
+      active: g.level === state.level,
+      ctx: g.level === state.level ? '' : LEVELS.indexOf(g.level) < depth ? 'parent' : 'child',
       edited: g.status !== 'current',
       selected: g.code === selected && drawIds.length > 0,
       target: g.code === selected,
@@ -152,7 +167,6 @@ const style = {
   version: 8,
   name: 'gridmap editor',
   sources: {
-    villages: { type: 'geojson', data: fc([]) },
     grids: { type: 'geojson', data: fc([]) },
     problems: { type: 'geojson', data: fc([]) },
     pieces: { type: 'geojson', data: fc([]) },
@@ -160,11 +174,14 @@ const style = {
   },
   layers: [
     { id: 'bg', type: 'background', paint: { 'background-color': '#0a1628' } },
-    { id: 'grid-fill', type: 'fill', source: 'grids', filter: ['!', ['get', 'selected']],
+    // Only grid-fill is clickable: the grids of the level edited.
+    { id: 'grid-fill', type: 'fill', source: 'grids', filter: ['all', ['get', 'active'], ['!', ['get', 'selected']]],
       paint: { 'fill-color': ['case', ['get', 'picked'], '#9d174d', ['get', 'edited'], '#0e7490', '#15325a'], 'fill-opacity': 0.55 } },
-    { id: 'grid-line', type: 'line', source: 'grids', filter: ['!', ['get', 'selected']],
+    { id: 'child-line', type: 'line', source: 'grids', filter: ['==', ['get', 'ctx'], 'child'],
+      paint: { 'line-color': '#7fa3cc', 'line-width': 0.8, 'line-opacity': 0.4, 'line-dasharray': [3, 2] } },
+    { id: 'grid-line', type: 'line', source: 'grids', filter: ['all', ['get', 'active'], ['!', ['get', 'selected']]],
       paint: { 'line-color': ['case', ['get', 'edited'], '#22d3ee', '#5b84b1'], 'line-width': 1.2 } },
-    { id: 'village-line', type: 'line', source: 'villages', paint: { 'line-color': '#facc15', 'line-width': 2.2, 'line-opacity': 0.8 } },
+    { id: 'parent-line', type: 'line', source: 'grids', filter: ['==', ['get', 'ctx'], 'parent'], paint: { 'line-color': '#facc15', 'line-width': 2.2, 'line-opacity': 0.8 } },
     { id: 'picked-line', type: 'line', source: 'grids', filter: ['get', 'picked'], paint: { 'line-color': '#f472b6', 'line-width': 3 } },
     { id: 'target-line', type: 'line', source: 'grids', filter: ['all', ['get', 'target'], ['!', ['get', 'selected']]],
       paint: { 'line-color': '#67e8f9', 'line-width': 3 } },
@@ -180,17 +197,15 @@ const style = {
 };
 
 async function loadGrids() {
-  const [micro, village] = await Promise.all([
-    api('GET', '/api/v1/grids?level=micro'),
-    api('GET', '/api/v1/grids?level=village'),
-  ]);
+  const levels = await Promise.all(LEVELS.map((l) => api('GET', `/api/v1/grids?level=${l}`)));
   grids.clear();
-  for (const f of micro.features) grids.set(f.properties.code, f);
-  villages = village.features;
+  for (const res of levels) for (const f of res.features) grids.set(f.properties.code, f);
   view = applySteps(grids, steps);
-  map.getSource('villages')?.setData(fc(villages));
   refreshSources();
 }
+
+// featuresOf lists the current grids (as served) of a level.
+const featuresOf = (level) => [...grids.values()].filter((f) => f.properties.level === level);
 
 // ---------- terra-draw ----------
 
@@ -199,7 +214,8 @@ function snap(event, ctx) {
   let best = null;
   let bestD = SNAP_PX * SNAP_PX;
   const here = ctx.project(event.lng, event.lat);
-  for (const p of vertices(selected)) {
+  // A cut line may snap to the split grid's own vertices too.
+  for (const p of vertices(mode === 'split' ? null : selected)) {
     const s = ctx.project(p[0], p[1]);
     const d = (s.x - here.x) ** 2 + (s.y - here.y) ** 2;
     if (d < bestD) {
@@ -216,7 +232,13 @@ function startDraw() {
     idStrategy: { isValidId: (id) => typeof id === 'string' && id.length > 0, getId: (() => { let n = 0; return () => 'new-' + ++n; })() },
     modes: [
       new TerraDrawPolygonMode(),
-      new TerraDrawLineStringMode({ styles: { lineStringColor: '#f8fafc', lineStringWidth: 2, closingPointColor: '#f472b6', closingPointWidth: 6 } }),
+      new TerraDrawLineStringMode({
+        snapping: { toCustom: snap },
+        // A click this near the last point finishes the line: small, so a
+        // cut can follow the close vertices of a border.
+        pointerDistance: SNAP_PX,
+        styles: { lineStringColor: '#f8fafc', lineStringWidth: 2, closingPointColor: '#f472b6', closingPointWidth: 6, snappingPointColor: '#facc15' },
+      }),
       new TerraDrawSelectMode({
         allowManualDeselection: false,
         flags: {
@@ -285,10 +307,18 @@ function drawSelected() {
 }
 
 // select puts grid code into terra-draw for editing; at ([lon, lat]) picks
-// the part of a MultiPolygon clicked.
+// the part of a MultiPolygon clicked. A grid of the other level switches
+// the level (an edit listed in the side panel may be of either).
 function select(code, at) {
   if (mode === 'split') endSplit();
-  selected = code && view.has(code) ? code : null;
+  const g = code && view.get(code);
+  selected = g && EDITABLE.includes(g.level) ? code : null;
+  if (selected && g.level !== state.level) {
+    state.level = g.level;
+    picked.length = 0;
+    showLevel();
+    renderMerge();
+  }
   selectedPart = 0;
   if (selected && at) selectedPart = Math.max(0, partAt(view.get(selected).geometry, at));
   drawSelected();
@@ -346,18 +376,24 @@ function undo() {
   afterEdit();
 }
 
-function afterEdit() {
-  view = applySteps(grids, steps);
-  for (let i = picked.length - 1; i >= 0; i--) if (!view.has(picked[i])) picked.splice(i, 1);
-  if (selected && !view.has(selected)) selected = null;
+// syncDraw puts the selected grid back into terra-draw where the draft
+// differs from what it holds (terra-draw keeps what was dragged; a merge
+// is drawn once the server has joined it).
+function syncDraw() {
   if (selected && mode === 'edit') {
-    // terra-draw keeps what was dragged; put it back where the draft differs.
     const parts = polygons(view.get(selected).geometry).map((poly) => poly.map((ring) => ring.map(round9)));
     const drawn = drawIds.map((id) => draw.getSnapshotFeature(id)?.geometry.coordinates);
     if (JSON.stringify(parts) !== JSON.stringify(drawn)) drawSelected();
   } else if (!selected) {
     drawSelected();
   }
+}
+
+function afterEdit() {
+  view = applySteps(grids, steps);
+  for (let i = picked.length - 1; i >= 0; i--) if (!view.has(picked[i])) picked.splice(i, 1);
+  if (selected && !view.has(selected)) selected = null;
+  syncDraw();
   renderGrid();
   renderEdits();
   renderMerge();
@@ -398,7 +434,10 @@ function cut(id) {
   setTimeout(() => draw.getSnapshotFeature(id) && draw.removeFeatures([id]), 0);
   if (!f || mode !== 'split') return;
   const src = view.get(selected);
-  cutLine = f.geometry.coordinates;
+  // Snapped points back to the exact vertices, so a cut along borders
+  // shares them exactly.
+  const originals = vertices(null);
+  cutLine = f.geometry.coordinates.map((p) => exact(p, originals));
   const geoms = splitByLine(src.geometry, cutLine);
   if (geoms.length < 2) {
     pieces = [];
@@ -407,9 +446,9 @@ function cut(id) {
     return;
   }
   const taken = new Set([...grids.keys(), ...view.keys(), ...steps.flatMap(touched)]);
-  const codes = proposeCodes(src.code, src.parent, taken, geoms.length);
-  const parentName = villages.find((v) => v.properties.code === src.parent)?.properties.name;
-  pieces = geoms.map((g, i) => ({ code: codes[i], name: defaultName(codes[i], src.parent, parentName, src.name), boundary: g, area: areaM2(g) }));
+  const names = new Set([...view.values()].filter((g) => g.level === src.level).map((g) => g.name));
+  const proposed = proposePieces(src, view.get(src.parent)?.name, taken, names, geoms.length);
+  pieces = geoms.map((g, i) => ({ ...proposed[i], boundary: g, area: areaM2(g) }));
   status(t('edSplitPieces').replace('{n}', pieces.length), 'ok');
   renderAll();
 }
@@ -431,7 +470,7 @@ function applySplit() {
 
 // pick adds code to the grids picked for a merge, or takes it out.
 function pick(code) {
-  if (mode === 'split' || !view.has(code)) return;
+  if (mode === 'split' || view.get(code)?.level !== state.level) return;
   if (!picked.length && selected && selected !== code) picked.push(selected);
   const i = picked.indexOf(code);
   if (i >= 0) picked.splice(i, 1);
@@ -503,6 +542,8 @@ async function syncAndValidate() {
     });
     if (sent === steps) {
       view = applySteps(grids, steps);
+      syncDraw();
+      renderGrid();
       refreshSources();
     }
   }
@@ -555,6 +596,38 @@ async function reset() {
   renderAll();
 }
 
+// ---------- level ----------
+
+let paintLevel = () => {};
+
+// setLevel switches the level edited; the draft keeps its steps of either.
+function setLevel(level) {
+  if (!EDITABLE.includes(level) || level === state.level) return;
+  state.level = level;
+  levelChanged();
+}
+
+// levelChanged follows a switch of state.level: nothing of the other
+// level stays selected or picked.
+function levelChanged() {
+  picked.length = 0;
+  if (mode === 'split') endSplit();
+  if (selected && view.get(selected)?.level !== state.level) select(null);
+  showLevel();
+  renderAll();
+}
+
+// showLevel puts the level in the URL, the switch and the hints.
+function showLevel() {
+  const u = new URL(location.href);
+  if (state.level === 'micro') u.searchParams.delete('level');
+  else u.searchParams.set('level', state.level);
+  window.history.replaceState(null, '', u);
+  paintLevel();
+  $('level-hint').hidden = state.level !== 'village';
+  refreshSources();
+}
+
 // ---------- panel ----------
 
 function status(msg, kind = '') {
@@ -581,6 +654,7 @@ function renderGrid() {
   if (g) {
     $('grid-name').textContent = g.name;
     $('grid-code').textContent = g.code;
+    $('grid-level').textContent = t(g.level);
     const parts = polygons(g.geometry).length;
     $('grid-parts').textContent = parts > 1 ? t('edParts').replace('{n}', parts) : '';
   }
@@ -718,16 +792,43 @@ function renderReport() {
       [t('edMovedOpen'), impact.moved_open ?? 0],
     ];
     if (impact.members) rows.push([t('edMembers'), impact.members.length]);
-    for (const [k, v] of rows) {
+    // (A server without children following sends no reparented.)
+    if (impact.reparented) rows.push([t('edReparented'), impact.reparented.length, 'reparented']);
+    for (const [k, v, id] of rows) {
       const dt = document.createElement('dt');
       dt.textContent = k;
       const dd = document.createElement('dd');
       dd.textContent = v;
+      if (id) dd.dataset.row = id;
       dl.append(dt, dd);
     }
   }
+  renderReparented();
   $('plan-label').textContent = plan ? `${t('edPlan')} #${plan.id}` : '';
   renderEdits();
+}
+
+// renderReparented lists the child grids the plan moves to another parent
+// (the merged grid, or the split piece holding them).
+function renderReparented() {
+  const MAX = 50;
+  const ul = $('reparented');
+  ul.replaceChildren();
+  const moves = impact?.reparented ?? [];
+  const name = (c) => view.get(c)?.name ?? grids.get(c)?.properties.name ?? '';
+  for (const m of moves.slice(0, MAX)) {
+    const li = document.createElement('li');
+    li.dataset.code = m.code;
+    li.textContent = `${name(m.code)} ${m.code}: ${m.from} → ${m.to} ${name(m.to)}`;
+    ul.append(li);
+  }
+  if (moves.length > MAX) {
+    const li = document.createElement('li');
+    li.className = 'muted';
+    li.textContent = t('edMore').replace('{n}', moves.length - MAX);
+    ul.append(li);
+  }
+  ul.hidden = !moves.length;
 }
 
 function applyLang() {
@@ -772,6 +873,8 @@ async function main() {
     delete $('merge-name').dataset.edited;
   };
   $('merge-name').oninput = () => ($('merge-name').dataset.edited = '1');
+  paintLevel = bindSegment($('level'), state, 'level', levelChanged);
+  $('level-hint').hidden = state.level !== 'village';
   applyLang();
 
   // boxZoom off: Shift-click picks grids for a merge.
@@ -781,6 +884,7 @@ async function main() {
   startDraw();
   await loadGrids();
   const b = new maplibregl.LngLatBounds();
+  const villages = featuresOf('village');
   for (const f of villages.length ? villages : grids.values()) {
     for (const poly of polygons(f.geometry)) for (const p of poly[0]) b.extend(p);
   }
@@ -804,6 +908,7 @@ async function main() {
     get draw() { return draw; },
     get selected() { return selected; },
     get mode() { return mode; },
+    get level() { return state.level; },
     get plan() { return plan; },
     get report() { return report; },
     get impact() { return impact; },
@@ -816,10 +921,11 @@ async function main() {
     get drawIds() { return [...drawIds]; },
     grid: (code) => grids.get(code),
     planned: (code) => view.get(code),
-    codes: () => [...grids.keys()],
-    villages: () => villages,
+    codes: () => featuresOf(state.level).map((f) => f.properties.code),
+    villages: () => featuresOf('village'),
     neighbours,
     select,
+    setLevel,
     pick,
     setBoundary,
     undo,

@@ -119,6 +119,16 @@ export function partAt(geom, p) {
   return polygons(geom).findIndex((poly) => inRing(p, poly[0]) && !poly.slice(1).some((h) => inRing(p, h)));
 }
 
+// interiorPoint returns a point inside geom ([lon, lat]) as PostGIS's
+// ST_PointOnSurface finds it (both are JTS's InteriorPointArea), or null
+// for an empty boundary.
+export function interiorPoint(geom) {
+  const parts = polygons(geom);
+  if (!parts.length) return null;
+  const p = InteriorPointArea.getInteriorPoint(reader.read({ type: 'MultiPolygon', coordinates: parts }));
+  return p ? [p.x, p.y] : null;
+}
+
 // splitByLine cuts geom (Polygon or MultiPolygon) with the line (an array
 // of [lon, lat]) and returns the pieces, largest first, each a Polygon (or
 // a MultiPolygon when it takes parts the line does not cross: each such

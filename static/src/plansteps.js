@@ -1,7 +1,10 @@
 // The editor's draft as a list of steps, and what follows from it: the map
 // as the steps leave it, the plan changes sent to the server, default codes
 // and names for new grids, and the checks a merge must pass before it is
-// sent. Pure functions (no DOM, no map), unit-tested in test/unit/.
+// sent. Pure functions (no DOM, no map), unit-tested in test/unit/. The
+// steps may touch grids of any level; children follow their parents as
+// the server moves them (a merge takes the children of the grids merged
+// away, a split gives each child to the piece holding it).
 //
 // A step is one of
 //   {kind: 'replace', code, boundary}
@@ -9,7 +12,7 @@
 //   {kind: 'merge', codes: [...], grid: {code, name}, union?}
 // (union: the merged boundary as the server computed it, for drawing.)
 
-import { components, polygons } from './geometry.js';
+import { components, interiorPoint, partAt, polygons } from './geometry.js';
 
 // CODE is what the server accepts as a grid code.
 export const CODE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -27,12 +30,13 @@ export function touched(step) {
   return [];
 }
 
-// applySteps returns the micro-grids as the steps leave them: code →
+// applySteps returns the grids as the steps leave them: code →
 // {code, name, level, parent, version, geometry, status} where status is
 // 'current' (untouched), 'changed' or 'added', and pending is set on a
 // merged grid whose union the server has not yet computed (its geometry is
 // then the merged grids' polygons side by side). grids maps code → the
-// current GeoJSON Feature.
+// current GeoJSON Feature. A child a merge or split moves to another parent
+// (as publication will) is 'changed' with reparented: its old parent.
 export function applySteps(grids, steps) {
   const view = new Map();
   for (const [code, f] of grids) {
@@ -54,6 +58,14 @@ export function applySteps(grids, steps) {
           version: kept ? src.version : undefined, geometry: p.boundary, status: kept ? 'changed' : 'added',
         });
       }
+      // The server places a child by its ST_PointOnSurface; a child in no
+      // piece, or in the piece keeping the code, stays.
+      for (const [c, g] of view) {
+        if (g.parent !== s.code) continue;
+        const ip = interiorPoint(g.geometry);
+        const piece = ip && s.into.find((p) => partAt(p.boundary, ip) >= 0);
+        if (piece && piece.code !== s.code) view.set(c, reparent(g, piece.code));
+      }
     } else if (s.kind === 'merge') {
       const members = s.codes.map((c) => view.get(c)).filter(Boolean);
       if (!members.length) continue;
@@ -67,9 +79,14 @@ export function applySteps(grids, steps) {
         status: kept ? 'changed' : 'added',
         pending: !s.union,
       });
+      for (const [c, g] of view) if (g.parent !== s.grid.code && s.codes.includes(g.parent)) view.set(c, reparent(g, s.grid.code));
     }
   }
   return view;
+}
+
+function reparent(g, parent) {
+  return { ...g, parent, status: g.status === 'added' ? 'added' : 'changed', reparented: g.reparented ?? g.parent };
 }
 
 // toChanges makes the plan changes of the steps, each with the versions
@@ -92,23 +109,45 @@ export function toChanges(grids, steps) {
   });
 }
 
-// proposeCodes returns n unused codes for new grids under parent, after
-// the scheme of the demo street and the national codes: the parent's code
-// and a two-digit serial (37081200100107), numbered on from the highest
-// serial among the taken codes. Where the siblings do not follow it, the
-// split grid's code with -1, -2, ….
+// codeScheme says how code is made from its parent's code, after the
+// national codes the demo street follows: the parent's code and a serial
+// (micro-grid 37081200100107 under village 370812001001), or the parent's
+// code with its trailing zeros replaced by one (village 370812001001 under
+// street 370812001000). {prefix, width} (the serial's digits), or null.
+// A numeric code longer than its numeric parent (a child moved in from
+// another parent, 37081200100207 under 370812001001) counts as the first.
+export function codeScheme(code, parent) {
+  if (!parent || !code) return null;
+  const rest = code.slice(parent.length);
+  if (code.length > parent.length && /^\d+$/.test(rest) && (code.startsWith(parent) || /^\d+$/.test(code + parent))) {
+    return { prefix: parent, width: rest.length };
+  }
+  const zeros = /0+$/.exec(parent)?.[0].length ?? 0;
+  const prefix = parent.slice(0, parent.length - zeros);
+  const serial = code.slice(prefix.length);
+  if (zeros && code.length === parent.length && code.startsWith(prefix) && /^\d+$/.test(serial) && Number(serial) > 0) {
+    return { prefix, width: zeros };
+  }
+  return null;
+}
+
+// proposeCodes returns n unused codes for new siblings of code under
+// parent, after codeScheme: the prefix and the serial numbered on from the
+// highest among the taken codes (gaps are left: a gap is usually a grid
+// retired, whose code should not name another). Where code follows no
+// scheme, code with -1, -2, ….
 export function proposeCodes(code, parent, taken, n) {
-  const serial = new RegExp('^' + (parent ?? '').replace(/[^A-Za-z0-9]/g, '\\$&') + '(\\d{2,})$');
   const out = [];
-  if (parent && serial.test(code)) {
-    const width = code.length - parent.length;
+  const s = codeScheme(code, parent);
+  if (s) {
+    const serial = new RegExp('^' + s.prefix.replace(/[^A-Za-z0-9]/g, '\\$&') + '(\\d{' + s.width + '})$');
     let next = 1;
     for (const c of taken) {
       const m = serial.exec(c);
       if (m) next = Math.max(next, Number(m[1]) + 1);
     }
     while (out.length < n) {
-      const c = parent + String(next++).padStart(width, '0');
+      const c = s.prefix + String(next++).padStart(s.width, '0');
       if (!taken.has(c)) out.push(c);
     }
     return out;
@@ -120,15 +159,47 @@ export function proposeCodes(code, parent, taken, n) {
   return out;
 }
 
-// defaultName names a new grid as the demo street does: the parent's name
-// and the serial, 王庄村第12网格; otherwise the split grid's name and the
-// code's suffix.
+// defaultName names a new micro-grid as the demo street does: the parent's
+// name and the serial, 王庄村第12网格; otherwise the split grid's name and
+// the code's suffix.
 export function defaultName(code, parent, parentName, fallback) {
-  if (parent && parentName && code.startsWith(parent) && /^\d+$/.test(code.slice(parent.length))) {
-    return `${parentName}第${Number(code.slice(parent.length))}网格`;
-  }
+  const s = codeScheme(code, parent);
+  if (s && s.prefix === parent && parentName) return `${parentName}第${Number(code.slice(parent.length))}网格`;
   const dash = code.lastIndexOf('-');
   return dash > 0 ? fallback + code.slice(dash) : `${fallback} ${code}`;
+}
+
+// REGISTERED levels are units of the civil register (街道, 村/社区) whose
+// codes are official: a split leaves the code and name with the largest
+// piece, and the others are new units numbered on.
+const REGISTERED = new Set(['street', 'village']);
+
+// proposePieces proposes the codes and names of the n pieces of a split of
+// src ({code, name, level, parent}), largest first; taken holds the codes
+// in use and names the names in use at its level. A village keeps its code
+// and name on the largest piece, the others take the next free serials and
+// the name numbered on (王庄村二, 王庄村三); a micro-grid's pieces are all
+// new grids of its village (王庄村第9网格, after defaultName).
+export function proposePieces(src, parentName, taken, names, n) {
+  if (!REGISTERED.has(src.level)) {
+    return proposeCodes(src.code, src.parent, taken, n).map((code) => ({ code, name: defaultName(code, src.parent, parentName, src.name) }));
+  }
+  const out = [{ code: src.code, name: src.name }];
+  let k = 2;
+  for (const code of proposeCodes(src.code, src.parent, taken, n - 1)) {
+    while (names.has(src.name + zhNumeral(k))) k++;
+    out.push({ code, name: src.name + zhNumeral(k++) });
+  }
+  return out;
+}
+
+// zhNumeral writes 1–99 in Chinese numerals (二, 十一, 二十三); others in digits.
+export function zhNumeral(n) {
+  const d = '零一二三四五六七八九';
+  if (!Number.isInteger(n) || n < 1 || n > 99) return String(n);
+  if (n < 10) return d[n];
+  const tens = Math.floor(n / 10);
+  return (tens > 1 ? d[tens] : '') + '十' + (n % 10 ? d[n % 10] : '');
 }
 
 // mergeProblem says why the grids codes (in view) cannot be merged, or

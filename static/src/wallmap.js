@@ -13,6 +13,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import './wallmap.css';
 import { strings, defaultCategories } from './i18n.js';
 import { breaks, bin, ranges } from './bins.js';
+import { bindSegment } from './segment.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -419,24 +420,6 @@ function renderChips() {
   }
 }
 
-function bindSegment(id, key, onChange) {
-  const box = $(id);
-  const paint = () => {
-    for (const b of box.querySelectorAll('button')) {
-      b.setAttribute('role', 'radio');
-      b.setAttribute('aria-checked', String(b.dataset.value === state[key]));
-    }
-  };
-  box.addEventListener('click', (e) => {
-    const b = e.target.closest('button');
-    if (!b || b.dataset.value === state[key]) return;
-    state[key] = b.dataset.value;
-    paint();
-    onChange();
-  });
-  paint();
-}
-
 function filtersChanged() {
   saveURL();
   refreshStats();
@@ -472,9 +455,9 @@ function applyLang() {
 }
 
 function bindControls() {
-  bindSegment('window', 'window', filtersChanged);
-  bindSegment('status', 'status', filtersChanged);
-  bindSegment('level', 'level', async () => {
+  bindSegment($('window'), state, 'window', filtersChanged);
+  bindSegment($('status'), state, 'status', filtersChanged);
+  bindSegment($('level'), state, 'level', async () => {
     saveURL();
     applyLevelMode();
     await reloadGridTiles();

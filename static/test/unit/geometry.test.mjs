@@ -1,7 +1,7 @@
 // Unit tests of src/geometry.js: node --test test/unit/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { areaM2, components, fromParts, partAt, polygons, replacePart, sameBoundary, sharedBorderM, splitByLine } from '../../src/geometry.js';
+import { areaM2, components, fromParts, interiorPoint, partAt, polygons, replacePart, sameBoundary, sharedBorderM, splitByLine } from '../../src/geometry.js';
 
 const sq = (x, y, s) => [[[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]];
 const key = (p) => p.join(',');
@@ -140,4 +140,15 @@ test('sharedBorderM measures shared edges, T-junctions included, not corners', (
   assert.deepEqual(components([a, corner]), [[0], [1]], 'a corner is not a border');
   assert.deepEqual(components([a, corner, east]), [[0, 1, 2]], 'the corner grid touches east along an edge');
   assert.deepEqual(components([a, halfT, corner]), [[0, 1, 2]]);
+});
+
+test('interiorPoint: a point inside, even where the centroid is not', () => {
+  // A U shape: its centroid lies in the notch.
+  const u = { type: 'Polygon', coordinates: [[[0, 0], [3, 0], [3, 3], [2, 3], [2, 1], [1, 1], [1, 3], [0, 3], [0, 0]]] };
+  const p = interiorPoint(u);
+  assert.ok(partAt(u, p) === 0, `${p} inside`);
+  assert.ok(!(p[0] > 1 && p[0] < 2 && p[1] > 1), 'not in the notch');
+  const two = { type: 'MultiPolygon', coordinates: [sq(0, 0, 1), sq(5, 5, 2)] };
+  assert.ok(partAt(two, interiorPoint(two)) >= 0);
+  assert.equal(interiorPoint({ type: 'MultiPolygon', coordinates: [] }), null);
 });

@@ -1,7 +1,7 @@
 // Unit tests of src/plansteps.js: node --test test/unit/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applySteps, defaultName, mergeProblem, proposeCodes, splitProblem, toChanges } from '../../src/plansteps.js';
+import { applySteps, codeScheme, defaultName, mergeProblem, proposeCodes, proposePieces, splitProblem, toChanges, zhNumeral } from '../../src/plansteps.js';
 
 const sq = (x, y, s) => ({ type: 'Polygon', coordinates: [[[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]] });
 const feature = (code, parent, geometry, version = 3) => ({ type: 'Feature', properties: { code, name: 'n' + code, level: 'micro', parent, version }, geometry });
@@ -95,4 +95,92 @@ test('splitProblem: codes well formed, distinct, unused; names given', () => {
   assert.equal(splitProblem(view, V + '03', [p(V + '05'), p(V + '05')]).key, 'edCodeTwice');
   assert.deepEqual(splitProblem(view, V + '03', [p(V + '01'), p(V + '05')]), { key: 'edCodeTaken', codes: [V + '01'] });
   assert.equal(splitProblem(view, V + '03', [p(V + '04', ' '), p(V + '05')]).key, 'edNameEmpty');
+});
+
+// A street of two villages side by side (S1, S2), each of two micro-grids.
+const S = '370812001000';
+const [S1, S2] = ['370812001001', '370812001002'];
+const tree = new Map([
+  [S, { ...feature(S, '', sq(0, 0, 0.004)), properties: { code: S, name: '演示街道', level: 'street', parent: '', version: 1 } }],
+  [S1, { ...feature(S1, S, sq(0, 0, 0.002)), properties: { code: S1, name: '王庄村', level: 'village', parent: S, version: 2 } }],
+  [S2, { ...feature(S2, S, sq(0.002, 0, 0.002)), properties: { code: S2, name: '李家营村', level: 'village', parent: S, version: 4 } }],
+  [S1 + '01', feature(S1 + '01', S1, sq(0, 0, 0.001))],
+  [S1 + '02', feature(S1 + '02', S1, sq(0.001, 0, 0.001))],
+  [S2 + '01', feature(S2 + '01', S2, sq(0.002, 0, 0.001))],
+  [S2 + '02', feature(S2 + '02', S2, sq(0.003, 0, 0.001))],
+]);
+
+test('applySteps: the children of villages merged away follow the merged village', () => {
+  const v = applySteps(tree, [{ kind: 'merge', codes: [S1, S2], grid: { code: S1, name: '王庄村' } }]);
+  assert.ok(!v.has(S2));
+  for (const c of [S2 + '01', S2 + '02']) {
+    assert.equal(v.get(c).parent, S1, c);
+    assert.equal(v.get(c).status, 'changed');
+    assert.equal(v.get(c).reparented, S2, 'the old parent is kept');
+  }
+  for (const c of [S1 + '01', S1 + '02']) assert.equal(v.get(c).status, 'current', `${c} stays as it was`);
+  const fresh = applySteps(tree, [{ kind: 'merge', codes: [S1, S2], grid: { code: '370812001032', name: '新村' } }]);
+  assert.deepEqual([...fresh.values()].filter((g) => g.level === 'micro').map((g) => g.parent), Array(4).fill('370812001032'), 'a new code takes every child');
+  assert.equal(tree.get(S2 + '01').properties.parent, S2, 'grids untouched');
+});
+
+test('applySteps: the children of a split village go to the piece holding them', () => {
+  const west = sq(0, 0, 0.001);
+  const east = sq(0.001, 0, 0.001);
+  const kept = applySteps(tree, [{ kind: 'split', code: S1, into: [{ code: S1, name: '王庄村', boundary: west }, { code: '370812001003', name: '王庄村二', boundary: east }] }]);
+  assert.equal(kept.get(S1 + '01').parent, S1, 'in the piece keeping the code: stays');
+  assert.equal(kept.get(S1 + '01').status, 'current');
+  assert.equal(kept.get(S1 + '02').parent, '370812001003');
+  assert.equal(kept.get(S1 + '02').reparented, S1);
+  assert.equal(kept.get(S2 + '01').parent, S2, 'another village’s children stay');
+  const both = applySteps(tree, [{ kind: 'split', code: S1, into: [{ code: 'A', name: 'a', boundary: west }, { code: 'B', name: 'b', boundary: east }] }]);
+  assert.deepEqual([both.get(S1 + '01').parent, both.get(S1 + '02').parent], ['A', 'B']);
+  // A micro-grid then split keeps following: its pieces take the new parent.
+  const then = applySteps(tree, [
+    { kind: 'split', code: S1, into: [{ code: S1, name: '王庄村', boundary: west }, { code: '370812001003', name: '王庄村二', boundary: east }] },
+    { kind: 'split', code: S1 + '02', into: [{ code: 'P', name: 'p', boundary: sq(0.001, 0, 0.0005) }, { code: 'Q', name: 'q', boundary: sq(0.0015, 0, 0.0005) }] },
+  ]);
+  assert.equal(then.get('P').parent, '370812001003');
+});
+
+test('codeScheme: parent + serial, or the parent’s trailing zeros replaced', () => {
+  assert.deepEqual(codeScheme('37081200100107', '370812001001'), { prefix: '370812001001', width: 2 }, 'micro-grid under its village');
+  assert.deepEqual(codeScheme('370812001031', '370812001000'), { prefix: '370812001', width: 3 }, 'village under its street');
+  assert.deepEqual(codeScheme('37081200100207', '370812001001'), { prefix: '370812001001', width: 2 }, 'a micro-grid moved to another village');
+  assert.equal(codeScheme('370812001000', '370812001000'), null, 'the parent’s own code');
+  assert.equal(codeScheme('370812002001', '370812001000'), null, 'under another street');
+  assert.equal(codeScheme('A7', 'X'), null);
+  assert.equal(codeScheme('99', ''), null);
+});
+
+test('proposeCodes: the next free village serial under the street', () => {
+  const taken = new Set([S]);
+  for (let i = 1; i <= 31; i++) taken.add('370812001' + String(i).padStart(3, '0'));
+  for (let i = 1; i <= 9; i++) taken.add('370812001031' + String(i).padStart(2, '0')); // micro-grids: not villages
+  taken.add('370812002001'); // another street's village
+  assert.deepEqual(proposeCodes('370812001007', S, taken, 2), ['370812001032', '370812001033']);
+  taken.delete('370812001015');
+  assert.deepEqual(proposeCodes('370812001007', S, taken, 1), ['370812001032'], 'numbered on from the highest, not into a gap');
+  assert.deepEqual(proposeCodes('37081200100207', S1, new Set([S1 + '01', S1 + '02', '37081200100207']), 1), [S1 + '03'], 'a moved-in grid’s siblings under its new parent');
+});
+
+test('proposePieces: a village keeps its code on the largest piece and numbers the others on', () => {
+  const village = { code: S1, name: '王庄村', level: 'village', parent: S };
+  const taken = new Set([...tree.keys()]);
+  assert.deepEqual(proposePieces(village, '演示街道', taken, new Set(['王庄村', '李家营村']), 3), [
+    { code: S1, name: '王庄村' },
+    { code: '370812001003', name: '王庄村二' },
+    { code: '370812001004', name: '王庄村三' },
+  ]);
+  assert.deepEqual(proposePieces(village, '演示街道', taken, new Set(['王庄村', '王庄村二']), 2)[1], { code: '370812001003', name: '王庄村三' }, 'a name in use is skipped');
+  const micro = { code: S1 + '02', name: '王庄村第2网格', level: 'micro', parent: S1 };
+  assert.deepEqual(proposePieces(micro, '王庄村', taken, new Set(), 2), [
+    { code: S1 + '03', name: '王庄村第3网格' },
+    { code: S1 + '04', name: '王庄村第4网格' },
+  ], 'micro-grids: every piece new, after the village');
+});
+
+test('zhNumeral: 1–99 in Chinese numerals', () => {
+  assert.deepEqual([1, 2, 9, 10, 11, 20, 23, 99].map(zhNumeral), ['一', '二', '九', '十', '十一', '二十', '二十三', '九十九']);
+  assert.equal(zhNumeral(100), '100');
 });
