@@ -479,6 +479,17 @@ type Impact struct {
 	// Reparented lists the grids that get another parent because their
 	// parent is merged or split away (their codes are also in Changed).
 	Reparented []Reparented `json:"reparented"`
+	// Reused lists the codes in Added that belonged to grids retired
+	// earlier: the new grid continues that code's history (right when
+	// undoing a merge, a surprise otherwise).
+	Reused []ReusedCode `json:"reused"`
+}
+
+// ReusedCode is a retired grid's code that a plan gives to a new grid.
+type ReusedCode struct {
+	Code      string    `json:"code"`
+	Name      string    `json:"name"` // the retired grid's last name
+	RetiredAt time.Time `json:"retired_at"`
 }
 
 // Reparented is a grid a plan moves to another parent without a change of

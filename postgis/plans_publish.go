@@ -286,6 +286,11 @@ func newMapIndex(ctx context.Context, tx pgx.Tx, bound orb.Bound) (*geo.Index, e
 	return ix, nil
 }
 
+// reusedSQL finds, among codes the plan adds, those of retired grids.
+const reusedSQL = `
+SELECT DISTINCT ON (code) code, name, valid_to FROM grid_version
+WHERE code = ANY($1) AND valid_to IS NOT NULL ORDER BY code, valid_to DESC`
+
 // impactOf summarises moves and the grids a plan adds, changes and retires.
 func impactOf(ctx context.Context, tx pgx.Tx, a *applied, moves []move) (gridmap.Impact, error) {
 	im := gridmap.Impact{Flows: []gridmap.IncidentFlow{}, OpenCases: []gridmap.MovedIncident{},
@@ -331,6 +336,17 @@ func impactOf(ctx context.Context, tx pgx.Tx, a *applied, moves []move) (gridmap
 			im.Added = append(im.Added, code)
 		case g != nil:
 			im.Changed = append(im.Changed, code)
+		}
+	}
+	im.Reused = []gridmap.ReusedCode{}
+	if len(im.Added) > 0 {
+		rows, err := tx.Query(ctx, reusedSQL, im.Added)
+		if err != nil {
+			return im, mapErr(err, "grids")
+		}
+		var u gridmap.ReusedCode
+		if _, err := pgx.ForEachRow(rows, []any{&u.Code, &u.Name, &u.RetiredAt}, func() error { im.Reused = append(im.Reused, u); return nil }); err != nil {
+			return im, mapErr(err, "grids")
 		}
 	}
 	for _, code := range im.Retired {

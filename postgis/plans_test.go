@@ -641,9 +641,29 @@ ORDER BY ST_Length(ST_Intersection(a.boundary, b.boundary)) DESC LIMIT 1`).Scan(
 		t.Errorf("retired %s still has children %v", v2, got)
 	}
 
+	// Giving the retired code to a new grid is allowed (undoing a merge)
+	// but said: the impact lists it as reused.
+	pl, err := plans.CreatePlan(ctx, "reuse", "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plans.AddChanges(ctx, pl.ID, 0, []gridmap.Change{{Kind: gridmap.ChangeSplit, Code: v1, Into: []gridmap.GridDraft{
+		{Code: v1, Boundary: bound[v1]}, {Code: v2, Boundary: bound[v2]}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if im, err := plans.PlanImpact(ctx, pl.ID); err != nil || len(im.Reused) != 1 || im.Reused[0].Code != v2 || im.Reused[0].Name == "" || im.Reused[0].RetiredAt.IsZero() {
+		t.Fatalf("impact of reusing %s: %+v %v", v2, im.Reused, err)
+	}
+	if _, err := plans.DiscardPlan(ctx, pl.ID, "tester", 0); err != nil {
+		t.Fatal(err)
+	}
+
 	v3 := v2 + "9"
 	im = run(gridmap.Change{Kind: gridmap.ChangeSplit, Code: v1, Into: []gridmap.GridDraft{
 		{Code: v1, Boundary: bound[v1]}, {Code: v3, Name: "新村", Boundary: bound[v2]}}})
+	if len(im.Reused) != 0 {
+		t.Errorf("split into the new code %s: reused %+v", v3, im.Reused)
+	}
 	if len(im.Reparented) != len(kids2) {
 		t.Errorf("split impact: %d reparented, want %d: %+v", len(im.Reparented), len(kids2), im.Reparented)
 	}

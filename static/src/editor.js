@@ -794,6 +794,9 @@ function renderReport() {
     if (impact.members) rows.push([t('edMembers'), impact.members.length]);
     // (A server without children following sends no reparented.)
     if (impact.reparented) rows.push([t('edReparented'), impact.reparented.length, 'reparented']);
+    // A retired grid's code given to a new grid continues its history:
+    // right when undoing a merge, worth a second look otherwise.
+    if (impact.reused?.length) rows.push([t('edReused'), impact.reused.map((u) => `${u.code} ${u.name}`).join('、'), 'reused']);
     for (const [k, v, id] of rows) {
       const dt = document.createElement('dt');
       dt.textContent = k;
