@@ -230,11 +230,13 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func pathID(r *http.Request) (int64, error) {
+// idVar reads the {id} path variable of a what ("incident", "plan"): a
+// positive number, else ENOTFOUND.
+func idVar(r *http.Request, what string) (int64, error) {
 	v := mux.Vars(r)["id"]
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, gridmap.Errorf(gridmap.ENOTFOUND, "incident %s not found", v)
+		return 0, gridmap.Errorf(gridmap.ENOTFOUND, "%s %s not found", what, v)
 	}
 	return id, nil
 }
@@ -242,7 +244,7 @@ func pathID(r *http.Request) (int64, error) {
 // getIncident answers one incident with its personal data (see
 // incidentDetailJSON).
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := idVar(r, "incident")
 	if err != nil {
 		return err
 	}
@@ -260,7 +262,7 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
 // it), "at" (the time of the step; default now)}. A status may only move
 // forward: a move backwards or out of closed is 409.
 func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := idVar(r, "incident")
 	if err != nil {
 		return err
 	}

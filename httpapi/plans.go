@@ -94,18 +94,9 @@ func readJSON(r *http.Request, v any, optional bool) error {
 	return decodeStrict(body, v)
 }
 
-func planID(r *http.Request) (int64, error) {
-	v := mux.Vars(r)["id"]
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, gridmap.Errorf(gridmap.ENOTFOUND, "plan %s not found", v)
-	}
-	return id, nil
-}
-
 // planTarget reads the plan id and If-Match revision of a plan write.
 func planTarget(r *http.Request) (id, rev int64, err error) {
-	if id, err = planID(r); err != nil {
+	if id, err = idVar(r, "plan"); err != nil {
 		return 0, 0, err
 	}
 	rev, err = ifRevision(r, id)
@@ -170,7 +161,7 @@ func (s *Server) listPlans(w http.ResponseWriter, r *http.Request) error {
 // getPlan answers GET /api/v1/plans/{id}: the plan with its changes, with
 // an ETag (304 on If-None-Match).
 func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) error {
-	id, err := planID(r)
+	id, err := idVar(r, "plan")
 	if err != nil {
 		return err
 	}
@@ -286,7 +277,7 @@ func writeReport(w http.ResponseWriter, rep gridmap.TopologyReport) {
 // "valid", "counts" and "fatal" beside the features). A stale plan is a
 // 409 naming the grids that changed.
 func (s *Server) validatePlan(w http.ResponseWriter, r *http.Request) error {
-	id, err := planID(r)
+	id, err := idVar(r, "plan")
 	if err != nil {
 		return err
 	}
@@ -304,7 +295,7 @@ func (s *Server) validatePlan(w http.ResponseWriter, r *http.Request) error {
 
 // planImpact answers GET /api/v1/plans/{id}/impact.
 func (s *Server) planImpact(w http.ResponseWriter, r *http.Request) error {
-	id, err := planID(r)
+	id, err := idVar(r, "plan")
 	if err != nil {
 		return err
 	}
