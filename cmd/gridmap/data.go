@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -55,17 +56,9 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	wktCol := fs.String("wkt-column", "", "CSV column holding the boundary as WKT (default: wkt, geometry, geom, the_geom, shape or boundary)")
 	lonCol := fs.String("lon-column", "", "CSV vertex table: column of longitudes (default: lon, lng, longitude, x or 经度)")
 	latCol := fs.String("lat-column", "", "CSV vertex table: column of latitudes (default: lat, latitude, y or 纬度)")
-	// Accept the file before or after the flags.
-	rest := args[1:]
-	var file string
-	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
-		file, rest = rest[0], rest[1:]
-	}
-	if err := fs.Parse(rest); err != nil {
+	file, err := parseWithFile(fs, args[1:])
+	if err != nil {
 		return err
-	}
-	if file == "" && fs.NArg() == 1 {
-		file = fs.Arg(0)
 	}
 	if file == "" || *level == "" {
 		fs.Usage()
@@ -128,4 +121,20 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "demo street (synthetic, inside the real Yanzhou district outline): %d grids, %d new, %d changed, %d unchanged\n",
 		res.Read, res.Inserted, res.Updated, res.Unchanged)
 	return demoIncidents(ctx, st, stdout, *ifEmpty)
+}
+
+// parseWithFile parses flags with one file argument given before or after
+// them; the file is "" when none is given.
+func parseWithFile(fs *flag.FlagSet, args []string) (string, error) {
+	var file string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	}
+	return file, nil
 }

@@ -29,16 +29,9 @@ func cmdImportIncidents(ctx context.Context, args []string, stdout, stderr io.Wr
 	crs := fs.String("crs", "wgs84", "coordinate system of rows without a crs field: wgs84, gcj02 (Gaode/Tencent) or bd09 (Baidu)")
 	source := fs.String("source", "", "source of rows without a source field: grid_worker, hotline, visit, other")
 	partial := fs.Bool("partial", false, "store the good rows and list the bad ones, instead of refusing the whole file")
-	rest := args
-	var file string
-	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
-		file, rest = rest[0], rest[1:]
-	}
-	if err := fs.Parse(rest); err != nil {
+	file, err := parseWithFile(fs, args)
+	if err != nil {
 		return err
-	}
-	if file == "" && fs.NArg() == 1 {
-		file = fs.Arg(0)
 	}
 	if file == "" {
 		fs.Usage()
