@@ -33,6 +33,20 @@ type CategoryInfo struct {
 	Name    Category `json:"name"`
 	LabelZh string   `json:"label_zh"`
 	LabelEn string   `json:"label_en"`
+	// DeadlineDays is the default deadline: an incident posted or imported
+	// without a deadline is due this many days (of 24 hours) after it was
+	// reported; nil for none (the incident is then never overdue).
+	DeadlineDays *int `json:"deadline_days"`
+}
+
+// DefaultDeadline returns the deadline of an incident of category c
+// reported at reported, nil when c has no default.
+func (c CategoryInfo) DefaultDeadline(reported time.Time) *time.Time {
+	if c.DeadlineDays == nil || reported.IsZero() {
+		return nil
+	}
+	t := reported.Add(time.Duration(*c.DeadlineDays) * 24 * time.Hour)
+	return &t
 }
 
 // Source is the channel an incident came in through.
@@ -162,6 +176,12 @@ type Incident struct {
 	StepAt    map[Status]time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// CreatedBy is who stored the incident (Name "" for incidents stored
+	// before this was recorded). Only IncidentService.Incident fills it.
+	CreatedBy Actor
+	// Changes are the writes made to the incident since, oldest first.
+	// Only IncidentService.Incident fills them.
+	Changes []IncidentChange
 
 	// Personal data. Only IncidentService.Incident fills it.
 	Description string
@@ -172,6 +192,44 @@ type Incident struct {
 type Reporter struct {
 	Name  string `json:"name,omitempty"`
 	Phone string `json:"phone,omitempty"`
+}
+
+// Actor is who wrote something: an API token (its id and its name at the
+// time), or a command run on the server (TokenID 0, Name naming it).
+type Actor struct {
+	TokenID int64  `json:"token_id,omitempty"`
+	Name    string `json:"name"`
+}
+
+// IncidentChange is one write to a stored incident (a PATCH), as the
+// append-only change log keeps it: when it was made, by whom, and each
+// field it changed from what to what. Fields it left alone are nil.
+type IncidentChange struct {
+	At         time.Time       `json:"at"`
+	By         Actor           `json:"by"`
+	Status     *StatusChange   `json:"status,omitempty"`
+	Department *TextChange     `json:"department,omitempty"`
+	Deadline   *DeadlineChange `json:"deadline,omitempty"`
+}
+
+// StatusChange is a status moved forward; At is the time of the step
+// (what the PATCH said, or when it was made).
+type StatusChange struct {
+	From Status    `json:"from"`
+	To   Status    `json:"to"`
+	At   time.Time `json:"at"`
+}
+
+// TextChange is a text field changed.
+type TextChange struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// DeadlineChange is a deadline set, moved or cleared (nil: none).
+type DeadlineChange struct {
+	From *time.Time `json:"from"`
+	To   *time.Time `json:"to"`
 }
 
 // Overdue reports whether the incident has a deadline that passed at now
@@ -209,20 +267,27 @@ type IncidentUpdate struct {
 	ClearDeadline bool
 	// At is when the change happened (the step time); the zero time means now.
 	At time.Time
+	// By is who makes the change, recorded in the incident's change log.
+	By Actor
+	// Check, when set, is called with the incident's grid code ("" when
+	// unassigned) once the incident is locked and before anything is
+	// written; its error refuses the update (a grid-scoped token).
+	Check func(gridCode string) error
 }
 
 // IncidentService stores and reads incidents. Implemented by postgis.Store.
 type IncidentService interface {
 	// ImportIncidents stores rows; see postgis.Store.ImportIncidents.
 	ImportIncidents(ctx context.Context, opts ImportIncidentsOptions, rows iter.Seq2[IncidentRow, error]) (ImportIncidentsResult, error)
-	// Incident returns one incident with its personal data.
-	// Errors: ENOTFOUND.
+	// Incident returns one incident with its personal data, who stored
+	// it and its change log. Errors: ENOTFOUND.
 	Incident(ctx context.Context, id int64) (Incident, error)
 	// ListIncidents calls fn for each incident matching f, newest id
 	// first, without personal data.
 	ListIncidents(ctx context.Context, f IncidentFilter, fn func(Incident) error) error
-	// UpdateIncident applies u and returns the incident after it.
-	// Errors: ENOTFOUND, EINVALID, ECONFLICT (a status move backwards).
+	// UpdateIncident applies u, logs who changed what, and returns the
+	// incident after it. Errors: ENOTFOUND, EINVALID, ECONFLICT (a status
+	// move backwards), and whatever u.Check returns.
 	UpdateIncident(ctx context.Context, id int64, u IncidentUpdate) (Incident, error)
 	// Categories returns the category table.
 	Categories(ctx context.Context) ([]CategoryInfo, error)
@@ -253,6 +318,8 @@ type ImportIncidentsOptions struct {
 	// StaleGrids.Current and retry. So no incident is stored under a map
 	// that a publication has already replaced.
 	BoundaryVersion int64
+	// By is who stores the rows, recorded on each new incident.
+	By Actor
 }
 
 // StaleGrids says the grids changed since an import's rows were assigned:

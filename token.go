@@ -23,7 +23,8 @@ const (
 	// RoleReporter also posts and updates incidents and reads personal
 	// data (reporters, descriptions, member contacts); a reporter token
 	// scoped to a grid (a grid worker's) reads the personal data of that
-	// grid's incidents only.
+	// grid's incidents only, and posts and updates only incidents of that
+	// grid and the grids below it.
 	RoleReporter Role = "reporter"
 	// RolePlanner also drafts, validates and publishes boundary plans.
 	RolePlanner Role = "planner"
@@ -51,8 +52,9 @@ type Token struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
 	Role Role   `json:"role"`
-	// Grid, when set, scopes a reporter's personal data to the incidents
-	// of this grid and the grids below it (a grid worker's token).
+	// Grid, when set, scopes a reporter's personal data and incident
+	// writes to the incidents of this grid and the grids below it (a grid
+	// worker's token).
 	Grid      string     `json:"grid,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`

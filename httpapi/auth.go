@@ -86,6 +86,15 @@ func (p Principal) Actor() string {
 	return p.Name
 }
 
+// By is the principal as the actor of a write (incidents record it):
+// the token's id and name, or "anonymous".
+func (p Principal) By() gridmap.Actor {
+	if p.Anonymous() {
+		return gridmap.Actor{Name: "anonymous"}
+	}
+	return gridmap.Actor{TokenID: p.TokenID, Name: p.Name}
+}
+
 // reqInfo travels with a request in its context: who sent it and the
 // route it matched (for metrics).
 type reqInfo struct {

@@ -63,6 +63,29 @@ func (s *Server) incidentView(r *http.Request, gridCode string) personalLevel {
 	return viewNone
 }
 
+// writeScope returns the check of the incidents a request may write, by
+// their grid code, or nil when it may write any: writes are scoped as
+// reads are, so a reporter token scoped to a grid (a grid worker's) may
+// post and update only incidents of that grid and the grids below it.
+// The check's error is EFORBIDDEN, naming the grid.
+func (s *Server) writeScope(r *http.Request) func(gridCode string) error {
+	p := PrincipalFrom(r.Context())
+	if p.Role != gridmap.RoleReporter || p.Grid == "" {
+		return nil
+	}
+	ix := s.indexOrNil()
+	return func(code string) error {
+		if inGrid(ix, code, p.Grid) {
+			return nil
+		}
+		where := "outside every grid"
+		if code != "" {
+			where = "in grid " + code
+		}
+		return gridmap.Errorf(gridmap.EFORBIDDEN, "this token is scoped to grid %s: it may write only incidents in that grid and the grids below it, and this incident is %s", p.Grid, where)
+	}
+}
+
 // inGrid reports whether the grid code is scope or lies below it.
 func inGrid(ix *geo.Index, code, scope string) bool {
 	if code == "" {
@@ -132,10 +155,15 @@ func MaskName(n string) string {
 
 // incidentViewJSON is one incident as GET /api/v1/incidents/{id} shows it
 // to a request: personal_data says whether description and reporter are
-// "full" or "masked" (description then empty).
+// "full" or "masked" (description then empty). created_by and changes (the
+// change log) say who wrote the incident; a token's name is often a
+// person's, so it is personal data too: masked, or left out with the log
+// where none is shown.
 type incidentViewJSON struct {
 	incidentDetailJSON
-	PersonalData string `json:"personal_data"`
+	PersonalData string                    `json:"personal_data"`
+	CreatedBy    *gridmap.Actor            `json:"created_by,omitempty"`
+	Changes      *[]gridmap.IncidentChange `json:"changes,omitempty"` // nil: left out
 }
 
 // incidentDetail renders an incident with the personal data the request
@@ -145,11 +173,21 @@ func (s *Server) incidentDetail(r *http.Request, in *gridmap.Incident) incidentV
 	switch s.incidentView(r, in.GridCode) {
 	case viewFull:
 		out.Description, out.Reporter, out.PersonalData = in.Description, in.Reporter, "full"
+		changes := append([]gridmap.IncidentChange{}, in.Changes...)
+		out.CreatedBy, out.Changes = &in.CreatedBy, &changes
 	case viewMasked:
 		out.PersonalData = "masked"
 		if in.Reporter != nil {
 			out.Reporter = &gridmap.Reporter{Name: MaskName(in.Reporter.Name), Phone: MaskPhone(in.Reporter.Phone)}
 		}
+		by := in.CreatedBy
+		by.Name = MaskName(by.Name)
+		changes := make([]gridmap.IncidentChange, len(in.Changes))
+		for i, c := range in.Changes {
+			c.By.Name = MaskName(c.By.Name)
+			changes[i] = c
+		}
+		out.CreatedBy, out.Changes = &by, &changes
 	default:
 		out.PersonalData = "none"
 	}

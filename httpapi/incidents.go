@@ -2,8 +2,11 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
+	"iter"
 	"net/http"
 	"strconv"
 	"time"
@@ -182,7 +185,8 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 	now := time.Now()
 	c := incidentio.NewChecker(cats, now)
 	c.CRS = crs
-	opts := gridmap.ImportIncidentsOptions{Items: true, Partial: partial != nil && *partial && !single}
+	opts := gridmap.ImportIncidentsOptions{Items: true, Partial: partial != nil && *partial && !single,
+		By: PrincipalFrom(r.Context()).By()}
 	// Assigned with the index and version read together; when a boundary
 	// change lands meanwhile the store refuses, and the batch is assigned
 	// again once this instance's index has caught up.
@@ -190,7 +194,13 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 	var ix *geo.Index
 	for attempt := 0; ; attempt++ {
 		ix, opts.BoundaryVersion = s.index()
-		res, err = s.incidents.ImportIncidents(r.Context(), opts, incidentio.Rows(incidentio.Records(recs), c, ix, opts.BoundaryVersion))
+		rows := incidentio.Rows(incidentio.Records(recs), c, ix, opts.BoundaryVersion)
+		if scope := s.writeScope(r); scope != nil {
+			if rows, err = scopedRows(rows, scope); err != nil {
+				return err
+			}
+		}
+		res, err = s.incidents.ImportIncidents(r.Context(), opts, rows)
 		sg, stale := gridmap.StaleGridsOf(err)
 		if !stale || attempt == 2 || !s.awaitIndex(r.Context(), sg.Current) {
 			break
@@ -228,6 +238,45 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 		"errors": errs, "incidents": items,
 	})
 	return nil
+}
+
+// scopedRows reads rows whole and checks each good one's grid with scope
+// (writeScope): when any is outside it, the post is refused, EFORBIDDEN
+// naming every such item; else it yields the rows read.
+func scopedRows(rows iter.Seq2[gridmap.IncidentRow, error], scope func(string) error) (iter.Seq2[gridmap.IncidentRow, error], error) {
+	type item struct {
+		row gridmap.IncidentRow
+		err error
+	}
+	var all []item
+	var out []gridmap.ItemError
+	var first error
+	read := 0
+	for row, err := range rows {
+		all = append(all, item{row, err})
+		read = max(read, row.Index+1)
+		if err != nil {
+			continue
+		}
+		if serr := scope(row.Incident.GridCode); serr != nil {
+			first = cmp.Or(first, serr)
+			out = append(out, gridmap.ItemError{Index: row.Index, Code: row.Incident.ExternalID, Message: gridmap.ErrorMessage(serr)})
+		}
+	}
+	if len(out) > 0 {
+		msg := gridmap.ErrorMessage(first)
+		if read > 1 {
+			msg = fmt.Sprintf("%d of %d incidents are outside the grid this token is scoped to; nothing was stored (errors names each): %s", len(out), read, msg)
+		}
+		return nil, &gridmap.Error{Code: gridmap.EFORBIDDEN, Message: msg, Details: out}
+	}
+	return func(yield func(gridmap.IncidentRow, error) bool) {
+		for _, it := range all {
+			if !yield(it.row, it.err) {
+				return
+			}
+		}
+	}, nil
 }
 
 // idVar reads the {id} path variable of a what ("incident", "plan"): a
@@ -308,6 +357,8 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) error {
 			return gridmap.Errorf(gridmap.EINVALID, "unknown field %q; a PATCH may set status, department, deadline and at", k)
 		}
 	}
+	u.By = PrincipalFrom(r.Context()).By()
+	u.Check = s.writeScope(r)
 	in, err := s.incidents.UpdateIncident(r.Context(), id, u)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package postgis
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -63,11 +64,11 @@ WITH ins AS (
     INSERT INTO incident (external_id, category, source, status, reported_at,
         accepted_at, in_progress_at, resolved_at, replied_at, closed_at,
         department, deadline, location, grid_code, boundary_version,
-        description, reporter_name, reporter_phone)
+        description, reporter_name, reporter_phone, created_by_token, created_by)
     SELECT external_id, category, source, status, reported_at,
         accepted_at, in_progress_at, resolved_at, replied_at, closed_at,
         department, deadline, ST_SetSRID(ST_MakePoint(lon, lat), 4326), grid_code, boundary_version,
-        description, reporter_name, reporter_phone
+        description, reporter_name, reporter_phone, $1, $2
     FROM incident_stage
     ON CONFLICT (external_id) DO NOTHING
     RETURNING grid_code)
@@ -84,7 +85,8 @@ ORDER BY s.idx`
 // stage, checks (rows yielding a *gridmap.ItemError, duplicate external
 // ids within the batch, unknown categories), then one INSERT … ON CONFLICT
 // (external_id) DO NOTHING, so an external id stored before is left as it
-// is and counted as existing.
+// is and counted as existing. Each new incident records opts.By as who
+// created it.
 //
 // Without opts.Partial any problem refuses the whole batch: an EINVALID
 // *gridmap.Error whose Details is the []gridmap.ItemError (at most 500),
@@ -198,7 +200,7 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 	}
 	res.Errors = problems
 	staged := res.Read - len(bad)
-	if err := tx.QueryRow(ctx, insertIncidentsSQL).Scan(&res.Created, &res.Unassigned); err != nil {
+	if err := tx.QueryRow(ctx, insertIncidentsSQL, tokenArg(opts.By), opts.By.Name).Scan(&res.Created, &res.Unassigned); err != nil {
 		return res, mapErr(err, "incidents")
 	}
 	res.Existing = staged - res.Created
@@ -353,25 +355,56 @@ func (sc *incidentScan) incident() gridmap.Incident {
 	return in
 }
 
-// incidentSQL selects one incident with its personal data.
+// incidentSQL selects one incident with its personal data and who
+// created it.
 const incidentSQL = `
-SELECT ` + incidentColumns + `, i.description, i.reporter_name, i.reporter_phone
+SELECT ` + incidentColumns + `, i.description, i.reporter_name, i.reporter_phone,
+       coalesce(i.created_by_token, 0), i.created_by
 FROM incident i WHERE i.id = $1`
 
+// incidentChangesSQL lists an incident's change log, oldest first.
+const incidentChangesSQL = `
+SELECT at, coalesce(token_id, 0), actor, change FROM incident_change
+WHERE incident_id = $1 ORDER BY id`
+
 // Incident returns the incident with the id, personal data included
-// (Description, Reporter). Errors: ENOTFOUND.
+// (Description, Reporter), with who created it and its change log.
+// Errors: ENOTFOUND.
 func (s *Store) Incident(ctx context.Context, id int64) (in gridmap.Incident, err error) {
 	defer gridmap.Wrap(&err, "postgis.Incident(%d)", id)
 	var sc incidentScan
 	var name, phone string
-	if err := s.pool.QueryRow(ctx, incidentSQL, id).Scan(append(sc.dest(), &sc.in.Description, &name, &phone)...); err != nil {
+	var by gridmap.Actor
+	if err := s.pool.QueryRow(ctx, incidentSQL, id).Scan(append(sc.dest(), &sc.in.Description, &name, &phone, &by.TokenID, &by.Name)...); err != nil {
 		return in, mapErr(err, fmt.Sprintf("incident %d", id))
 	}
 	in = sc.incident()
+	in.CreatedBy = by
 	if name != "" || phone != "" {
 		in.Reporter = &gridmap.Reporter{Name: name, Phone: phone}
 	}
-	return in, nil
+	rows, err := s.pool.Query(ctx, incidentChangesSQL, id)
+	if err != nil {
+		return in, mapErr(err, fmt.Sprintf("incident %d", id))
+	}
+	in.Changes, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (gridmap.IncidentChange, error) {
+		var c gridmap.IncidentChange
+		var fields []byte
+		if err := r.Scan(&c.At, &c.By.TokenID, &c.By.Name, &fields); err != nil {
+			return c, err
+		}
+		err := json.Unmarshal(fields, &c)
+		return c, err
+	})
+	return in, mapErr(err, fmt.Sprintf("incident %d", id))
+}
+
+// tokenArg is the token id of an actor as a query argument: NULL for none.
+func tokenArg(a gridmap.Actor) any {
+	if a.TokenID == 0 {
+		return nil
+	}
+	return a.TokenID
 }
 
 // openStatuses is the SQL list of gridmap statuses before resolved.
@@ -513,11 +546,17 @@ UPDATE incident SET
     deadline       = CASE WHEN $5 THEN NULL ELSE coalesce($6, deadline) END
 WHERE id = $1`
 
+// insertIncidentChangeSQL appends to an incident's change log.
+const insertIncidentChangeSQL = `
+INSERT INTO incident_change (incident_id, token_id, actor, change) VALUES ($1, $2, $3, $4)`
+
 // UpdateIncident applies u to the incident: a status moved forward (with
-// the time of the step, u.At or now), the department, the deadline. It
-// returns the incident after, public fields only.
+// the time of the step, u.At or now), the department, the deadline. What
+// actually changed is appended to the incident's change log with u.By (a
+// PATCH that changes nothing logs nothing). It returns the incident after,
+// public fields only.
 // Errors: ENOTFOUND, EINVALID for an unknown status, ECONFLICT for a status
-// moved backwards or out of closed.
+// moved backwards or out of closed, and u.Check's error.
 func (s *Store) UpdateIncident(ctx context.Context, id int64, u gridmap.IncidentUpdate) (in gridmap.Incident, err error) {
 	defer gridmap.Wrap(&err, "postgis.UpdateIncident(%d)", id)
 	tx, err := s.pool.Begin(ctx)
@@ -525,10 +564,23 @@ func (s *Store) UpdateIncident(ctx context.Context, id int64, u gridmap.Incident
 		return in, mapErr(err, "database")
 	}
 	defer tx.Rollback(ctx)
-	var cur string
-	if err := tx.QueryRow(ctx, `SELECT status FROM incident WHERE id = $1 FOR UPDATE`, id).Scan(&cur); err != nil {
+	var cur, dept, grid string
+	var deadline *time.Time
+	if err := tx.QueryRow(ctx, `SELECT status, department, deadline, coalesce(grid_code, '') FROM incident WHERE id = $1 FOR UPDATE`, id).
+		Scan(&cur, &dept, &deadline, &grid); err != nil {
 		return in, mapErr(err, fmt.Sprintf("incident %d", id))
 	}
+	if u.Check != nil {
+		if err := u.Check(grid); err != nil {
+			return in, err
+		}
+	}
+	at := u.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	at = at.Truncate(time.Second)
+	var ch gridmap.IncidentChange
 	var status *string
 	if u.Status != nil {
 		if err := gridmap.Status(cur).CheckTransition(*u.Status); err != nil {
@@ -536,15 +588,28 @@ func (s *Store) UpdateIncident(ctx context.Context, id int64, u gridmap.Incident
 		}
 		st := string(*u.Status)
 		status = &st
+		if st != cur {
+			ch.Status = &gridmap.StatusChange{From: gridmap.Status(cur), To: *u.Status, At: at}
+		}
 	}
-	at := u.At
-	if at.IsZero() {
-		at = time.Now()
+	if u.Department != nil && *u.Department != dept {
+		ch.Department = &gridmap.TextChange{From: dept, To: *u.Department}
 	}
-	at = at.Truncate(time.Second)
-	changes := status != nil && *status != cur || u.Department != nil || u.Deadline != nil || u.ClearDeadline
-	if changes {
+	switch {
+	case u.ClearDeadline && deadline != nil:
+		ch.Deadline = &gridmap.DeadlineChange{From: deadline}
+	case u.Deadline != nil && (deadline == nil || !deadline.Equal(*u.Deadline)):
+		ch.Deadline = &gridmap.DeadlineChange{From: deadline, To: u.Deadline}
+	}
+	if ch.Status != nil || ch.Department != nil || ch.Deadline != nil {
 		if _, err := tx.Exec(ctx, updateIncidentSQL, id, status, at, u.Department, u.ClearDeadline, u.Deadline); err != nil {
+			return in, mapErr(err, fmt.Sprintf("incident %d", id))
+		}
+		fields, err := json.Marshal(changeFields{ch.Status, ch.Department, ch.Deadline})
+		if err != nil {
+			return in, err
+		}
+		if _, err := tx.Exec(ctx, insertIncidentChangeSQL, id, tokenArg(u.By), u.By.Name, fields); err != nil {
 			return in, mapErr(err, fmt.Sprintf("incident %d", id))
 		}
 	}
@@ -555,15 +620,24 @@ func (s *Store) UpdateIncident(ctx context.Context, id int64, u gridmap.Incident
 	return sc.incident(), mapErr(tx.Commit(ctx), fmt.Sprintf("incident %d", id))
 }
 
-// Categories returns the category table in its order.
+// changeFields is the change column of incident_change: what a write
+// changed (who and when are columns of their own).
+type changeFields struct {
+	Status     *gridmap.StatusChange   `json:"status,omitempty"`
+	Department *gridmap.TextChange     `json:"department,omitempty"`
+	Deadline   *gridmap.DeadlineChange `json:"deadline,omitempty"`
+}
+
+// Categories returns the category table in its order, with each
+// category's default deadline (deadline_days).
 func (s *Store) Categories(ctx context.Context) (cs []gridmap.CategoryInfo, err error) {
-	rows, err := s.pool.Query(ctx, `SELECT name, label_zh, label_en FROM incident_category ORDER BY rank`)
+	rows, err := s.pool.Query(ctx, `SELECT name, label_zh, label_en, deadline_days FROM incident_category ORDER BY rank`)
 	if err != nil {
 		return nil, mapErr(err, "categories")
 	}
 	cs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (gridmap.CategoryInfo, error) {
 		var c gridmap.CategoryInfo
-		err := r.Scan(&c.Name, &c.LabelZh, &c.LabelEn)
+		err := r.Scan(&c.Name, &c.LabelZh, &c.LabelEn, &c.DeadlineDays)
 		return c, err
 	})
 	return cs, mapErr(err, "categories")

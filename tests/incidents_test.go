@@ -79,10 +79,13 @@ func send(tb testing.TB, method, url string, body any, v any) *http.Response {
 	return resp
 }
 
+// incident is an incident to post. Its deadline is far off, so it is not
+// overdue whatever day the tests run (without one it would get its
+// category's default, TestIncidentDefaultDeadline).
 func incident(id string, p orb.Point, category string) map[string]any {
 	return map[string]any{
 		"external_id": id, "category": category, "source": "hotline",
-		"lon": p[0], "lat": p[1], "crs": "wgs84", "reported_at": "2026-11-25T09:30:00+08:00",
+		"lon": p[0], "lat": p[1], "crs": "wgs84", "reported_at": "2026-11-25T09:30:00+08:00", "deadline": "2099-12-31T18:00:00+08:00",
 		"description": "楼道堆放杂物", "reporter": map[string]any{"name": "李演示", "phone": "199-0537-9999"},
 	}
 }
@@ -146,7 +149,7 @@ func TestIncidentsAPI(t *testing.T) {
 	gcj := geo.WGS84ToGCJ02(p)
 	var g incidentResp
 	send(t, "POST", base+"/incidents?crs=gcj02", map[string]any{"external_id": "G-1", "category": "安全隐患", "source": "grid_worker",
-		"lon": gcj[0], "lat": gcj[1], "reported_at": "2026-11-25 10:00:00"}, &g)
+		"lon": gcj[0], "lat": gcj[1], "reported_at": "2026-11-25 10:00:00", "deadline": "2099-12-31 18:00:00"}, &g)
 	if g.Grid == nil || g.Grid.Code != micro || g.Category != "hazard" || abs(g.Lon-p[0]) > 1e-6 || abs(g.Lat-p[1]) > 1e-6 {
 		t.Errorf("GCJ-02 post: %+v, want about %v", g, p)
 	}

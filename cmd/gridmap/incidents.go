@@ -6,6 +6,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"time"
@@ -96,7 +97,7 @@ func cmdImportIncidents(ctx context.Context, args []string, stdout, stderr io.Wr
 	// when the grids changed since the index was built it is built again.
 	var res gridmap.ImportIncidentsResult
 	for attempt := 0; ; attempt++ {
-		opts := gridmap.ImportIncidentsOptions{Partial: *partial, BoundaryVersion: version}
+		opts := gridmap.ImportIncidentsOptions{Partial: *partial, BoundaryVersion: version, By: commandActor("gridmap import incidents " + filepath.Base(file))}
 		res, err = st.ImportIncidents(ctx, opts, incidentio.Rows(recs, c, ix, version))
 		if _, stale := gridmap.StaleGridsOf(err); !stale || attempt == 2 {
 			break
@@ -115,6 +116,15 @@ func cmdImportIncidents(ctx context.Context, args []string, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "  %s\n", &e)
 	}
 	return nil
+}
+
+// commandActor names a command run on the server as the actor of what it
+// writes: the command and the operating-system user who ran it.
+func commandActor(cmd string) gridmap.Actor {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		cmd += " (user " + u.Username + ")"
+	}
+	return gridmap.Actor{Name: cmd}
 }
 
 func formatOf(file string) string {
@@ -184,7 +194,7 @@ func demoIncidents(ctx context.Context, st *postgis.Store, stdout io.Writer, ifE
 			}
 		}
 	}
-	res, err := st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{}, incidentio.Assign(rows, ix, version))
+	res, err := st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{By: commandActor("gridmap demo")}, incidentio.Assign(rows, ix, version))
 	if err != nil {
 		return err
 	}

@@ -104,6 +104,15 @@ func TestImportIncidentsCommand(t *testing.T) {
 		in.ReportedAt.UTC().Hour() != 2 || abs(in.Location[0]-p[0]) > 1e-6 {
 		t.Errorf("stored from CSV: %+v %v", in, err)
 	}
+	// No deadline in the file: the category's default (hazard, 3 days),
+	// and the command recorded as who created it.
+	if in.Deadline == nil || !in.Deadline.Equal(in.ReportedAt.AddDate(0, 0, 3)) {
+		t.Errorf("default deadline of an imported hazard: %v, want reported_at %v + 3 days", in.Deadline, in.ReportedAt)
+	}
+	if full, err := st.Incident(ctx, in.ID); err != nil || full.CreatedBy.TokenID != 0 ||
+		!strings.HasPrefix(full.CreatedBy.Name, "gridmap import incidents hotline.csv") {
+		t.Errorf("created by: %+v %v", full.CreatedBy, err)
+	}
 	// The same file again: nothing new.
 	if out, _, err := runCmd(t, "import", "incidents", file, cols, "--crs", "gcj02", "--source", "hotline", "--partial"); err != nil || !strings.Contains(out, "0 new, 2 stored before") {
 		t.Errorf("re-import: %q %v", out, err)

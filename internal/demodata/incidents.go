@@ -61,8 +61,11 @@ var departments = map[gridmap.Category]string{
 	gridmap.CategoryOther:          "综治中心",
 }
 
-// deadlineDays is the time allowed to resolve, by category.
-var deadlineDays = map[gridmap.Category]int{
+// DeadlineDays is the time allowed to resolve, by category, in days: the
+// demo's deadlines, and the default deadlines of the category table
+// (incident_category.deadline_days, migration 00006; a test keeps the two
+// equal).
+var DeadlineDays = map[gridmap.Category]int{
 	gridmap.CategoryDispute: 7, gridmap.CategoryHazard: 3, gridmap.CategoryPublicRequest: 10,
 	gridmap.CategoryServiceRequest: 5, gridmap.CategoryPetition: 60, gridmap.CategoryEnvironment: 3,
 	gridmap.CategoryPublicSecurity: 2, gridmap.CategoryOther: 10,
@@ -198,7 +201,7 @@ func Incidents(ix *geo.Index, end time.Time, spec IncidentSpec) []gridmap.Incide
 				in.Source = gridmap.SourceOther
 			}
 			in.Department = departments[cat]
-			dl := in.ReportedAt.AddDate(0, 0, deadlineDays[cat])
+			dl := in.ReportedAt.AddDate(0, 0, DeadlineDays[cat])
 			in.Deadline = &dl
 			var stall time.Duration
 			share, ok := stallShare[cat]

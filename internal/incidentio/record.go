@@ -64,6 +64,7 @@ var cst = time.FixedZone("CST", 8*3600)
 type Checker struct {
 	categories map[string]gridmap.Category // name and labels → name
 	catNames   []string
+	catInfo    map[gridmap.Category]gridmap.CategoryInfo
 	// CRS is the coordinate system of records without a crs field.
 	CRS geo.CRS
 	// Source is the source of records without a source field ("" to
@@ -74,10 +75,13 @@ type Checker struct {
 }
 
 // NewChecker returns a Checker for the categories (names, Chinese or
-// English labels accepted), WGS84 by default, no default source.
+// English labels accepted; a record without a deadline gets its
+// category's default, CategoryInfo.DeadlineDays), WGS84 by default, no
+// default source.
 func NewChecker(cats []gridmap.CategoryInfo, now time.Time) *Checker {
-	c := &Checker{categories: map[string]gridmap.Category{}, CRS: geo.WGS84, Now: now}
+	c := &Checker{categories: map[string]gridmap.Category{}, catInfo: map[gridmap.Category]gridmap.CategoryInfo{}, CRS: geo.WGS84, Now: now}
 	for _, ci := range cats {
+		c.catInfo[ci.Name] = ci
 		c.categories[string(ci.Name)] = ci.Name
 		c.categories[strings.ToLower(ci.LabelEn)] = ci.Name
 		c.categories[ci.LabelZh] = ci.Name
@@ -218,6 +222,8 @@ func (c *Checker) Check(r Record) (Checked, []gridmap.ItemError) {
 		} else {
 			bad("deadline", "%q is not an RFC 3339 time", v)
 		}
+	} else {
+		inc.Deadline = c.catInfo[inc.Category].DefaultDeadline(inc.ReportedAt)
 	}
 
 	// Personal data.

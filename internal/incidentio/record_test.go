@@ -103,3 +103,45 @@ func TestReadCSV(t *testing.T) {
 		break
 	}
 }
+
+// TestCheckDefaultDeadline: an incident without a deadline is due its
+// category's deadline_days after it was reported (issue 12: posted
+// incidents were never overdue); one with a deadline keeps it; a category
+// without a default leaves none.
+func TestCheckDefaultDeadline(t *testing.T) {
+	seven := 7
+	cats := []gridmap.CategoryInfo{
+		{Name: "dispute", LabelZh: "矛盾纠纷", LabelEn: "Dispute", DeadlineDays: &seven},
+		{Name: "hazard", LabelZh: "安全隐患", LabelEn: "Hazard"},
+	}
+	c := incidentio.NewChecker(cats, time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
+	reported := time.Date(2026, 11, 25, 9, 30, 0, 0, time.FixedZone("", 8*3600))
+	tests := []struct {
+		name   string
+		change map[string]any
+		want   *time.Time
+	}{
+		{"default of the category", nil, ptr(reported.AddDate(0, 0, 7))},
+		{"given", map[string]any{"deadline": "2026-11-27T18:00:00+08:00"}, ptr(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))},
+		{"empty cell", map[string]any{"deadline": ""}, ptr(reported.AddDate(0, 0, 7))},
+		{"no default", map[string]any{"category": "hazard"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := good()
+			for k, v := range tc.change {
+				rec[k] = v
+			}
+			ck, errs := c.Check(incidentio.Record{Fields: rec})
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			got := ck.Incident.Deadline
+			if (got == nil) != (tc.want == nil) || got != nil && !got.Equal(*tc.want) {
+				t.Errorf("deadline %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
