@@ -167,7 +167,7 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(r)
+	body, err := readJSONBody(r)
 	if err != nil {
 		return err
 	}
@@ -315,9 +315,12 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	raw, err := readJSONBody(r)
+	if err != nil {
+		return err
+	}
 	var body map[string]json.RawMessage
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(&body); err != nil || body == nil {
+	if err := json.Unmarshal(raw, &body); err != nil || body == nil {
 		return gridmap.Errorf(gridmap.EINVALID, "the body must be a JSON object such as {\"status\": \"accepted\"}")
 	}
 	var u gridmap.IncidentUpdate

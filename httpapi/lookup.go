@@ -266,8 +266,10 @@ func (s *Server) lookupBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// CSV when labelled so; else JSON by the rule of every JSON endpoint
+	// (jsonBodyRule): whatever the Content-Type says.
 	ct := r.Header.Get("Content-Type")
-	isCSV := strings.HasPrefix(ct, "text/csv")
+	isCSV := strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "text/csv")
 	var b batch
 	if isCSV {
 		crs, err := paramCRS(r.URL.Query().Get("crs"))
@@ -280,10 +282,10 @@ func (s *Server) lookupBatch(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	} else {
-		if ct != "" && !strings.HasPrefix(ct, "application/json") {
-			return gridmap.Errorf(gridmap.EINVALID, "Content-Type %q is not supported; send application/json or text/csv", ct)
-		}
 		if b, err = parseBatchJSON(body, s.cfg.MaxBatchPoints); err != nil {
+			if !json.Valid(body) {
+				return notJSON(r, err)
+			}
 			return err
 		}
 	}

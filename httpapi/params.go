@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -65,6 +68,44 @@ func paramInt(q url.Values, name string, def, min, max int) (int, error) {
 		return 0, gridmap.Errorf(gridmap.EINVALID, "%s=%q must be a whole number from %d to %d", name, v, min, max)
 	}
 	return n, nil
+}
+
+// jsonBodyRule is the one rule for the body of every JSON endpoint
+// (incident posts and PATCHes, plan writes, grid edits, batch lookups),
+// said in the error when a body is not JSON.
+const jsonBodyRule = "every JSON endpoint reads its body as JSON whatever the Content-Type says " +
+	"(application/json, none, or the application/x-www-form-urlencoded that curl -d sends); only a batch lookup also takes text/csv"
+
+// readJSONBody reads the body of a JSON endpoint by jsonBodyRule: the
+// Content-Type is not checked (curl -d labels JSON as a form, and clients
+// that label it correctly or not at all keep working), the bytes are. A
+// body that is not JSON is EINVALID naming where it breaks, the
+// Content-Type it came with, and the rule. An empty body is returned as
+// it is (some endpoints take none).
+func readJSONBody(r *http.Request) ([]byte, error) {
+	body, err := readBody(r)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 || json.Valid(body) {
+		return body, err
+	}
+	return nil, notJSON(r, json.Unmarshal(body, new(json.RawMessage)))
+}
+
+// notJSON is the error of a JSON endpoint's body that does not parse.
+func notJSON(r *http.Request, err error) error {
+	msg := "the body is not JSON"
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		msg += fmt.Sprintf(" (at byte %d: %v)", se.Offset, se)
+	case gridmap.ErrorCode(err) == gridmap.EINVALID:
+		msg += fmt.Sprintf(" (%s)", gridmap.ErrorMessage(err))
+	case err != nil:
+		msg += fmt.Sprintf(" (%v)", err)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		msg += fmt.Sprintf("; it came as Content-Type: %s", ct)
+	}
+	return gridmap.Errorf(gridmap.EINVALID, "%s; %s", msg, jsonBodyRule)
 }
 
 // readBody reads a request body whole: ETOOLARGE past the size limit

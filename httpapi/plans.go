@@ -55,14 +55,6 @@ func (s *Server) planRoutes(api *mux.Router, d Deps) {
 	api.Handle("/topology", s.handle(s.topology)).Methods(http.MethodGet)
 }
 
-// readJSONBody reads a body that must be JSON (or has no Content-Type).
-func readJSONBody(r *http.Request) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.Contains(ct, "json") {
-		return nil, gridmap.Errorf(gridmap.EINVALID, "Content-Type %q is not supported; send application/json", ct)
-	}
-	return readBody(r)
-}
-
 // decodeStrict decodes JSON into v, refusing unknown fields; errors are
 // EINVALID (or the *gridmap.Error a custom decoder returned).
 func decodeStrict(body []byte, v any) error {
