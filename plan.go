@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -216,14 +218,20 @@ type changeAlias Change
 type changeJSON struct {
 	changeAlias
 	Boundary json.RawMessage `json:"boundary,omitempty"`
+	Base     json.RawMessage `json:"base,omitempty"`
 }
 
 // MarshalJSON writes the change with Boundary as a GeoJSON geometry.
 func (c Change) MarshalJSON() ([]byte, error) {
-	return json.Marshal(changeJSON{changeAlias: changeAlias(c), Boundary: geometryRaw(c.Boundary)})
+	j := changeJSON{changeAlias: changeAlias(c), Boundary: geometryRaw(c.Boundary)}
+	if c.Base != nil {
+		j.Base, _ = json.Marshal(c.Base)
+	}
+	return json.Marshal(j)
 }
 
 // UnmarshalJSON reads a change, refusing unknown fields; errors are EINVALID.
+// base is read by parseBase.
 func (c *Change) UnmarshalJSON(b []byte) error {
 	var j changeJSON
 	if err := strictDecode(b, &j, "change"); err != nil {
@@ -235,7 +243,59 @@ func (c *Change) UnmarshalJSON(b []byte) error {
 	}
 	*c = Change(j.changeAlias)
 	c.Boundary = mp
-	return nil
+	c.Base, err = parseBase(j.Base, c.Touches())
+	return err
+}
+
+// parseBase reads a change's base: an object {code: version}, each version
+// a number or the grid's ETag ("g123", quotes and all or not); or, for a
+// change that touches one grid, that grid's version alone, a number or its
+// ETag. Errors: EINVALID, saying the shapes.
+func parseBase(raw json.RawMessage, touches []string) (map[string]int64, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	shapes := `base must be {"CODE": version} for each grid the change touches, the version being the number in the grid's ETag ("g123" → 123) or the ETag itself`
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err == nil {
+		out := make(map[string]int64, len(obj))
+		for code, v := range obj {
+			n, ok := baseVersion(v)
+			if !ok {
+				return nil, Errorf(EINVALID, "base[%q] is %s, not a version; %s", code, v, shapes)
+			}
+			out[code] = n
+		}
+		return out, nil
+	}
+	n, ok := baseVersion(raw)
+	switch {
+	case !ok:
+		return nil, Errorf(EINVALID, "base is %s; %s", raw, shapes)
+	case len(touches) != 1:
+		return nil, Errorf(EINVALID, "base is one version but the change touches %d grids (%s); %s", len(touches), strings.Join(touches, ", "), shapes)
+	}
+	return map[string]int64{touches[0]: n}, nil
+}
+
+// baseVersion reads one version of a base: a positive whole number, or a
+// grid ETag "g123" (also with its quotes, as the header carries it).
+func baseVersion(raw json.RawMessage) (int64, bool) {
+	var n int64
+	if err := json.Unmarshal(raw, &n); err == nil {
+		return n, n > 0
+	}
+	var tag string
+	if err := json.Unmarshal(raw, &tag); err != nil {
+		return 0, false
+	}
+	tag = strings.Trim(strings.TrimSpace(tag), `"`)
+	digits, ok := strings.CutPrefix(tag, "g")
+	if !ok {
+		digits = tag
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	return n, err == nil && n > 0
 }
 
 type draftAlias GridDraft

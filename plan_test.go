@@ -88,3 +88,53 @@ func TestTopologyReportJSON(t *testing.T) {
 		t.Errorf("report JSON: %s", b)
 	}
 }
+
+// TestChangeBase: base is {code: version}, a version being the number in
+// the grid's ETag or the ETag itself; a change touching one grid may send
+// its version alone (what the README promised; issue 12).
+func TestChangeBase(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     map[string]int64
+		err      string // part of the error, "" for none
+	}{
+		{"object", `{"kind":"retire","code":"A","base":{"A":12}}`, map[string]int64{"A": 12}, ""},
+		{"object of ETags", `{"kind":"merge","codes":["A","B"],"grid":{"code":"A"},"base":{"A":"g12","B":"\"g13\""}}`, map[string]int64{"A": 12, "B": 13}, ""},
+		{"number", `{"kind":"retire","code":"A","base":12}`, map[string]int64{"A": 12}, ""},
+		{"ETag", `{"kind":"replace","code":"A","name":"n","base":"\"g12\""}`, map[string]int64{"A": 12}, ""},
+		{"ETag without quotes", `{"kind":"move","code":"A","parent":"P","base":"g12"}`, map[string]int64{"A": 12}, ""},
+		{"none", `{"kind":"retire","code":"A"}`, nil, ""},
+		{"number for a merge", `{"kind":"merge","codes":["A","B"],"grid":{"code":"A"},"base":12}`, nil, "touches 2 grids"},
+		{"not a version", `{"kind":"retire","code":"A","base":"yesterday"}`, nil, `{"CODE": version}`},
+		{"zero", `{"kind":"retire","code":"A","base":{"A":0}}`, nil, "not a version"},
+		{"array", `{"kind":"retire","code":"A","base":[12]}`, nil, `{"CODE": version}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var c gridmap.Change
+			err := json.Unmarshal([]byte(tc.in), &c)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || gridmap.ErrorCode(err) != gridmap.EINVALID {
+					t.Fatalf("error %v, want EINVALID mentioning %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Base) != len(tc.want) {
+				t.Fatalf("base %v, want %v", c.Base, tc.want)
+			}
+			for k, v := range tc.want {
+				if c.Base[k] != v {
+					t.Errorf("base %v, want %v", c.Base, tc.want)
+				}
+			}
+			// Written back as {code: version}.
+			b, _ := json.Marshal(c)
+			if tc.want != nil && !strings.Contains(string(b), `"base":{"A":12`) {
+				t.Errorf("marshalled %s", b)
+			}
+		})
+	}
+}
