@@ -380,13 +380,24 @@ func tooMany(max int) error {
 
 // parseBatchCSV reads lon,lat lines; a first line that is not numeric is a
 // header. Extra columns are ignored. It keeps offsets of the lon and lat
-// text, not copies, so answers echo the numbers exactly as sent.
+// text, not copies, so answers echo the numbers exactly as sent. Lines
+// that are not lon,lat numbers refuse the batch, each named by line and
+// item (with the points out of range among the others; see badCSVLines).
 func parseBatchCSV(body []byte, max int) (batch, error) {
 	b := batch{body: body}
 	hint := min(max, bytes.Count(body, []byte{'\n'})+1)
 	b.pts = make([]orb.Point, 0, hint)
 	b.raw = make([][4]int32, 0, hint)
 	b.lines = make([]int32, 0, hint)
+	// Malformed lines, in order: counted, the first maxListedBadPoints kept
+	// (enough: the listing stops there).
+	var bad []gridmap.ItemError
+	nbad := 0
+	malformed := func(e gridmap.ItemError) {
+		if nbad++; len(bad) < maxListedBadPoints {
+			bad = append(bad, e)
+		}
+	}
 	line, off := 0, 0
 	for off < len(body) {
 		line++
@@ -404,8 +415,8 @@ func parseBatchCSV(body []byte, max int) (batch, error) {
 		}
 		c1 := bytes.IndexByte(l, ',')
 		if c1 < 0 {
-			return b, &gridmap.Error{Code: gridmap.EINVALID, Message: "CSV lines need lon,lat",
-				Details: []gridmap.ItemError{{Index: len(b.pts), Line: line, Message: "no comma: want lon,lat"}}}
+			malformed(gridmap.ItemError{Index: len(b.pts) + nbad, Line: line, Message: "no comma: want lon,lat"})
+			continue
 		}
 		rest := l[c1+1:]
 		if c2 := bytes.IndexByte(rest, ','); c2 >= 0 {
@@ -418,8 +429,8 @@ func parseBatchCSV(body []byte, max int) (batch, error) {
 			if len(b.pts) == 0 && line == 1 {
 				continue // header
 			}
-			return b, &gridmap.Error{Code: gridmap.EINVALID, Message: "CSV values must be numbers",
-				Details: []gridmap.ItemError{{Index: len(b.pts), Line: line, Message: fmt.Sprintf("lon,lat %q,%q are not numbers", lonB, latB)}}}
+			malformed(gridmap.ItemError{Index: len(b.pts) + nbad, Line: line, Message: fmt.Sprintf("lon,lat %q,%q are not numbers", lonB, latB)})
+			continue
 		}
 		if len(b.pts) == max {
 			return b, tooMany(max)
@@ -430,10 +441,42 @@ func parseBatchCSV(body []byte, max int) (batch, error) {
 		b.raw = append(b.raw, [4]int32{int32(lonAt), int32(lonAt + len(lonB)), int32(latAt), int32(latAt + len(latB))})
 		b.lines = append(b.lines, int32(line))
 	}
+	if nbad > 0 {
+		return b, badCSVLines(&b, bad, nbad)
+	}
 	if len(b.pts) == 0 {
 		return b, gridmap.Errorf(gridmap.EINVALID, "the CSV holds no points: send lines of lon,lat")
 	}
 	return b, nil
+}
+
+// badCSVLines is the error of a CSV batch with nbad malformed lines, the
+// first of them listed in malformed: every bad line, malformed or out of
+// range, in line order (at most maxListedBadPoints listed), with its item
+// index (data lines counted from 0, bad ones included).
+func badCSVLines(b *batch, malformed []gridmap.ItemError, nbad int) error {
+	var all []gridmap.ItemError
+	n := nbad - len(malformed) // malformed lines counted but not kept
+	add := func(e gridmap.ItemError) {
+		if n++; len(all) < maxListedBadPoints {
+			all = append(all, e)
+		}
+	}
+	j := 0 // malformed lines before point i
+	for i, p := range b.pts {
+		for j < len(malformed) && int32(malformed[j].Line) < b.lines[i] {
+			add(malformed[j])
+			j++
+		}
+		if msg := checkLonLat(p[0], p[1]); msg != "" {
+			add(gridmap.ItemError{Index: i + j, Line: int(b.lines[i]), Message: msg})
+		}
+	}
+	for _, e := range malformed[j:] {
+		add(e)
+	}
+	return &gridmap.Error{Code: gridmap.EINVALID, Details: all,
+		Message: fmt.Sprintf("%d of %d lines are not valid lon,lat numbers; nothing was looked up", n, len(b.pts)+nbad)}
 }
 
 // parseFloatBytes parses without copying: ParseFloat keeps no reference.
