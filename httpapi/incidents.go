@@ -33,7 +33,9 @@ func (s *Server) incidentRoutes(r, api *mux.Router, d Deps) {
 	api.Handle("/stats/grids", s.handle(s.gridStats)).Methods(http.MethodGet)
 	api.Handle("/stats/timeseries", s.handle(s.timeseries)).Methods(http.MethodGet)
 	api.Handle("/events", s.handle(s.streamEvents)).Methods(http.MethodGet)
-	r.Handle("/tiles/heat/{z:[0-9]+}/{x:[0-9]+}/{y:[0-9]+}.mvt", s.handle(s.heatTile)).Methods(http.MethodGet)
+	// As grid tiles: any z/x/y reaches the handler, which answers a bad
+	// one 400 (a route pattern of digits would answer 404).
+	s.hotVars(r, "/tiles/heat/{z}/{x}/{y}.mvt", s.handle(s.heatTile), http.MethodGet)
 }
 
 // incidentGrid is the grid of an incident as the API shows it; name and

@@ -434,6 +434,11 @@ func TestIncidentStatsAndHeat(t *testing.T) {
 		t.Errorf("an empty heat tile: %d, want 204", empty.StatusCode)
 	}
 	wantProblem(t, get(t, srv.URL+"/tiles/heat/3/9/0.mvt", &p), p, 400)
+	// A tile address that is not numbers is 400, as for grid tiles (issue 12).
+	for _, u := range []string{"/tiles/heat/a/b/c.mvt", "/tiles/heat/3/-1/0.mvt", "/tiles/grids/a/b/c.mvt"} {
+		var p problem
+		wantProblem(t, get(t, srv.URL+u, &p), p, 400)
+	}
 }
 
 // heatTile fetches a heat tile and returns the sum of its counts and the
