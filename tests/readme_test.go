@@ -3,10 +3,13 @@ package tests
 import (
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gridmap/gridmap/httpapi"
 )
 
 // TestReadmeLayout (issue 12): the Layout section of README.md names every
@@ -55,6 +58,59 @@ func TestReadmeLayout(t *testing.T) {
 		}
 		if !ok {
 			t.Errorf("README.md's Layout does not name %s: add a line saying what it owns", dir)
+		}
+	}
+}
+
+// TestReadmeExamples (issue 12): the shell examples of the README's
+// Incidents and Plans sections work as written — tokens made with the
+// binary, every curl answered 2xx — against a server as `gridmap serve`
+// wires it (the incident example once had no Authorization header: 401).
+// Only the address, the binary's path and the database URL are replaced.
+func TestReadmeExamples(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("the README's examples need curl (Debian: apt-get install curl)")
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []string
+	for _, sec := range []string{"\n### Incidents\n", "\n### Plans: redrawing boundaries\n"} {
+		_, body, ok := strings.Cut(string(readme), sec)
+		if !ok {
+			t.Fatalf("README.md has no section %q", strings.TrimSpace(sec))
+		}
+		if i := strings.Index(body, "\n#"); i >= 0 {
+			body = body[:i]
+		}
+		for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(body, -1) {
+			blocks = append(blocks, m[1])
+		}
+	}
+	script := strings.Join(blocks, "\n")
+	if strings.Count(script, "curl ") < 1 {
+		t.Fatalf("found %d curl examples in the Incidents and Plans sections:\n%s", strings.Count(script, "curl "), script)
+	}
+	url := demoDB(t)
+	srv, _, _ := authInstance(t, url, httpapi.Config{})
+	script = strings.NewReplacer("http://127.0.0.1:8080", srv.URL, "localhost:8080", srv.URL, "bin/gridmap", gridmapCommand(t),
+		"$(scripts/db.sh start .data/pg 55432)", "'"+url+"'").Replace(script)
+	// Each curl also prints its status on a line of its own.
+	prelude := "set -e\ncurl() { command curl -sS -w '\\nREADME_STATUS=%{http_code}\\n' \"$@\"; }\n"
+	out, err := exec.Command("bash", "-c", prelude+script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("the examples fail: %v\n%s", err, out)
+	}
+	statuses := regexp.MustCompile(`README_STATUS=(\d+)`).FindAllStringSubmatch(string(out), -1)
+	// Every curl whose answer is shown (not read by $(…)) prints a status.
+	if shown := len(regexp.MustCompile(`(?m)^curl `).FindAllString(script, -1)); len(statuses) < shown {
+		t.Fatalf("%d answers seen:\n%s", len(statuses), out)
+	}
+	for _, s := range statuses {
+		if !strings.HasPrefix(s[1], "2") {
+			t.Errorf("an example answered %s:\n%s", s[1], out)
+			break
 		}
 	}
 }
