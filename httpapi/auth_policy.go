@@ -132,7 +132,7 @@ var policy = map[routeKey]rule{
 	{"GET", "/ogc"}:                                  {class: ClassPublic, query: ogcDocParams},
 	{"GET", "/ogc/"}:                                 {class: ClassPublic, query: ogcDocParams},
 	{"GET", "/ogc/conformance"}:                      {class: ClassPublic, query: ogcDocParams},
-	{"GET", "/ogc/api"}:                              {class: ClassPublic, query: ogcDocParams},
+	{"GET", "/ogc/api"}:                              {class: ClassPublic},
 	{"GET", "/ogc/collections"}:                      {class: ClassPublic, query: ogcDocParams},
 	{"GET", "/ogc/collections/{collectionId}"}:       {byCollection: true, query: ogcDocParams},
 	{"GET", "/ogc/collections/{collectionId}/items"}: {byCollection: true, query: countItemParams}, // ogc.go narrows by collection
@@ -143,7 +143,9 @@ var policy = map[routeKey]rule{
 	{"GET", "/api/v1/grids/{code}"}:         {class: ClassBoundaries, query: []string{"as_of"}},
 	{"GET", "/tiles/grids/{z}/{x}/{y}.mvt"}: {class: ClassTiles, query: tileQuery},
 	{"GET", "/tiles/grids.json"}:            {class: ClassTiles, query: tileQuery},
-	{"GET", "/tiles/heat/{z}/{x}/{y}.mvt"}:  {class: ClassTiles, query: heatFilterQuery},
+	// r: the wall map's revision of its heat source (refetched on a
+	// filter change), which the server ignores.
+	{"GET", "/tiles/heat/{z}/{x}/{y}.mvt"}: {class: ClassTiles, query: withParams(heatFilterQuery, "r")},
 
 	// Aggregates and lookups.
 	{"GET", "/api/v1/stats/grids"}:      {class: ClassAggregates, query: withParams(heatFilterQuery, "level")},
