@@ -154,6 +154,98 @@ func (c *Change) Touches() []string {
 	return []string{c.Code}
 }
 
+// CheckText checks the text of a change as a client sent it (see
+// TextProblem): codes, names, levels, parents and the members' fields are
+// lines of at most MaxName characters, attributes as CheckJSONText.
+// Errors: EINVALID naming the field, e.g. into[1].members[0].contact.
+// Changes read back from the database are not checked again.
+func (c *Change) CheckText() error {
+	line := func(field, v string) error { return CheckText(field, v, MaxName, false) }
+	if err := line("kind", string(c.Kind)); err != nil {
+		return err
+	}
+	if err := line("code", c.Code); err != nil {
+		return err
+	}
+	for i, code := range c.Codes {
+		if err := line(fmt.Sprintf("codes[%d]", i), code); err != nil {
+			return err
+		}
+	}
+	if c.Name != nil {
+		if err := line("name", *c.Name); err != nil {
+			return err
+		}
+	}
+	if c.Parent != nil {
+		if err := line("parent", *c.Parent); err != nil {
+			return err
+		}
+	}
+	if err := CheckJSONText("attributes", c.Attributes); err != nil {
+		return err
+	}
+	for code := range c.Base {
+		if err := line("base key", code); err != nil {
+			return err
+		}
+	}
+	if c.Grid != nil {
+		if err := c.Grid.checkText("grid."); err != nil {
+			return err
+		}
+	}
+	for i := range c.Into {
+		if err := c.Into[i].checkText(fmt.Sprintf("into[%d].", i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkText checks a draft's text as Change.CheckText, naming fields
+// after prefix.
+func (d *GridDraft) checkText(prefix string) error {
+	line := func(field, v string) error { return CheckText(prefix+field, v, MaxName, false) }
+	for _, f := range []struct{ name, v string }{{"code", d.Code}, {"name", d.Name}, {"level", string(d.Level)}} {
+		if err := line(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if d.Parent != nil {
+		if err := line("parent", *d.Parent); err != nil {
+			return err
+		}
+	}
+	if err := CheckJSONText(prefix+"attributes", d.Attributes); err != nil {
+		return err
+	}
+	for i, m := range d.Members {
+		if err := m.CheckText(fmt.Sprintf("%smembers[%d].", prefix, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckText checks a member's fields as lines of at most MaxName
+// characters, naming them after prefix. Errors: EINVALID.
+func (m *Member) CheckText(prefix string) error {
+	for _, f := range []struct{ name, v string }{{"grid_code", m.GridCode}, {"role", m.Role}, {"name", m.Name}, {"contact", m.Contact}} {
+		if err := CheckText(prefix+f.name, f.v, MaxName, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckText checks an edit's name, parent and attributes as
+// Change.CheckText does. Errors: EINVALID.
+func (e *GridEdit) CheckText() error {
+	c := Change{Name: e.Name, Parent: e.Parent, Attributes: e.Attributes}
+	return c.CheckText()
+}
+
 // geometryJSON decodes a GeoJSON Polygon or MultiPolygon geometry object
 // into a MultiPolygon; null or absent gives nil.
 func geometryJSON(raw json.RawMessage, field string) (orb.MultiPolygon, error) {

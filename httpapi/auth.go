@@ -334,6 +334,10 @@ func (s *Server) authorizeRoute(next http.Handler) http.Handler {
 			s.deny(w, r, err)
 			return
 		}
+		if err := checkInput(r, mux.Vars(r), &m.rule, m.template); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if s.timeout > 0 && !m.rule.stream {
 			ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
 			defer cancel()
@@ -373,6 +377,10 @@ func (s *Server) dispatch(w *statusWriter, r *http.Request) *reqInfo {
 			s.deny(w, r, err)
 			return info
 		}
+		if err := checkInput(r, nil, &ru, r.URL.Path); err != nil {
+			s.writeError(w, r, err)
+			return info
+		}
 		h.ServeHTTP(w, r)
 		return info
 	}
@@ -386,6 +394,10 @@ func (s *Server) dispatch(w *statusWriter, r *http.Request) *reqInfo {
 		ru, _ := lookupRule(r.Method, pt.template)
 		if err := s.authorize(r, p, ru); err != nil {
 			s.deny(w, r, err)
+			return info
+		}
+		if err := checkInput(r, vars, &ru, pt.template); err != nil {
+			s.writeError(w, r, err)
 			return info
 		}
 		pt.h.ServeHTTP(w, mux.SetURLVars(r, vars))

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -102,10 +103,14 @@ type rule struct {
 	// byCollection: an OGC route whose class depends on its collection:
 	// incident-counts-* are aggregates, anything else boundaries.
 	byCollection bool
-	// page: an HTML page (or its assets): it gets the page CSP.
+	// page: an HTML page (or its assets): it gets the page CSP, and
+	// takes any query parameter (its script reads them, not the server).
 	page bool
 	// stream: a long-lived answer (SSE): no request timeout.
 	stream bool
+	// query are the query parameters the route accepts; any other is
+	// refused with a 400 listing these (checkInput, input.go).
+	query []string
 }
 
 // policy is THE authorisation table: every route, keyed by method and
@@ -124,52 +129,72 @@ var policy = map[routeKey]rule{
 	{"GET", "/{page}.html"}:                          {class: ClassPublic, page: true},
 	{"GET", "/assets/"}:                              {class: ClassPublic, page: true},
 	{"GET", "/styles/{name}.json"}:                   {class: ClassPublic},
-	{"GET", "/ogc"}:                                  {class: ClassPublic},
-	{"GET", "/ogc/"}:                                 {class: ClassPublic},
-	{"GET", "/ogc/conformance"}:                      {class: ClassPublic},
+	{"GET", "/ogc"}:                                  {class: ClassPublic, query: ogcDocParams},
+	{"GET", "/ogc/"}:                                 {class: ClassPublic, query: ogcDocParams},
+	{"GET", "/ogc/conformance"}:                      {class: ClassPublic, query: ogcDocParams},
 	{"GET", "/ogc/api"}:                              {class: ClassPublic},
-	{"GET", "/ogc/collections"}:                      {class: ClassPublic},
-	{"GET", "/ogc/collections/{collectionId}"}:       {byCollection: true},
-	{"GET", "/ogc/collections/{collectionId}/items"}: {byCollection: true},
-	{"GET", "/ogc/collections/{collectionId}/items/{featureId}"}: {byCollection: true},
+	{"GET", "/ogc/collections"}:                      {class: ClassPublic, query: ogcDocParams},
+	{"GET", "/ogc/collections/{collectionId}"}:       {byCollection: true, query: ogcDocParams},
+	{"GET", "/ogc/collections/{collectionId}/items"}: {byCollection: true, query: countItemParams}, // ogc.go narrows by collection
+	{"GET", "/ogc/collections/{collectionId}/items/{featureId}"}: {byCollection: true, query: countFeatureParams},
 
 	// Boundaries and tiles.
-	{"GET", "/api/v1/grids"}:                {class: ClassBoundaries},
-	{"GET", "/api/v1/grids/{code}"}:         {class: ClassBoundaries},
-	{"GET", "/tiles/grids/{z}/{x}/{y}.mvt"}: {class: ClassTiles},
-	{"GET", "/tiles/grids.json"}:            {class: ClassTiles},
-	{"GET", "/tiles/heat/{z}/{x}/{y}.mvt"}:  {class: ClassTiles},
+	{"GET", "/api/v1/grids"}:                {class: ClassBoundaries, query: []string{"level", "parent", "bbox", "as_of", "limit", "cursor", "format"}},
+	{"GET", "/api/v1/grids/{code}"}:         {class: ClassBoundaries, query: []string{"as_of"}},
+	{"GET", "/tiles/grids/{z}/{x}/{y}.mvt"}: {class: ClassTiles, query: tileQuery},
+	{"GET", "/tiles/grids.json"}:            {class: ClassTiles, query: tileQuery},
+	// r: the wall map's revision of its heat source (refetched on a
+	// filter change), which the server ignores.
+	{"GET", "/tiles/heat/{z}/{x}/{y}.mvt"}: {class: ClassTiles, query: withParams(heatFilterQuery, "r")},
 
 	// Aggregates and lookups.
-	{"GET", "/api/v1/stats/grids"}:      {class: ClassAggregates},
-	{"GET", "/api/v1/stats/timeseries"}: {class: ClassAggregates},
-	{"GET", "/api/v1/events"}:           {class: ClassAggregates, stream: true},
-	{"GET", "/api/v1/lookup"}:           {class: ClassLookups},
-	{"POST", "/api/v1/lookup"}:          {class: ClassLookups},
+	{"GET", "/api/v1/stats/grids"}:      {class: ClassAggregates, query: withParams(heatFilterQuery, "level")},
+	{"GET", "/api/v1/stats/timeseries"}: {class: ClassAggregates, query: withParams(heatFilterQuery, "bucket")},
+	// access_token: EventSource cannot send headers (authenticate).
+	{"GET", "/api/v1/events"}:  {class: ClassAggregates, stream: true, query: []string{"category", "grid", "last_event_id", "access_token"}},
+	{"GET", "/api/v1/lookup"}:  {class: ClassLookups, query: []string{"lon", "lat", "crs", "as_of"}},
+	{"POST", "/api/v1/lookup"}: {class: ClassLookups, query: []string{"crs"}},
 
 	// Incidents.
-	{"GET", "/api/v1/incidents"}:        {class: ClassIncidents},
+	{"GET", "/api/v1/incidents"}: {class: ClassIncidents, query: []string{"grid", "unassigned", "category", "status", "from", "to",
+		"overdue", "external_id", "limit", "cursor", "format"}},
 	{"GET", "/api/v1/incidents/{id}"}:   {class: ClassIncidents},
-	{"POST", "/api/v1/incidents"}:       {class: ClassReport},
+	{"POST", "/api/v1/incidents"}:       {class: ClassReport, query: []string{"crs", "partial"}},
 	{"PATCH", "/api/v1/incidents/{id}"}: {class: ClassReport},
 
 	// Plans.
-	{"GET", "/api/v1/plans"}:                       {class: ClassPlans},
+	{"GET", "/api/v1/plans"}:                       {class: ClassPlans, query: []string{"status"}},
 	{"GET", "/api/v1/plans/{id}"}:                  {class: ClassPlans},
-	{"GET", "/api/v1/plans/{id}/validate"}:         {class: ClassPlans},
+	{"GET", "/api/v1/plans/{id}/validate"}:         {class: ClassPlans, query: toleranceQuery},
 	{"GET", "/api/v1/plans/{id}/impact"}:           {class: ClassPlans},
 	{"GET", "/api/v1/grids/{code}/history"}:        {class: ClassPlans},
-	{"GET", "/api/v1/topology"}:                    {class: ClassPlans},
+	{"GET", "/api/v1/topology"}:                    {class: ClassPlans, query: withParams(toleranceQuery, "level")},
 	{"POST", "/api/v1/plans"}:                      {class: ClassPlan},
 	{"POST", "/api/v1/plans/{id}/changes"}:         {class: ClassPlan},
 	{"DELETE", "/api/v1/plans/{id}/changes/{seq}"}: {class: ClassPlan},
-	{"POST", "/api/v1/plans/{id}/validate"}:        {class: ClassPlan},
+	{"POST", "/api/v1/plans/{id}/validate"}:        {class: ClassPlan, query: toleranceQuery},
 	{"POST", "/api/v1/plans/{id}/publish"}:         {class: ClassPlan},
 	{"POST", "/api/v1/plans/{id}/discard"}:         {class: ClassPlan},
 	{"PATCH", "/api/v1/grids/{code}"}:              {class: ClassPlan},
 
 	// Operations.
 	{"GET", "/metrics"}: {class: ClassMetrics},
+}
+
+// Query parameters that several routes share.
+var (
+	// heatFilterQuery: the incident filter of statistics and heat tiles (heatFilter).
+	heatFilterQuery = []string{"category", "status", "from", "to", "grid", "overdue", "at"}
+	// tileQuery: grid tiles and their TileJSON (parseTileParams).
+	tileQuery = []string{"v", "levels", "as_of"}
+	// toleranceQuery: topology tolerances (paramTolerances).
+	toleranceQuery = []string{"width_m", "sliver_m2"}
+	// ogcDocParams: an OGC document in JSON or HTML (ogcFormat).
+	ogcDocParams = []string{"f"}
+)
+
+func withParams(base []string, more ...string) []string {
+	return append(slices.Clone(base), more...)
 }
 
 // adminOnly is the rule of a route the table does not name.
@@ -196,6 +221,14 @@ func PolicyFor(method, template string) (Class, bool) {
 		return ClassBoundaries + "|" + ClassAggregates, ok
 	}
 	return r.class, ok
+}
+
+// QueryParams returns the query parameters the route with method and path
+// template accepts, as the server checks them; any is true for a page,
+// which takes any parameter. tests/badbytes_test.go walks the router with it.
+func QueryParams(method, template string) (params []string, any bool) {
+	r, _ := lookupRule(method, NormalizeTemplate(template))
+	return slices.Clone(r.query), r.page
 }
 
 func lookupRule(method, tmpl string) (rule, bool) {

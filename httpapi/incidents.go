@@ -337,8 +337,11 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) error {
 			u.Status = &st
 		case "department":
 			var d string
-			if err := json.Unmarshal(raw, &d); err != nil || null || len([]rune(d)) > 200 {
+			if err := json.Unmarshal(raw, &d); err != nil || null {
 				return gridmap.Errorf(gridmap.EINVALID, "department must be a string of at most 200 characters")
+			}
+			if err := gridmap.CheckText("department", d, gridmap.MaxName, false); err != nil {
+				return err
 			}
 			u.Department = &d
 		case "deadline":

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,6 +127,23 @@ func FuzzQueryParams(f *testing.F) {
 		wantClear(t, "parseTileParams", err)
 		_, err = paramExportFormat(q)
 		wantClear(t, "paramExportFormat", err)
+		// checkQuery (input.go) decodes on its own, without allocating:
+		// it must agree with url.ParseQuery on what a good query is.
+		ru := &rule{query: []string{"lon", "lat", "crs", "as_of", "limit"}}
+		err = checkQuery(raw, ru, "GET", "/api/v1/lookup")
+		wantClear(t, "checkQuery", err)
+		if vals, perr := url.ParseQuery(raw); perr == nil {
+			good := true
+			for k, vs := range vals {
+				good = good && slices.Contains(ru.query, k)
+				for _, v := range vs {
+					good = good && paramProblem(v) == ""
+				}
+			}
+			if good != (err == nil) {
+				t.Fatalf("checkQuery(%q) = %v, but url.ParseQuery reads %q", raw, err, vals)
+			}
+		}
 		ix, _ := s.index()
 		_, err = paramGrid(q, ix)
 		wantClear(t, "paramGrid", err)

@@ -412,7 +412,9 @@ type ogcQuery struct {
 }
 
 // The query parameters each kind of collection accepts; any other is
-// refused (OGC /req/core/query-param-unknown).
+// refused (OGC /req/core/query-param-unknown). The policy table declares
+// the widest of them for each route, which checkInput enforces for every
+// collection; parseOGCQuery narrows to the collection's.
 var (
 	gridItemParams  = []string{"f", "limit", "offset", "cursor", "bbox", "datetime", "parent"}
 	countItemParams = []string{"f", "limit", "offset", "cursor", "bbox", "datetime", "parent", "category", "status"}
@@ -436,7 +438,7 @@ func parseOGCQuery(r *http.Request, c ogcColl, feature bool) (ogcQuery, error) {
 	}
 	for k := range q {
 		if !slices.Contains(allowed, k) {
-			return ogcQuery{}, gridmap.Errorf(gridmap.EINVALID, "unknown query parameter %q; collection %s accepts %s", k, c.ID, strings.Join(allowed, ", "))
+			return ogcQuery{}, unknownParam(k, "collection "+c.ID, allowed) // input.go
 		}
 	}
 	var o ogcQuery

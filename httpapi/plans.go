@@ -86,6 +86,17 @@ func readJSON(r *http.Request, v any, optional bool) error {
 	return decodeStrict(body, v)
 }
 
+// checkLines checks pairs of field name and value as one-line texts of
+// at most gridmap.MaxName characters. Errors: EINVALID naming the field.
+func checkLines(fieldValues ...string) error {
+	for i := 0; i+1 < len(fieldValues); i += 2 {
+		if err := gridmap.CheckText(fieldValues[i], fieldValues[i+1], gridmap.MaxName, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // planTarget reads the plan id and If-Match revision of a plan write.
 func planTarget(r *http.Request) (id, rev int64, err error) {
 	if id, err = idVar(r, "plan"); err != nil {
@@ -124,6 +135,13 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request) error {
 		Actor string `json:"actor"`
 	}
 	if err := readJSON(r, &in, true); err != nil {
+		return err
+	}
+	// The store bounds the title's length (500 bytes).
+	if err := gridmap.CheckText("title", in.Title, 0, false); err != nil {
+		return err
+	}
+	if err := checkLines("actor", in.Actor); err != nil {
 		return err
 	}
 	pl, err := s.plans.svc.CreatePlan(r.Context(), in.Title, actorOf(r, in.Actor))
@@ -196,7 +214,11 @@ func (s *Server) addPlanChanges(w http.ResponseWriter, r *http.Request) error {
 		}
 		for i, raw := range in.Changes {
 			var c gridmap.Change
-			if err := decodeStrict(raw, &c); err != nil {
+			err := decodeStrict(raw, &c)
+			if err == nil {
+				err = c.CheckText()
+			}
+			if err != nil {
 				return gridmap.Errorf(gridmap.EINVALID, "changes[%d]: %s", i, gridmap.ErrorMessage(err))
 			}
 			changes = append(changes, c)
@@ -204,6 +226,9 @@ func (s *Server) addPlanChanges(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		var c gridmap.Change
 		if err := decodeStrict(body, &c); err != nil {
+			return err
+		}
+		if err := c.CheckText(); err != nil {
 			return err
 		}
 		changes = append(changes, c)
@@ -313,6 +338,12 @@ func actorOf(r *http.Request, bodyActor string) string {
 // Errors: EFORBIDDEN.
 func publishOptions(r *http.Request, in publishInput) (gridmap.PublishOptions, error) {
 	opts := gridmap.PublishOptions{Actor: actorOf(r, in.Actor), Force: in.Force, ForceReason: in.ForceReason}
+	if err := checkLines("actor", in.Actor); err != nil {
+		return opts, err
+	}
+	if err := gridmap.CheckText("force_reason", in.ForceReason, gridmap.MaxText, true); err != nil {
+		return opts, err
+	}
 	if p := PrincipalFrom(r.Context()); in.Force && !p.Anonymous() && p.Role != gridmap.RoleAdmin {
 		return opts, gridmap.Errorf(gridmap.EFORBIDDEN, "forcing a publication over validation problems needs an admin token; the %s role may publish only a valid plan", p.Role)
 	}
@@ -363,6 +394,9 @@ func (s *Server) discardPlan(w http.ResponseWriter, r *http.Request) error {
 		Actor string `json:"actor"`
 	}
 	if err := readJSON(r, &in, true); err != nil {
+		return err
+	}
+	if err := checkLines("actor", in.Actor); err != nil {
 		return err
 	}
 	pl, err := s.plans.svc.DiscardPlan(r.Context(), id, actorOf(r, in.Actor), rev)
@@ -425,6 +459,9 @@ func (s *Server) editGrid(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	e := gridmap.GridEdit{Name: in.Name, Attributes: in.Attributes, Parent: in.Parent}
+	if err := e.CheckText(); err != nil {
+		return err
+	}
 	if len(in.Boundary) > 0 && string(in.Boundary) != "null" {
 		var c gridmap.Change
 		raw, _ := json.Marshal(map[string]json.RawMessage{"kind": json.RawMessage(`"replace"`), "boundary": in.Boundary})

@@ -30,8 +30,14 @@ func (s *Store) CreateToken(ctx context.Context, name string, role gridmap.Role,
 	switch {
 	case !role.Valid():
 		return "", t, gridmap.Errorf(gridmap.EINVALID, "unknown role %q; the roles are viewer, reporter, planner and admin", role)
-	case name == "" || utf8.RuneCountInString(name) > 200:
-		return "", t, gridmap.Errorf(gridmap.EINVALID, "a token needs a name of 1 to 200 characters saying who or what holds it")
+	case name == "" || utf8.RuneCountInString(name) > gridmap.MaxName:
+		return "", t, gridmap.Errorf(gridmap.EINVALID, "a token needs a name of 1 to %d characters saying who or what holds it", gridmap.MaxName)
+	}
+	if err := gridmap.CheckText("the token name", name, 0, false); err != nil {
+		return "", t, err
+	}
+	if err := gridmap.CheckText("the token grid", grid, 0, false); err != nil {
+		return "", t, err
 	}
 	if grid != "" {
 		var ok bool

@@ -142,3 +142,60 @@ func abs(f float64) float64 {
 	}
 	return f
 }
+
+// TestImportIncidentsBadText: a NUL or invalid UTF-8 in a row's text is
+// named by line and field (not PostgreSQL's error); without --partial
+// nothing is stored and the command fails (exit 1), with --partial the
+// good rows are stored and the command succeeds (exit 0) listing the bad
+// ones (issue 12).
+func TestImportIncidentsBadText(t *testing.T) {
+	url := testdb.URL(t)
+	t.Setenv("DATABASE_URL", url)
+	st, err := postgis.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	count := func() int64 {
+		n, err := st.CountIncidents(context.Background(), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	row := "dispute,hotline,116.8,35.5,2026-11-25 09:30:00,"
+	csv := "external_id,category,source,lon,lat,reported_at,description,department\n" +
+		"BAD-1," + row + "楼道堆放杂物,城管\n" +
+		"BAD-2," + row + "\"a\x00b\",城管\n" +
+		"BAD-3," + row + "fine,\xC3\x28\n"
+	nd := `{"external_id":"ND-1","category":"dispute","source":"hotline","lon":116.8,"lat":35.5,"reported_at":"2026-11-25T09:30:00+08:00"}
+{"external_id":"ND-2","category":"dispute","source":"hotline","lon":116.8,"lat":35.5,"reported_at":"2026-11-25T09:30:00+08:00","reporter":{"name":"a\u0000b"}}
+`
+	for _, c := range []struct {
+		file string
+		want []string // in the error output
+	}{
+		{write(t, "bad.csv", csv), []string{"line 3 (code BAD-2) description: holds a NUL byte", "line 4 (code BAD-3) department: is not valid UTF-8"}},
+		{write(t, "bad.ndjson", nd), []string{"line 2 (code ND-2) reporter.name: holds a NUL byte"}},
+	} {
+		before := count()
+		_, errOut, err := runCmd(t, "import", "incidents", c.file)
+		if gridmap.ErrorCode(err) != gridmap.EINVALID || strings.Contains(errOut, "SQLSTATE") || count() != before {
+			t.Errorf("%s: %v, %d stored\n%s; want EINVALID and nothing stored", c.file, err, count()-before, errOut)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%s: the error does not say %q:\n%s", c.file, w, errOut)
+			}
+		}
+		out, errOut, err := runCmd(t, "import", "incidents", c.file, "--partial")
+		if err != nil || !strings.Contains(out, "1 new") || count() != before+1 {
+			t.Errorf("%s --partial: %v, %d stored\n%s%s; want success storing the good row", c.file, err, count()-before, out, errOut)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%s --partial does not list %q:\n%s", c.file, w, errOut)
+			}
+		}
+	}
+}

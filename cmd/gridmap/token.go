@@ -48,6 +48,12 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *grid != "" && gridmap.Role(*role) != gridmap.RoleReporter {
 			return errors.New("--grid scopes a reporter's token; other roles have no grid")
 		}
+		if err := gridmap.CheckText("--name", *name, gridmap.MaxName, false); err != nil {
+			return err
+		}
+		if err := gridmap.CheckText("--grid", *grid, gridmap.MaxName, false); err != nil {
+			return err
+		}
 		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err

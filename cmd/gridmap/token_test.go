@@ -79,3 +79,37 @@ func TestTokenCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenCommandBadName: a name (or grid) that is not one line of text
+// is refused naming the flag, and nothing is stored (issue 12); the store
+// refuses it too.
+func TestTokenCommandBadName(t *testing.T) {
+	url := testdb.URL(t)
+	t.Setenv("DATABASE_URL", url)
+	for _, c := range []struct{ flag, value string }{
+		{"--name", "a\x00b"}, {"--name", "\xC3\x28"}, {"--name", "two\nlines"}, {"--name", strings.Repeat("名", 201)},
+		{"--grid", "37081200100101\x00"},
+	} {
+		args := []string{"token", "create", "--role", "reporter", "--name", "王演示"}
+		if c.flag == "--name" {
+			args[5] = c.value
+		} else {
+			args = append(args, c.flag, c.value)
+		}
+		_, errOut, err := runCmd(t, args...)
+		if gridmap.ErrorCode(err) != gridmap.EINVALID || !strings.Contains(errOut, c.flag+" ") {
+			t.Errorf("token create %s %q: %v\n%s; want EINVALID naming %s", c.flag, c.value, err, errOut, c.flag)
+		}
+	}
+	st, err := postgis.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if ts, err := st.Tokens(context.Background()); err != nil || len(ts) != 0 {
+		t.Errorf("stored tokens after refusals: %+v %v", ts, err)
+	}
+	if _, _, err := st.CreateToken(context.Background(), "a\x00b", gridmap.RoleViewer, ""); gridmap.ErrorCode(err) != gridmap.EINVALID {
+		t.Errorf("the store took a NUL in a token name: %v", err)
+	}
+}

@@ -176,8 +176,10 @@ func csvColumns(header []string, o CSVOptions) (csvCols, error) {
 	return c, nil
 }
 
-// fields returns the name, parent and attributes of a record.
-func (c csvCols) fields(header, rec []string, row *Row) {
+// fields sets the code, name, parent and attributes of a record, and
+// returns the column holding text that may not be stored and its problem
+// (rowText), "" when none does.
+func (c csvCols) fields(header, rec []string, row *Row) (column, problem string) {
 	get := func(i int) string {
 		if i >= 0 && i < len(rec) {
 			return strings.TrimSpace(rec[i])
@@ -196,6 +198,25 @@ func (c csvCols) fields(header, rec []string, row *Row) {
 			row.Attributes[header[i]] = v
 		}
 	}
+	return rowText(row, func(field string) string {
+		col := -1
+		switch field {
+		case "code":
+			col = c.code
+		case "name":
+			col = c.name
+		case "parent":
+			col = c.parent
+		case "":
+			return "header"
+		default:
+			return field
+		}
+		if col < 0 { // a name defaults to the code
+			col = c.code
+		}
+		return header[col]
+	})
 }
 
 func validRecord(rec []string) bool {
@@ -224,9 +245,15 @@ func readWKTRows(cr *csv.Reader, header []string, c csvCols, yield func(Row, err
 			return
 		}
 		row := Row{Index: i}
-		c.fields(header, rec, &row)
+		col, problem := c.fields(header, rec, &row)
 		bad := func(field, format string, args ...any) bool {
 			return yield(row, &gridmap.ItemError{Index: i, Line: line, Code: row.Code, Field: field, Message: fmt.Sprintf(format, args...)})
+		}
+		if problem != "" {
+			if !bad(col, "%s", problem) {
+				return
+			}
+			continue
 		}
 		if row.Code == "" {
 			if !bad(header[c.code], "the code is empty") {
@@ -330,10 +357,12 @@ func readVertexRows(cr *csv.Reader, header []string, c csvCols, yield func(Row, 
 			cur = &Row{Index: index}
 			index++
 			curLine = line
-			c.fields(header, rec, cur)
+			col, text := c.fields(header, rec, cur)
 			part, ring = get(c.part), get(c.ring)
 			mp = orb.MultiPolygon{{{}}}
-			if code == "" {
+			if text != "" {
+				problem = &gridmap.ItemError{Index: cur.Index, Line: line, Code: code, Field: col, Message: text}
+			} else if code == "" {
 				problem = &gridmap.ItemError{Index: cur.Index, Line: line, Field: header[c.code], Message: "the code is empty"}
 			} else if first, ok := seenAt[code]; ok {
 				problem = &gridmap.ItemError{Index: cur.Index, Line: line, Code: code, Field: header[c.code],

@@ -179,6 +179,21 @@ func rowFromFeature(i int, raw json.RawMessage, p Props) (Row, error) {
 			row.Attributes[k] = v
 		}
 	}
+	if field, problem := rowText(&row, func(field string) string {
+		switch field {
+		case "code":
+			field = p.Code
+		case "name":
+			field = p.Name
+		case "parent":
+			field = p.Parent
+		case "":
+			return "properties"
+		}
+		return "properties." + field
+	}); problem != "" {
+		return bad(field, "%s", problem)
+	}
 	switch g := f.Geometry.(type) {
 	case orb.Polygon, orb.MultiPolygon:
 		row.Boundary = g

@@ -29,6 +29,18 @@ func checkReadErr(t *testing.T, err error) {
 	}
 }
 
+// checkRowText fails when a row that passed holds bytes that are not text
+// (issue 12): they must be an item error, not reach the database.
+func checkRowText(t *testing.T, row Row, err error) {
+	t.Helper()
+	if err != nil {
+		return
+	}
+	if field, p := rowText(&row, func(f string) string { return f }); p != "" {
+		t.Fatalf("a row passed with %s that %s: %+v", field, p, row)
+	}
+}
+
 // FuzzReadGeoJSON: any input read as a grid GeoJSON file yields rows and
 // clear errors, never a panic. Seeds: testdata/fuzz/FuzzReadGeoJSON.
 func FuzzReadGeoJSON(f *testing.F) {
@@ -43,6 +55,7 @@ func FuzzReadGeoJSON(f *testing.F) {
 			if err == nil && row.Boundary == nil {
 				t.Fatalf("a row without a boundary: %+v", row)
 			}
+			checkRowText(t, row, err)
 			if n++; n > 10000 {
 				break
 			}
@@ -57,8 +70,9 @@ func FuzzReadGridCSV(f *testing.F) {
 	f.Add([]byte("\ufeffcode,wkt\n2,\"MULTIPOLYGON(((0 0,1 0,1 1,0 0)),((2 2,3 2,3 3,2 2)))\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n := 0
-		for _, err := range ReadCSV(bytes.NewReader(data), CSVOptions{Props: Props{Code: "code", Name: "name"}}) {
+		for row, err := range ReadCSV(bytes.NewReader(data), CSVOptions{Props: Props{Code: "code", Name: "name"}}) {
 			checkReadErr(t, err)
+			checkRowText(t, row, err)
 			if n++; n > 10000 {
 				break
 			}

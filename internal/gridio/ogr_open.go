@@ -104,8 +104,22 @@ var exportKeys = []string{"level", "parent", "grid_id", "version", "valid_from",
 func postprocess(rows iter.Seq2[Row, error], crs geo.CRS) iter.Seq2[Row, error] {
 	return func(yield func(Row, error) bool) {
 		for row, err := range rows {
+			if err == nil && unexport(&row) {
+				// The exported attributes were JSON text: check what it held.
+				field, p := rowText(&row, func(f string) string {
+					switch f {
+					case "code", "name", "parent":
+						return f
+					case "":
+						return "attributes"
+					}
+					return "attributes." + f
+				})
+				if p != "" {
+					err = &gridmap.ItemError{Index: row.Index, Code: row.Code, Field: field, Message: p}
+				}
+			}
 			if err == nil {
-				unexport(&row)
 				if crs != geo.WGS84 {
 					row.Boundary = toWGS84(crs, row.Boundary)
 				}
@@ -122,11 +136,12 @@ func postprocess(rows iter.Seq2[Row, error], crs geo.CRS) iter.Seq2[Row, error] 
 // attributes: the exported attributes object, plus any property added
 // since, less the bookkeeping (exportKeys, and an id that repeats the
 // code, as ogr2ogr writes the feature id).
-func unexport(row *Row) {
+// It reports whether the attributes came from JSON text.
+func unexport(row *Row) (fromText bool) {
 	a := row.Attributes
 	for _, k := range []string{"grid_id", "version", "valid_from", "attributes"} {
 		if _, ok := a[k]; !ok {
-			return
+			return false
 		}
 	}
 	var attrs map[string]any
@@ -135,11 +150,12 @@ func unexport(row *Row) {
 		attrs = v
 	case string:
 		if json.Unmarshal([]byte(v), &attrs) != nil {
-			return // not ours after all
+			return false // not ours after all
 		}
+		fromText = true
 	case nil:
 	default:
-		return
+		return false
 	}
 	if attrs == nil {
 		attrs = map[string]any{}
@@ -151,6 +167,7 @@ func unexport(row *Row) {
 		attrs[k] = v
 	}
 	row.Attributes = attrs
+	return fromText
 }
 
 // toWGS84 converts every vertex of a Polygon or MultiPolygon.

@@ -123,4 +123,17 @@ func checkRow(t *testing.T, ix *geo.Index, row gridmap.IncidentRow) {
 	if in.ExternalID == "" {
 		t.Fatal("an incident without external_id passed")
 	}
+	// No bytes that are not text reach the database (issue 12).
+	texts := map[string]string{"external_id": in.ExternalID, "department": in.Department}
+	if in.Reporter != nil {
+		texts["reporter name"], texts["reporter phone"] = in.Reporter.Name, in.Reporter.Phone
+	}
+	for field, v := range texts {
+		if p := gridmap.TextProblem(v, 0, false); p != "" {
+			t.Fatalf("%s %q passed: it %s", field, v, p)
+		}
+	}
+	if p := gridmap.TextProblem(in.Description, 0, true); p != "" {
+		t.Fatalf("description %q passed: it %s", in.Description, p)
+	}
 }

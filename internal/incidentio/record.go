@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 
@@ -50,9 +49,14 @@ var stepField = map[gridmap.Status]string{
 // Limits on text fields, in characters.
 const (
 	maxExternalID  = 128
-	maxDescription = 10000
-	maxShort       = 200
+	maxDescription = gridmap.MaxText
+	maxShort       = gridmap.MaxName
 )
+
+// maxChars bounds each free-text field; the others (categories, times,
+// numbers) are bounded by what parsing them accepts.
+var maxChars = map[string]int{"external_id": maxExternalID, "department": maxShort, "description": maxDescription,
+	"reporter_name": maxShort, "reporter_phone": maxShort}
 
 // earliest is the earliest reported_at accepted.
 var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -106,6 +110,16 @@ func (c *Checker) Check(r Record) (Checked, []gridmap.ItemError) {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, gridmap.ItemError{Index: r.Index, Line: r.Line, Code: inc.ExternalID, Field: field, Message: fmt.Sprintf(format, args...)})
 	}
+	// missing reports a required field that is absent (not one str refused).
+	refused := map[string]bool{}
+	missing := func(field, format string, args ...any) {
+		if !refused[field] {
+			bad(field, format, args...)
+		}
+	}
+	// str reads a text field, refusing bytes that are not text (a NUL,
+	// invalid UTF-8, a control character; line breaks only in the
+	// description) so that no row reaches the database with them.
 	str := func(field string) (string, bool) {
 		v, ok := r.Fields[field]
 		if !ok || v == nil {
@@ -114,6 +128,11 @@ func (c *Checker) Check(r Record) (Checked, []gridmap.ItemError) {
 		switch v := v.(type) {
 		case string:
 			v = strings.TrimSpace(v)
+			if p := gridmap.TextProblem(v, maxChars[field], field == "description"); p != "" {
+				bad(field, "%s", p)
+				refused[field] = true
+				return "", false
+			}
 			return v, v != ""
 		case json.Number:
 			return v.String(), true
@@ -125,15 +144,13 @@ func (c *Checker) Check(r Record) (Checked, []gridmap.ItemError) {
 	}
 
 	if id, ok := str("external_id"); !ok {
-		bad("external_id", "missing: every incident needs its external id (e.g. the hotline ticket number), the key that makes a re-post harmless")
-	} else if n := utf8.RuneCountInString(id); n > maxExternalID || !utf8.ValidString(id) || strings.ContainsFunc(id, isControl) {
-		bad("external_id", "must be 1 to %d characters without control characters", maxExternalID)
+		missing("external_id", "missing: every incident needs its external id (e.g. the hotline ticket number), the key that makes a re-post harmless")
 	} else {
 		inc.ExternalID = id
 	}
 
 	if v, ok := str("category"); !ok {
-		bad("category", "missing; the categories are %s", strings.Join(c.catNames, ", "))
+		missing("category", "missing; the categories are %s", strings.Join(c.catNames, ", "))
 	} else if cat, ok := c.categories[v]; ok {
 		inc.Category = cat
 	} else if cat, ok := c.categories[strings.ToLower(v)]; ok {
@@ -151,7 +168,7 @@ func (c *Checker) Check(r Record) (Checked, []gridmap.ItemError) {
 	} else if c.Source != "" {
 		inc.Source = c.Source
 	} else {
-		bad("source", "missing; the sources are grid_worker, hotline, visit, other")
+		missing("source", "missing; the sources are grid_worker, hotline, visit, other")
 	}
 
 	out.CRS = c.CRS
@@ -171,7 +188,7 @@ func (c *Checker) Check(r Record) (Checked, []gridmap.ItemError) {
 	}
 
 	if v, ok := str("reported_at"); !ok {
-		bad("reported_at", "missing: when the incident was reported, RFC 3339 such as 2026-11-25T09:30:00+08:00")
+		missing("reported_at", "missing: when the incident was reported, RFC 3339 such as 2026-11-25T09:30:00+08:00")
 	} else if t, ok := c.time(v); !ok {
 		bad("reported_at", "%q is not a time: use RFC 3339 such as 2026-11-25T09:30:00+08:00 (or 2026-11-25 09:30:00, read as China Standard Time)", v)
 	} else if t.Before(earliest) || t.After(c.Now.Add(24*time.Hour)) {
@@ -211,9 +228,6 @@ func (c *Checker) Check(r Record) (Checked, []gridmap.ItemError) {
 	}
 
 	if v, ok := str("department"); ok {
-		if utf8.RuneCountInString(v) > maxShort {
-			bad("department", "is longer than %d characters", maxShort)
-		}
 		inc.Department = v
 	}
 	if v, ok := str("deadline"); ok {
@@ -228,9 +242,6 @@ func (c *Checker) Check(r Record) (Checked, []gridmap.ItemError) {
 
 	// Personal data.
 	if v, ok := str("description"); ok {
-		if utf8.RuneCountInString(v) > maxDescription {
-			bad("description", "is longer than %d characters", maxDescription)
-		}
 		inc.Description = v
 	}
 	var rep gridmap.Reporter
@@ -241,17 +252,18 @@ func (c *Checker) Check(r Record) (Checked, []gridmap.ItemError) {
 		}
 		for k, x := range m {
 			s, isStr := x.(string)
-			switch {
+			s = strings.TrimSpace(s)
+			switch p := gridmap.TextProblem(s, maxShort, false); {
 			case k != "name" && k != "phone":
 				bad("reporter."+k, "unknown field; a reporter has name and phone")
 			case x != nil && !isStr:
 				bad("reporter."+k, "must be a string")
-			case utf8.RuneCountInString(s) > maxShort:
-				bad("reporter."+k, "is longer than %d characters", maxShort)
+			case p != "":
+				bad("reporter."+k, "%s", p)
 			case k == "name":
-				rep.Name = strings.TrimSpace(s)
+				rep.Name = s
 			default:
-				rep.Phone = strings.TrimSpace(s)
+				rep.Phone = s
 			}
 		}
 	}
@@ -262,15 +274,10 @@ func (c *Checker) Check(r Record) (Checked, []gridmap.ItemError) {
 		rep.Phone = v
 	}
 	if rep != (gridmap.Reporter{}) {
-		if utf8.RuneCountInString(rep.Name) > maxShort || utf8.RuneCountInString(rep.Phone) > maxShort {
-			bad("reporter", "name and phone are at most %d characters", maxShort)
-		}
 		inc.Reporter = &rep
 	}
 	return out, errs
 }
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 func (c *Checker) number(r Record, field string, lo, hi float64, bad func(string, string, ...any)) (float64, bool) {
 	v, ok := r.Fields[field]

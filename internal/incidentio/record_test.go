@@ -49,6 +49,20 @@ func TestCheck(t *testing.T) {
 		{"reporter not an object", map[string]any{"reporter": "王"}, "reporter"},
 		{"reporter extra field", map[string]any{"reporter": map[string]any{"name": "王", "id_card": "x"}}, "reporter.id_card"},
 		{"several", map[string]any{"lat": nil, "category": "x"}, "category lat"},
+		// Issue 12: bytes that are not text are refused, named by field.
+		{"NUL in the description", map[string]any{"description": "a\x00b"}, "description"},
+		{"line breaks in the description", map[string]any{"description": "line 1\nline 2"}, ""},
+		{"invalid UTF-8 in the department (CSV)", map[string]any{"department": "\xC3\x28"}, "department"},
+		{"replacement character (JSON)", map[string]any{"department": "\uFFFD"}, "department"},
+		{"NUL in the external id", map[string]any{"external_id": "A\x00"}, "external_id"},
+		{"NUL in the category", map[string]any{"category": "\x00"}, "category"},
+		{"control in a reporter name", map[string]any{"reporter_name": "王\a"}, "reporter_name"},
+		{"NUL in the reporter object", map[string]any{"reporter": map[string]any{"phone": "1\x00"}}, "reporter.phone"},
+		{"newline in the reporter object", map[string]any{"reporter": map[string]any{"name": "a\nb"}}, "reporter.name"},
+		{"NUL in a time", map[string]any{"reported_at": "2026-11-25\x00"}, "reported_at"},
+		{"overlong external id", map[string]any{"external_id": strings.Repeat("x", 129)}, "external_id"},
+		{"overlong description", map[string]any{"description": strings.Repeat("述", 10001)}, "description"},
+		{"overlong reporter name", map[string]any{"reporter_name": strings.Repeat("x", 201)}, "reporter_name"},
 	}
 	c := incidentio.NewChecker(cats, now)
 	for _, tc := range tests {
