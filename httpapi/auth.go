@@ -127,10 +127,13 @@ const (
 type tokenCache struct {
 	store  TokenStore
 	tokens atomic.Pointer[map[int64]gridmap.Token]
-	// A request with an unknown token id reloads at most once a second
-	// (a token created a moment ago, before the change feed said so).
+	// A request with an unknown token id reloads unless a reload began
+	// after it arrived (which saw every token created before): a token
+	// made a moment ago, before the change feed said so, is found.
+	// Misses wait for one reload at a time; after a failed one the
+	// database is asked again only a second later.
 	mu         sync.Mutex
-	lastReload time.Time
+	lastReload time.Time // when the last reload began
 	lastErr    error
 }
 
@@ -151,7 +154,7 @@ func (c *tokenCache) reload(ctx context.Context) error {
 	return nil
 }
 
-// get returns the token with the id, reloading once on a miss. err is
+// get returns the token with the id, reloading on a miss (see tokenCache). err is
 // EUNAVAILABLE when the token is unknown and the store cannot be read.
 func (c *tokenCache) get(ctx context.Context, id int64) (gridmap.Token, bool, error) {
 	if m := c.tokens.Load(); m != nil {
@@ -159,13 +162,15 @@ func (c *tokenCache) get(ctx context.Context, id int64) (gridmap.Token, bool, er
 			return t, true, nil
 		}
 	}
+	asked := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if time.Since(c.lastReload) > time.Second {
+	if c.lastReload.Before(asked) && (c.lastErr == nil || time.Since(c.lastReload) > time.Second) {
+		began := time.Now()
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		c.lastErr = c.reload(ctx)
 		cancel()
-		c.lastReload = time.Now()
+		c.lastReload = began
 	}
 	if m := c.tokens.Load(); m != nil {
 		if t, ok := (*m)[id]; ok {

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"sync"
 	"testing"
 
 	"github.com/gridmap/gridmap"
@@ -71,5 +73,44 @@ func TestPolicyTable(t *testing.T) {
 	}
 	if c, ok := PolicyFor("GET", "/nowhere"); ok || c != ClassAdmin {
 		t.Errorf("an unlisted route: %v %v", c, ok)
+	}
+}
+
+// tokenList is a TokenStore whose tokens a test adds to.
+type tokenList struct {
+	mu     sync.Mutex
+	tokens []gridmap.Token
+	reads  int
+}
+
+func (l *tokenList) Tokens(context.Context) ([]gridmap.Token, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reads++
+	return append([]gridmap.Token(nil), l.tokens...), nil
+}
+
+// TestTokenCacheFindsNewToken: a token created after a miss reloaded the
+// cache is found at once by the next request, not after the change feed
+// or a second's wait (a token minted and used straight away was refused).
+func TestTokenCacheFindsNewToken(t *testing.T) {
+	store := &tokenList{tokens: []gridmap.Token{{ID: 1, Role: gridmap.RoleViewer}}}
+	c := &tokenCache{store: store}
+	ctx := context.Background()
+	if _, ok, err := c.get(ctx, 2); ok || err != nil {
+		t.Fatalf("unknown token 2: ok %v, err %v", ok, err)
+	}
+	store.mu.Lock()
+	store.tokens = append(store.tokens, gridmap.Token{ID: 2, Role: gridmap.RoleReporter})
+	store.mu.Unlock()
+	tok, ok, err := c.get(ctx, 2)
+	if !ok || err != nil || tok.Role != gridmap.RoleReporter {
+		t.Fatalf("token 2 created after the last reload: %+v, ok %v, err %v", tok, ok, err)
+	}
+	if _, ok, _ := c.get(ctx, 1); !ok {
+		t.Fatal("token 1 not found")
+	}
+	if store.reads != 2 {
+		t.Errorf("%d reads of the store, want 2 (one per miss, none for a hit)", store.reads)
 	}
 }
