@@ -144,6 +144,7 @@ var policy = map[routeKey]rule{
 	{"GET", "/api/v1/stats/grids"}:      {class: ClassAggregates},
 	{"GET", "/api/v1/stats/timeseries"}: {class: ClassAggregates},
 	{"GET", "/api/v1/events"}:           {class: ClassAggregates, stream: true},
+	{"GET", "/api/v1/events/recent"}:    {class: ClassAggregates},
 	{"GET", "/api/v1/lookup"}:           {class: ClassLookups},
 	{"POST", "/api/v1/lookup"}:          {class: ClassLookups},
 

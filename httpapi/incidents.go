@@ -30,6 +30,7 @@ func (s *Server) incidentRoutes(r, api *mux.Router, d Deps) {
 	api.Handle("/stats/grids", s.handle(s.gridStats)).Methods(http.MethodGet)
 	api.Handle("/stats/timeseries", s.handle(s.timeseries)).Methods(http.MethodGet)
 	api.Handle("/events", s.handle(s.streamEvents)).Methods(http.MethodGet)
+	api.Handle("/events/recent", s.handle(s.recentEvents)).Methods(http.MethodGet)
 	r.Handle("/tiles/heat/{z:[0-9]+}/{x:[0-9]+}/{y:[0-9]+}.mvt", s.handle(s.heatTile)).Methods(http.MethodGet)
 }
 
