@@ -327,12 +327,12 @@ function categoryLabel(name) {
   return c ? (state.lang === 'zh' ? c.label_zh : c.label_en) : name;
 }
 
-// tick puts an event at the top of the ticker: kind 'incident' (new),
-// 'status' (a change) or 'recent' (an incident listed on load, with its
-// status now). Times are China Standard Time; not today's show the date.
 const ticks = []; // [{ev, kind}], newest first, as shown
 const TICKS = 12;
 
+// tick puts an event at the top of the ticker: kind 'incident' (new),
+// 'status' (a change) or 'recent' (an incident listed on load, with its
+// status now). Times are China Standard Time; not today's show the date.
 function tick(ev, kind) {
   ticks.unshift({ ev, kind });
   ticks.length = Math.min(ticks.length, TICKS);
