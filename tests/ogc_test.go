@@ -247,11 +247,14 @@ func TestOGCIncidentCounts(t *testing.T) {
 	base := srv.URL + "/ogc/collections/"
 	from := time.Now().AddDate(0, -2, 0).Format("2006-01-02")
 	to := time.Now().AddDate(0, -1, 0).Format("2006-01-02")
+	// An OGC interval's end date takes in that whole day; the statistics'
+	// to= is exclusive: the day after.
+	toNext := time.Now().AddDate(0, -1, 1).Format("2006-01-02")
 	for _, c := range []struct {
 		name, ogc, stats string
 	}{
 		{"all time", "", ""},
-		{"window and category", "&category=dispute&datetime=" + from + "/" + to, "&category=dispute&from=" + from + "&to=" + to},
+		{"window and category", "&category=dispute&datetime=" + from + "/" + to, "&category=dispute&from=" + from + "&to=" + toNext},
 		{"open hazards", "&category=hazard&status=open", "&category=hazard&status=open"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
