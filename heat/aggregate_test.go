@@ -2,10 +2,12 @@ package heat_test
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -423,4 +425,40 @@ func ExampleBuckets() {
 	// 2026-03-02 Mon to 2026-03-09
 	// 2026-03-09 Mon to 2026-03-16
 	// 2026-03-16 Mon to 2026-03-23
+}
+
+func TestNewest(t *testing.T) {
+	rows := randomRows(50_000, 11)
+	agg := heat.New()
+	agg.Apply(rows)
+	for _, tc := range filters() {
+		for _, n := range []int{0, 1, 12, 300} {
+			t.Run(fmt.Sprintf("%s/%d", tc.name, n), func(t *testing.T) {
+				var want []heat.Row
+				for _, r := range rows {
+					if match(r, tc.f) {
+						want = append(want, r)
+					}
+				}
+				slices.SortFunc(want, func(a, b heat.Row) int {
+					if c := b.ReportedAt.Compare(a.ReportedAt); c != 0 {
+						return c
+					}
+					return cmp.Compare(b.ID, a.ID)
+				})
+				want = want[:min(n, len(want))]
+				got := agg.Newest(tc.f, n)
+				if len(got) != len(want) {
+					t.Fatalf("%d rows, want %d", len(got), len(want))
+				}
+				for i, w := range want {
+					g := got[i]
+					if g.ID != w.ID || !g.ReportedAt.Equal(w.ReportedAt) || g.Category != w.Category || g.Status != w.Status ||
+						g.GridCode != w.GridCode || !g.Deadline.Equal(w.Deadline) {
+						t.Fatalf("row %d: %+v, want %+v", i, g, w)
+					}
+				}
+			})
+		}
+	}
 }

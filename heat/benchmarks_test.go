@@ -58,6 +58,13 @@ func BenchmarkAggregate(b *testing.B) {
 				naive(rows, f)
 			}
 		})
+		// The wall map's ticker on load: the 12 newest of everything.
+		b.Run(fmt.Sprintf("Newest/n=%d/12", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				agg.Newest(heat.Filter{}, 12)
+			}
+		})
 		tile := maptile.At([2]float64{116.8, 35.55}, 12)
 		b.Run(fmt.Sprintf("Tile/n=%d/z=12", n), func(b *testing.B) {
 			b.ReportAllocs()

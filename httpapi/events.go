@@ -129,6 +129,35 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
+// recentEvents answers GET /api/v1/events/recent?limit=&category=&status=
+// &from=&to=&grid=&overdue=: the newest incidents (by time reported) with
+// their current status, as "incident" events newest first, so a wall map's
+// ticker has something to show before the stream brings anything. From the
+// in-memory statistics (the filters are theirs); no personal data, no
+// location finer than the grid, as the stream.
+func (s *Server) recentEvents(w http.ResponseWriter, r *http.Request) error {
+	limit, err := paramInt(r.URL.Query(), "limit", 10, 1, 100)
+	if err != nil {
+		return err
+	}
+	ix, _, agg, f, err := s.heatQuery(r)
+	if err != nil {
+		return err
+	}
+	type recentJSON struct {
+		Type string `json:"type"`
+		eventJSON
+	}
+	out := []recentJSON{}
+	for _, row := range agg.Newest(f, limit) {
+		out = append(out, recentJSON{Type: "incident", eventJSON: eventJSON{ID: row.ID, Category: row.Category,
+			Status: row.Status, Grid: gridOf(ix, row.GridCode), ReportedAt: row.ReportedAt, At: row.ReportedAt}})
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+	return nil
+}
+
 func flush(bw *bufio.Writer, rc *http.ResponseController) error {
 	if err := bw.Flush(); err != nil {
 		return err

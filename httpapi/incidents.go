@@ -33,6 +33,7 @@ func (s *Server) incidentRoutes(r, api *mux.Router, d Deps) {
 	api.Handle("/stats/grids", s.handle(s.gridStats)).Methods(http.MethodGet)
 	api.Handle("/stats/timeseries", s.handle(s.timeseries)).Methods(http.MethodGet)
 	api.Handle("/events", s.handle(s.streamEvents)).Methods(http.MethodGet)
+	api.Handle("/events/recent", s.handle(s.recentEvents)).Methods(http.MethodGet)
 	// As grid tiles: any z/x/y reaches the handler, which answers a bad
 	// one 400 (a route pattern of digits would answer 404).
 	s.hotVars(r, "/tiles/heat/{z}/{x}/{y}.mvt", s.handle(s.heatTile), http.MethodGet)

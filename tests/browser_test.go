@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"image/color"
+	"image/png"
 	"io"
 	"log/slog"
 	"net/http"
@@ -202,6 +204,101 @@ func TestBrowserWallMapWithoutIncidents(t *testing.T) {
 	}
 }
 
+// TestBrowserWallMapNoWebGL: in a Chromium without WebGL
+// (--disable-webgl) the wall map says, in Chinese and then in English, that
+// the map needs WebGL 2 and what to do, instead of an empty dark area;
+// the live badge does not stay "connecting": the ticker (the newest
+// incidents, then live events) works without the map. Screenshots:
+// static/test/screenshots/wallmap-nowebgl.png and -en.png.
+func TestBrowserWallMapNoWebGL(t *testing.T) {
+	node := needNode(t, "playwright-core")
+	chromium := chromiumPath(t)
+	srv, _ := instance(t, demoIncidentsDB(t))
+	shots := filepath.Join(staticDir(t), "test", "screenshots")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := runNode(t, 2*time.Minute, node, []string{"CHROMIUM=" + chromium},
+		"test/wallmap.test.mjs", "--no-webgl", srv.URL, filepath.Join(shots, "wallmap-nowebgl.png"))
+	if !regexp.MustCompile(`(?m)^\d+ passed, 0 failed$`).MatchString(out) {
+		t.Error("the browser test did not report success")
+	}
+}
+
+// TestWallMapScreenshotLiveOff takes the screenshot README documents for
+// kiosk checks: Chromium's own --screenshot with --virtual-time-budget on
+// /?live=0. Virtual time runs out only when the page has nothing left to
+// load, so with the event stream open it never finished; with live=0 it
+// must, and the picture must show the map. The bound is on a hang, not on
+// speed: a screenshot takes seconds.
+func TestWallMapScreenshotLiveOff(t *testing.T) {
+	chromium := chromiumPath(t)
+	srv, _ := instance(t, demoIncidentsDB(t))
+	shot := filepath.Join(t.TempDir(), "wall.png")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--user-data-dir="+t.TempDir(),
+		"--window-size=1600,900", "--virtual-time-budget=15000", "--screenshot="+shot, srv.URL+"/?live=0")
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("chromium --screenshot --virtual-time-budget on /?live=0 did not finish in 2 minutes (an open request keeps virtual time from running out)")
+	}
+	if err != nil {
+		t.Fatalf("chromium --screenshot: %v\n%s", err, out)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v\n%s", err, out)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The map is drawn: many colours (the choropleth, the panels), not
+	// just the dark background.
+	colours := map[color.RGBA]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 3 {
+		for x := b.Min.X; x < b.Max.X; x += 3 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			colours[color.RGBA{uint8(r >> 11), uint8(g >> 11), uint8(bl >> 11), 0}] = true
+		}
+	}
+	if len(colours) < 50 {
+		t.Errorf("the screenshot has %d colours: the map is not drawn", len(colours))
+	}
+}
+
+// TestBrowserClosed (static/test/closed.test.mjs): on a server with reads
+// closed (GRIDMAP_OPEN=none) the wall map shows its token entry, refuses a
+// wrong token in the page, and loads with a viewer's token (tiles,
+// statistics and recent events with Authorization, the event stream with
+// ?access_token=), kept for the browser session; the editor in the same
+// session reads with it and asks, in the page and not with prompt(), for a
+// planner's token to save. Screenshots: static/test/screenshots/closed*.png.
+func TestBrowserClosed(t *testing.T) {
+	node := needNode(t, "playwright-core")
+	chromium := chromiumPath(t)
+	srv, a, _ := authInstance(t, demoIncidentsDB(t), httpapi.Config{Trust: httpapi.TrustConfig{Open: []httpapi.Class{}}})
+	viewer := mint(t, a, gridmap.RoleViewer, "大屏", "")
+	planner := mint(t, a, gridmap.RolePlanner, "规划员", "")
+	if resp, _ := do(t, "GET", srv.URL+"/tiles/grids.json", "", "", ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("tiles without a token: %d, want 401 (reads closed)", resp.StatusCode)
+	}
+	shots := filepath.Join(staticDir(t), "test", "screenshots")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := runNode(t, 3*time.Minute, node, []string{"CHROMIUM=" + chromium, "VIEWER_TOKEN=" + viewer, "PLANNER_TOKEN=" + planner},
+		"test/closed.test.mjs", srv.URL, filepath.Join(shots, "closed.png"))
+	if !regexp.MustCompile(`(?m)^\d+ passed, 0 failed$`).MatchString(out) {
+		t.Error("the browser test did not report success")
+	}
+}
+
 // editorBrowserTest runs static/test/SCRIPT, a browser test of the
 // boundary editor, against a fresh instance on a fresh demo street
 // database (the tests publish plans: none sees another's), with the
@@ -385,4 +482,14 @@ func TestStaticPages(t *testing.T) {
 	if !strings.Contains(p.Detail, "make build") {
 		t.Errorf("503 detail %q does not say how to build the pages", p.Detail)
 	}
+}
+
+// TestBrowserEditorTools (static/test/editor-tools.test.mjs): the disabled
+// Publish button looks disabled (and the enabled one does not); grids are
+// labelled with their names at readable zooms (micro-grids once zoomed in,
+// not at the overview); the search box finds a grid by name or code,
+// zooms to it and selects it (a village switching the level), in Chinese
+// and in English.
+func TestBrowserEditorTools(t *testing.T) {
+	editorBrowserTest(t, "editor-tools.test.mjs", "editor-tools.png")
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -633,4 +634,76 @@ func TestIncidentExport(t *testing.T) {
 	var p problem
 	resp = get(t, srv.URL+"/api/v1/incidents?format=xlsx", &p)
 	wantProblem(t, resp, p, 400)
+}
+
+// TestRecentEvents: GET /api/v1/events/recent gives the newest incidents
+// (by time reported) as the ticker of the wall map shows them when it
+// opens: newest first, with their current status and grid, the
+// statistics' filters, and no personal data.
+func TestRecentEvents(t *testing.T) {
+	srv, _, ix := incidentInstance(t)
+	base := srv.URL + "/api/v1"
+	p := inside(t, ix, "37081200100101")
+	events, stop := openEvents(t, base+"/events", "")
+	defer stop()
+	post := func(id, cat, at string) int64 {
+		in := incident(id, p, cat)
+		in["reported_at"] = at
+		var r incidentResp
+		send(t, "POST", base+"/incidents", in, &r)
+		next(t, events, "incident") // in the statistics now
+		return r.ID
+	}
+	older := post("R-1", "dispute", "2026-11-20T09:00:00+08:00")
+	newest := post("R-2", "hazard", "2026-11-26T10:00:00+08:00")
+	middle := post("R-3", "dispute", "2026-11-25T08:00:00+08:00")
+	send(t, "PATCH", fmt.Sprintf("%s/incidents/%d", base, middle), map[string]any{"status": "accepted"}, nil)
+	next(t, events, "status")
+
+	type recent struct {
+		Events []map[string]any `json:"events"`
+	}
+	ids := func(r recent) []int64 {
+		var out []int64
+		for _, e := range r.Events {
+			id, _ := e["id"].(float64)
+			out = append(out, int64(id))
+		}
+		return out
+	}
+	var all recent
+	if resp := get(t, base+"/events/recent?limit=3", &all); resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("recent: %d %v", resp.StatusCode, resp.Header)
+	}
+	if got := ids(all); !slices.Equal(got, []int64{newest, middle, older}) {
+		t.Fatalf("recent ids %v, want %v", got, []int64{newest, middle, older})
+	}
+	ev := all.Events[1]
+	grid, _ := ev["grid"].(map[string]any)
+	if ev["type"] != "incident" || ev["status"] != "accepted" || ev["category"] != "dispute" ||
+		grid["code"] != "37081200100101" || grid["name"] == "" || ev["reported_at"] != "2026-11-25T00:00:00Z" {
+		t.Errorf("recent event %v", ev)
+	}
+	for _, e := range all.Events {
+		for _, k := range []string{"description", "reporter", "lon", "lat", "external_id"} {
+			if _, ok := e[k]; ok {
+				t.Errorf("a recent event carries %q", k)
+			}
+		}
+	}
+	var disputes recent
+	get(t, base+"/events/recent?limit=2&category=dispute", &disputes)
+	if got := ids(disputes); !slices.Equal(got, []int64{middle, older}) {
+		t.Errorf("recent disputes %v, want %v", got, []int64{middle, older})
+	}
+	var def recent
+	get(t, base+"/events/recent", &def)
+	if len(def.Events) != 3 {
+		t.Errorf("recent without a limit: %d events, want all 3", len(def.Events))
+	}
+	for _, q := range []string{"limit=0", "limit=101", "limit=x", "category=nope", "status=lost"} {
+		var pr problem
+		resp := get(t, base+"/events/recent?"+q, &pr)
+		wantProblem(t, resp, pr, 400)
+	}
 }

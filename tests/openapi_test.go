@@ -286,6 +286,8 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 		{"GET", "/api/v1/stats/timeseries?bucket=week", "", "", 200, nil},
 		{"GET", "/api/v1/stats/timeseries?bucket=year", "", "", 400, nil},
 		{"GET", "/api/v1/events?category=nope", "", "", 400, nil},
+		{"GET", "/api/v1/events/recent?limit=5", "", "", 200, nil},
+		{"GET", "/api/v1/events/recent?limit=500", "", "", 400, nil},
 
 		{"GET", "/api/v1/plans", "", "", 200, nil},
 		{"GET", "/api/v1/plans?status=draft", "", "", 200, nil},

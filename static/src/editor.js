@@ -11,11 +11,13 @@
 // /api/v1/plans, …/changes: replace, split, merge), validated on every step
 // (GET …/validate: the problems are drawn on the map and listed) with their
 // impact (GET …/impact); undo steps back; publish makes them the current
-// map. Everything comes from this server: it works offline.
+// map. Grids are labelled with their names at readable zooms; the search
+// box finds a grid by code or name and zooms to it. Everything comes from
+// this server: it works offline.
 //
-// Writes send Authorization: Bearer <localStorage gridmap.token>, asking for
-// a token on 401/403. ?lang=en switches to English, ?level=village opens
-// on the villages.
+// Requests send the session's token (token.js); a 401 or 403 asks for one
+// in the page. ?lang=en switches to English, ?level=village opens on the
+// villages.
 
 import * as maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
@@ -25,8 +27,11 @@ import './wallmap.css';
 import './editor.css';
 import { strings } from './i18n.js';
 import { bindSegment } from './segment.js';
-import { areaM2, bbox, MIN_SHARED_M, partAt, polygons, replacePart, sameBoundary, sharedBorderM, splitByLine } from './geometry.js';
+import { areaM2, bbox, interiorPoint, MIN_SHARED_M, partAt, polygons, replacePart, sameBoundary, sharedBorderM, splitByLine } from './geometry.js';
 import { applySteps, mergeProblem, proposePieces, splitProblem, toChanges, touched } from './plansteps.js';
+import { searchGrids } from './search.js';
+import { authFetch, configureToken, transformRequest } from './token.js';
+import { hasWebGL2 } from './webgl.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -37,6 +42,7 @@ const EDITABLE = ['village', 'micro'];
 const state = { lang: params.get('lang') === 'en' ? 'en' : 'zh', level: EDITABLE.includes(params.get('level')) ? params.get('level') : 'micro' };
 const t = (key) => strings[state.lang][key] ?? strings.zh[key] ?? key;
 const SNAP_PX = 12;
+const CJK_FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif';
 const PIECE_COLOURS = ['#f472b6', '#a3e635', '#fb923c', '#c084fc', '#facc15', '#2dd4bf'];
 
 let map;
@@ -61,32 +67,24 @@ let published = null; // the answer of the last publication
 
 // ---------- HTTP ----------
 
+// api sends a request with the session's token (asking for one in the
+// page on 401/403) and returns the JSON answer; an error answer throws its
+// detail.
 async function api(method, url, body) {
-  for (let attempt = 0; ; attempt++) {
-    const headers = { Accept: 'application/json' };
-    const token = localStorage.getItem('gridmap.token');
-    if (token) headers.Authorization = 'Bearer ' + token;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const resp = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    if ((resp.status === 401 || resp.status === 403) && attempt === 0) {
-      const tok = prompt(t('edTokenPrompt'), token ?? '');
-      if (tok) {
-        localStorage.setItem('gridmap.token', tok.trim());
-        continue;
-      }
-    }
-    let data = null;
-    try {
-      data = await resp.json();
-    } catch {}
-    if (!resp.ok) {
-      const err = new Error(data?.detail || data?.title || `${method} ${url}: ${resp.status}`);
-      err.status = resp.status;
-      err.data = data;
-      throw err;
-    }
-    return data;
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const resp = await authFetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let data = null;
+  try {
+    data = await resp.json();
+  } catch {}
+  if (!resp.ok) {
+    const err = new Error(data?.detail || data?.title || `${method} ${url}: ${resp.status}`);
+    err.status = resp.status;
+    err.data = data;
+    throw err;
   }
+  return data;
 }
 
 // ---------- geometry ----------
@@ -155,9 +153,29 @@ function gridFeatures() {
   }));
 }
 
+// labelPoint is where a grid's name goes: one point inside it (a polygon
+// labelled as such gets a label per tile it crosses), kept per boundary.
+const labelPoints = new WeakMap();
+function labelPoint(geom) {
+  if (!labelPoints.has(geom)) labelPoints.set(geom, interiorPoint(geom));
+  return labelPoints.get(geom);
+}
+
+// labelFeatures: the names of the grids of the level edited.
+function labelFeatures() {
+  const out = [];
+  for (const g of view.values()) {
+    if (g.level !== state.level || !g.geometry) continue;
+    const p = labelPoint(g.geometry);
+    if (p) out.push({ type: 'Feature', properties: { code: g.code, name: g.name, level: g.level }, geometry: { type: 'Point', coordinates: p } });
+  }
+  return out;
+}
+
 function refreshSources() {
   if (!map) return;
   map.getSource('grids')?.setData(fc(gridFeatures()));
+  map.getSource('labels')?.setData(fc(labelFeatures()));
   map.getSource('problems')?.setData(fc(report?.features ?? []));
   map.getSource('pieces')?.setData(fc(pieces.map((p, i) => ({ type: 'Feature', properties: { n: i + 1, colour: PIECE_COLOURS[i % PIECE_COLOURS.length] }, geometry: p.boundary }))));
   map.getSource('cut')?.setData(fc(cutLine ? [{ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: cutLine } }] : []));
@@ -168,6 +186,7 @@ const style = {
   name: 'gridmap editor',
   sources: {
     grids: { type: 'geojson', data: fc([]) },
+    labels: { type: 'geojson', data: fc([]) },
     problems: { type: 'geojson', data: fc([]) },
     pieces: { type: 'geojson', data: fc([]) },
     cut: { type: 'geojson', data: fc([]) },
@@ -188,6 +207,13 @@ const style = {
     { id: 'piece-fill', type: 'fill', source: 'pieces', paint: { 'fill-color': ['get', 'colour'], 'fill-opacity': 0.45 } },
     { id: 'piece-line', type: 'line', source: 'pieces', paint: { 'line-color': ['get', 'colour'], 'line-width': 2 } },
     { id: 'cut-line', type: 'line', source: 'cut', paint: { 'line-color': '#f8fafc', 'line-width': 2, 'line-dasharray': [2, 2] } },
+    // Names of the grids of the level edited, from zooms where they fit.
+    ...[['village', 11], ['micro', 13.5]].map(([level, minzoom]) => ({
+      id: `grid-label-${level}`, type: 'symbol', source: 'labels', minzoom,
+      filter: ['==', ['get', 'level'], level],
+      layout: { 'text-field': ['get', 'name'], 'text-size': level === 'village' ? 15 : 12, 'text-max-width': 7, 'text-padding': 3 },
+      paint: { 'text-color': '#e5eefb', 'text-halo-color': '#07101f', 'text-halo-width': 1.6 },
+    })),
     { id: 'problem-fill', type: 'fill', source: 'problems', filter: ['==', ['geometry-type'], 'Polygon'],
       paint: { 'fill-color': ['case', ['get', 'fatal'], '#ef4444', '#f97316'], 'fill-opacity': 0.6 } },
     { id: 'problem-line', type: 'line', source: 'problems', paint: { 'line-color': '#fecaca', 'line-width': 2 } },
@@ -834,12 +860,55 @@ function renderReparented() {
   ul.hidden = !moves.length;
 }
 
+// ---------- search ----------
+
+// renderSearch lists the grids matching the search box (of every level).
+function renderSearch() {
+  const ul = $('search-results');
+  ul.replaceChildren();
+  const q = $('search').value;
+  const hits = searchGrids(view.values(), q, 6);
+  for (const g of hits) {
+    const li = document.createElement('li');
+    li.dataset.code = g.code;
+    li.tabIndex = 0;
+    li.textContent = `${g.name} ${g.code} · ${t(g.level)}`;
+    li.onclick = () => goTo(g.code);
+    li.onkeydown = (e) => e.key === 'Enter' && goTo(g.code);
+    ul.append(li);
+  }
+  if (q.trim() && !hits.length) {
+    const li = document.createElement('li');
+    li.className = 'muted';
+    li.textContent = t('edSearchNone');
+    ul.append(li);
+  }
+  ul.hidden = !q.trim();
+}
+
+// goTo zooms to grid code and selects it (a village or micro-grid: the
+// level switches to it).
+function goTo(code) {
+  const g = view.get(code);
+  if (!g) return;
+  const b = bbox(g.geometry);
+  map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: { top: 100, bottom: 60, left: 60, right: 440 }, maxZoom: 16, duration: 0 });
+  if (EDITABLE.includes(g.level) && code !== selected) select(code);
+  $('search').value = '';
+  renderSearch();
+}
+
 function applyLang() {
   document.documentElement.lang = state.lang === 'zh' ? 'zh-CN' : 'en';
   document.title = t('edTitle');
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll('[data-i18n-placeholder]')) {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
+    el.setAttribute('aria-label', el.placeholder);
+  }
   $('lang').textContent = state.lang === 'zh' ? 'EN' : '中文';
   renderAll();
+  if (map) renderSearch();
 }
 
 // ---------- start ----------
@@ -847,6 +916,7 @@ function applyLang() {
 async function main() {
   const worker = document.querySelector('meta[name="gridmap:worker"]')?.content;
   if (worker) maplibregl.setWorkerUrl(new URL(worker, location.href).href);
+  configureToken({ t });
   $('lang').onclick = () => {
     state.lang = state.lang === 'zh' ? 'en' : 'zh';
     const u = new URL(location.href);
@@ -878,10 +948,23 @@ async function main() {
   $('merge-name').oninput = () => ($('merge-name').dataset.edited = '1');
   paintLevel = bindSegment($('level'), state, 'level', levelChanged);
   $('level-hint').hidden = state.level !== 'village';
+  $('search').oninput = () => renderSearch();
+  $('search-form').onsubmit = (e) => {
+    e.preventDefault();
+    const first = searchGrids(view.values(), $('search').value, 1)[0];
+    if (first) goTo(first.code);
+  };
   applyLang();
+  if (!hasWebGL2()) {
+    $('map-error').hidden = false;
+    return;
+  }
 
   // boxZoom off: Shift-click picks grids for a merge.
-  map = new maplibregl.Map({ container: 'map', style, center: [116.79, 35.55], zoom: 13, attributionControl: false, boxZoom: false });
+  map = new maplibregl.Map({
+    container: 'map', style, center: [116.79, 35.55], zoom: 13, attributionControl: false, boxZoom: false,
+    localIdeographFontFamily: CJK_FONTS, transformRequest,
+  });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-left');
   await new Promise((r) => map.on('load', r));
   startDraw();
@@ -928,6 +1011,7 @@ async function main() {
     villages: () => featuresOf('village'),
     neighbours,
     select,
+    goTo,
     setLevel,
     pick,
     setBoundary,

@@ -2,11 +2,16 @@
 // (/tiles/grids.json) with the style /styles/wallmap.json, colours grids by
 // their incident counts through feature-state (from /api/v1/stats/grids:
 // recolouring never reloads geometry), overlays the heat tiles
-// (/tiles/heat/…), and follows the live feed (/api/v1/events).
+// (/tiles/heat/…), lists the newest incidents (/api/v1/events/recent) and
+// follows the live feed (/api/v1/events). Without WebGL 2 it says so and
+// keeps the ticker. Where the server wants a token, it asks for one in the
+// page (token.js).
 //
 // Settings can be given in the URL, so each wall screen can keep its own:
 // ?lang=en&window=today|7d|30d|year&status=all|open|overdue
-// &level=auto|village|micro&categories=dispute,hazard&heat=0
+// &level=auto|village|micro&categories=dispute,hazard&heat=0; live=0 opens
+// no event stream (screenshots and kiosk checks: a page with a request
+// always open never finishes loading).
 
 import * as maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
@@ -14,6 +19,8 @@ import './wallmap.css';
 import { strings, defaultCategories } from './i18n.js';
 import { breaks, bin, ranges } from './bins.js';
 import { bindSegment } from './segment.js';
+import { authFetch, configureToken, transformRequest, withAccessToken } from './token.js';
+import { hasWebGL2 } from './webgl.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -26,6 +33,7 @@ const state = {
   level: oneOf(params.get('level'), ['auto', 'village', 'micro'], 'auto'),
   categories: new Set((params.get('categories') ?? 'dispute,hazard').split(',').filter(Boolean)),
   heat: params.get('heat') !== '0',
+  live: params.get('live') !== '0',
 };
 
 const CJK_FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif';
@@ -38,6 +46,7 @@ let categories = defaultCategories;
 let palette = []; // class → colour, read from the style
 const counts = {}; // level → {codes: Map(code → count), breaks, total, unassigned}
 let selected = null; // code
+let selectedAt = null; // {props, lngLat} of the click that selected it
 let statsSeq = 0; // completed stats refreshes, for tests
 let heatRev = 0;
 let notices = new Map();
@@ -47,7 +56,7 @@ const t = (key) => strings[state.lang][key] ?? key;
 // ---------- data ----------
 
 async function fetchJSON(url, opts) {
-  const resp = await fetch(url, opts);
+  const resp = await authFetch(url, opts);
   if (!resp.ok) {
     let detail = '';
     try {
@@ -199,13 +208,6 @@ function applyLevelMode() {
   set('label-micro', m.micro ? [Math.max(m.micro[0], 13), 24] : null);
 }
 
-function applyLabels() {
-  const field = state.lang === 'zh' ? ['get', 'name'] : ['coalesce', ['get', 'name_en'], ['get', 'code']];
-  for (const id of ['label-micro', 'label-village', 'label-other']) {
-    if (map.getLayer(id)) map.setLayoutProperty(id, 'text-field', field);
-  }
-}
-
 // ---------- legend, details, ticker ----------
 
 function renderLegend() {
@@ -325,20 +327,55 @@ function categoryLabel(name) {
   return c ? (state.lang === 'zh' ? c.label_zh : c.label_en) : name;
 }
 
+const ticks = []; // [{ev, kind}], newest first, as shown
+const TICKS = 12;
+
+// tick puts an event at the top of the ticker: kind 'incident' (new),
+// 'status' (a change) or 'recent' (an incident listed on load, with its
+// status now). Times are China Standard Time; not today's show the date.
 function tick(ev, kind) {
+  ticks.unshift({ ev, kind });
+  ticks.length = Math.min(ticks.length, TICKS);
+  $('ticker').prepend(tickItem(ev, kind));
+  while ($('ticker').children.length > TICKS) $('ticker').lastChild.remove();
+}
+
+// renderTicker draws the ticker again (in another language).
+function renderTicker() {
+  $('ticker').replaceChildren(...ticks.map(({ ev, kind }) => tickItem(ev, kind)));
+}
+
+function tickItem(ev, kind) {
   const li = document.createElement('li');
+  li.dataset.id = ev.id;
+  li.dataset.kind = kind;
   const time = document.createElement('time');
   const at = new Date(ev.at ?? ev.reported_at ?? Date.now());
-  time.textContent = at.toLocaleTimeString(state.lang === 'zh' ? 'zh-CN' : 'en-GB', { timeZone: 'Asia/Shanghai', hour12: false });
-  const what = kind === 'incident' ? t('newIncident') : `${t('statusChange')} → ${strings[state.lang].statuses[ev.status] ?? ev.status}`;
+  const locale = state.lang === 'zh' ? 'zh-CN' : 'en-GB';
+  const day = (d) => d.toLocaleDateString('en-CA', { timeZone: 'Asia/Shanghai' });
+  time.textContent = day(at) === day(new Date())
+    ? at.toLocaleTimeString(locale, { timeZone: 'Asia/Shanghai', hour12: false })
+    : at.toLocaleString(locale, { timeZone: 'Asia/Shanghai', hour12: false, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  time.dateTime = at.toISOString();
+  const status = strings[state.lang].statuses[ev.status] ?? ev.status;
+  const what = { incident: t('newIncident'), status: `${t('statusChange')} → ${status}`, recent: status }[kind];
   li.append(time, `${categoryLabel(ev.category)} · ${ev.grid?.name ?? ev.grid?.code ?? t('unassigned')} · ${what}`);
-  const ol = $('ticker');
-  ol.prepend(li);
-  while (ol.children.length > 12) ol.lastChild.remove();
+  return li;
+}
+
+// loadRecent fills the ticker with the newest incidents, so it is not
+// empty until the first live event.
+async function loadRecent() {
+  try {
+    const a = await fetchJSON(`/api/v1/events/recent?limit=${TICKS}`);
+    for (const ev of [...(a.events ?? [])].reverse()) tick(ev, 'recent');
+  } catch (err) {
+    console.warn('recent events:', err.message); // a server without them
+  }
 }
 
 function flash(code) {
-  if (!code) return;
+  if (!code || !map) return;
   const codes = [code];
   const f = map.querySourceFeatures('grids', { sourceLayer: 'grids', filter: ['==', ['get', 'code'], code] })[0];
   if (f?.properties.parent) codes.push(f.properties.parent);
@@ -352,8 +389,9 @@ function flash(code) {
 
 let events = null;
 function connectEvents() {
+  if (!state.live) return setLive('off');
   setLive('connecting');
-  events = new EventSource('/api/v1/events');
+  events = new EventSource(withAccessToken('/api/v1/events'));
   events.onopen = () => setLive('live');
   const on = (kind) => (e) => {
     let ev;
@@ -364,14 +402,14 @@ function connectEvents() {
     }
     tick(ev, kind);
     if (kind === 'incident') flash(ev.grid?.code);
-    if (state.categories.has(ev.category)) {
+    if (map && state.categories.has(ev.category)) {
       scheduleStats(1500);
       refreshHeat(10_000);
     }
   };
   events.addEventListener('incident', on('incident'));
   events.addEventListener('status', on('status'));
-  events.addEventListener('resync', () => scheduleStats(0));
+  events.addEventListener('resync', () => map && scheduleStats(0));
   events.onerror = () => {
     if (events.readyState === EventSource.CLOSED) {
       // Refused (no feed on this server, or it is restarting): try again
@@ -388,7 +426,7 @@ function connectEvents() {
 function setLive(s) {
   const el = $('live');
   el.dataset.state = s;
-  el.textContent = t({ live: 'live', connecting: 'connecting', offline: 'offline' }[s]);
+  el.textContent = t({ live: 'live', connecting: 'connecting', offline: 'offline', off: 'liveOff' }[s]);
 }
 
 function notice(key, text) {
@@ -422,6 +460,7 @@ function renderChips() {
 
 function filtersChanged() {
   saveURL();
+  if (!map) return;
   refreshStats();
   refreshHeat(0);
 }
@@ -435,6 +474,7 @@ function saveURL() {
   const cats = [...state.categories].join(',');
   if (cats !== 'dispute,hazard') q.set('categories', cats);
   if (!state.heat) q.set('heat', '0');
+  if (!state.live) q.set('live', '0');
   const s = q.toString();
   history.replaceState(null, '', s ? '?' + s : location.pathname);
 }
@@ -445,11 +485,9 @@ function applyLang() {
   document.title = `${t('title')} · ${t('subtitle')}`;
   $('lang').textContent = state.lang === 'zh' ? 'EN' : '中文';
   renderChips();
+  renderTicker();
   setLive($('live').dataset.state);
-  if (map?.isStyleLoaded()) {
-    applyLabels();
-    renderLegend();
-  }
+  if (map?.isStyleLoaded()) renderLegend();
   notice('stats', notices.has('stats') ? t('statsUnavailable') : null);
   notice('heat', notices.has('heat') ? t('heatUnavailable') : null);
 }
@@ -459,6 +497,7 @@ function bindControls() {
   bindSegment($('status'), state, 'status', filtersChanged);
   bindSegment($('level'), state, 'level', async () => {
     saveURL();
+    if (!map) return;
     applyLevelMode();
     await reloadGridTiles();
     renderLegend();
@@ -468,13 +507,14 @@ function bindControls() {
   heat.onchange = () => {
     state.heat = heat.checked;
     saveURL();
-    if (map.getLayer('heat')) map.setLayoutProperty('heat', 'visibility', state.heat && state.categories.size ? 'visible' : 'none');
+    if (map?.getLayer('heat')) map.setLayoutProperty('heat', 'visibility', state.heat && state.categories.size ? 'visible' : 'none');
   };
   $('lang').onclick = () => {
     state.lang = state.lang === 'zh' ? 'en' : 'zh';
     saveURL();
     applyLang();
-    if (selected) showGrid(selected);
+    // The details again, in the new language (level, roles, categories).
+    if (selected) showGrid(selected, selectedAt?.lngLat, selectedAt?.props);
   };
   const full = () => (document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen()).catch(() => {});
   $('fullscreen').onclick = full;
@@ -517,11 +557,35 @@ function withBaseMap(base, ours) {
 
 // ---------- start ----------
 
+// loadCategories reads the category labels (built-in ones when the server
+// has none).
+async function loadCategories() {
+  try {
+    categories = await fetchJSON('/api/v1/categories').then((a) => (Array.isArray(a) ? a : a.categories) ?? defaultCategories);
+  } catch {
+    categories = defaultCategories;
+  }
+  renderChips();
+}
+
+// withoutMap runs the page with no map (no WebGL 2): it says why, and the
+// ticker still lists the newest incidents and follows the live feed.
+async function withoutMap(err) {
+  if (err) console.warn('map not started:', err.message ?? err);
+  map = null;
+  $('map-error').hidden = false;
+  await loadCategories();
+  await loadRecent();
+  connectEvents();
+}
+
 async function start() {
   const worker = document.querySelector('meta[name="gridmap:worker"]')?.content;
   if (worker) maplibregl.setWorkerUrl(new URL(worker, location.href).href);
+  configureToken({ t });
   bindControls();
   applyLang();
+  if (!hasWebGL2()) return withoutMap();
 
   let style;
   [style, tileJSON] = await Promise.all([fetchJSON('/styles/wallmap.json'), loadTileJSON()]);
@@ -540,12 +604,7 @@ async function start() {
       console.warn('base map not loaded:', err.message);
     }
   }
-  try {
-    categories = await fetchJSON('/api/v1/categories').then((a) => (Array.isArray(a) ? a : a.categories) ?? defaultCategories);
-  } catch {
-    categories = defaultCategories;
-  }
-  renderChips();
+  await loadCategories();
 
   const [w, s, e, n] = tileJSON.bounds;
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
@@ -553,17 +612,22 @@ async function start() {
     top: 4.5 * rem, bottom: 1.5 * rem,
     left: Math.min(19 * rem, innerWidth * 0.3), right: Math.min(23 * rem, innerWidth * 0.3),
   };
-  map = new maplibregl.Map({
-    container: 'map',
-    style,
-    bounds: [[w, s], [e, n]],
-    fitBoundsOptions: { padding },
-    localIdeographFontFamily: CJK_FONTS,
-    attributionControl: { compact: true },
-    dragRotate: false,
-    pitchWithRotate: false,
-    maxPitch: 0,
-  });
+  try {
+    map = new maplibregl.Map({
+      container: 'map',
+      style,
+      bounds: [[w, s], [e, n]],
+      fitBoundsOptions: { padding },
+      localIdeographFontFamily: CJK_FONTS,
+      attributionControl: { compact: true },
+      dragRotate: false,
+      pitchWithRotate: false,
+      maxPitch: 0,
+      transformRequest,
+    });
+  } catch (err) {
+    return withoutMap(err); // WebGL 2 there but refused (no GPU process, context lost)
+  }
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
   map.addControl(new maplibregl.FullscreenControl(), 'bottom-right');
@@ -581,7 +645,6 @@ async function start() {
   await new Promise((resolve) => map.once('load', resolve));
   palette = readPalette();
   applyLevelMode();
-  applyLabels();
   map.setLayoutProperty('heat', 'visibility', state.heat && state.categories.size ? 'visible' : 'none');
   renderLegend();
   map.on('zoomend', renderLegend);
@@ -591,6 +654,7 @@ async function start() {
     const f = fs[0];
     if (!f) return;
     setSelected(f.properties.code);
+    selectedAt = { props: f.properties, lngLat: e.lngLat };
     showGrid(f.properties.code, e.lngLat, f.properties);
   });
   for (const id of FILL_LAYERS) {
@@ -598,6 +662,7 @@ async function start() {
     map.on('mouseleave', id, () => (map.getCanvas().style.cursor = ''));
   }
   await refreshStats();
+  await loadRecent();
   connectEvents();
   await new Promise((resolve) => (map.loaded() ? resolve() : map.once('idle', resolve)));
 }

@@ -3,11 +3,13 @@
 //
 // Checks that the page loads with no console error or failed request, that
 // the grids are drawn (rendered features through the map API, and a
-// screenshot that is not blank), that the choropleth is coloured from the
-// statistics and changes when a filter changes (overdue included), that a
-// click on a grid shows its details, and that the English switch relabels
-// the page. Prints one line per check and "N passed, N failed"; exits 1 on
-// any failure.
+// screenshot that is not blank), that the ticker shows the newest incidents
+// on load, that the choropleth is coloured from the statistics and changes
+// when a filter changes (overdue included), that a click on a grid shows its
+// details, that the English switch relabels the page, the labels (names,
+// not codes) and the details (level and roles), and that ?live=0 opens no
+// event stream. Prints one line per check and "N passed, N failed"; exits 1
+// on any failure.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,12 +18,16 @@ import zlib from 'node:zlib';
 
 // --degraded: the server has no incident endpoints (statistics, heat tiles,
 // events): the map must still draw the grids and say what is missing.
-const args = process.argv.slice(2).filter((a) => a !== '--degraded');
+// --no-webgl: Chromium without WebGL: the page must say so (Chinese, then
+// English) instead of an empty map, and still follow the live feed.
+const modes = ['--degraded', '--no-webgl'];
+const args = process.argv.slice(2).filter((a) => !modes.includes(a));
 const degraded = process.argv.includes('--degraded');
+const noWebGL = process.argv.includes('--no-webgl');
 const base = args[0];
 const shotPath = args[1];
 if (!base) {
-  console.error('usage: node test/wallmap.test.mjs [--degraded] BASE_URL [SCREENSHOT.png]');
+  console.error('usage: node test/wallmap.test.mjs [--degraded|--no-webgl] BASE_URL [SCREENSHOT.png]');
   process.exit(2);
 }
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -98,8 +104,45 @@ async function degradedChecks(page, problems, shotPath) {
   check('no errors but the missing endpoints', unexpected.length === 0, unexpected.slice(0, 3).join('; '));
 }
 
+async function noWebGLChecks(page, problems, shotPath) {
+  await page.evaluate(() => window.gridmap.ready.catch(() => {}));
+  const msg = () => page.evaluate(() => {
+    const el = document.getElementById('map-error');
+    return el && !el.hidden ? el.textContent.trim() : '';
+  });
+  const zh = await msg();
+  check('says the map needs WebGL (Chinese)', /WebGL/.test(zh) && /浏览器/.test(zh), zh);
+  try {
+    await page.waitForFunction(() => document.getElementById('live').dataset.state === 'live', null, { timeout: 15_000 });
+    check('live feed connected without the map', true);
+  } catch {
+    check('live feed connected without the map', false, await page.$eval('#live', (el) => el.dataset.state));
+  }
+  try {
+    await page.waitForFunction(() => document.querySelectorAll('#ticker li').length > 0, null, { timeout: 15_000 });
+    check('ticker filled without the map', true, await page.$eval('#ticker li', (li) => li.textContent));
+  } catch {
+    check('ticker filled without the map', false);
+  }
+  if (shotPath) writeFileSync(shotPath, await page.screenshot());
+  await page.click('#lang');
+  const en = await msg();
+  check('says the map needs WebGL (English)', /WebGL/.test(en) && /browser/i.test(en) && !/浏览器/.test(en), en);
+  if (shotPath) writeFileSync(shotPath.replace(/\.png$/, '-en.png'), await page.screenshot());
+  await page.waitForTimeout(300);
+  check('no console errors or failed requests', problems.length === 0, problems.slice(0, 5).join('; '));
+}
+
 async function fullChecks(page, problems, offsite, basemap) {
   await page.waitForFunction(() => window.gridmap.map.loaded() && window.gridmap.statsSeq > 0, null, { timeout: 30_000 });
+
+  // The ticker starts with the newest incidents, before any live event.
+  try {
+    await page.waitForFunction(() => document.querySelectorAll('#ticker li').length > 0, null, { timeout: 15_000 });
+    check('ticker filled on load', true, await page.$eval('#ticker li', (li) => li.textContent));
+  } catch {
+    check('ticker filled on load', false, 'no event in the ticker');
+  }
 
   // Drawn grids, through the map API.
   const drawn = await page.evaluate(() => {
@@ -213,10 +256,27 @@ async function fullChecks(page, problems, offsite, basemap) {
   }));
   check('click shows the grid', info.code.length > 0 && info.name.length > 0 && /\d/.test(info.count), JSON.stringify(info));
 
-  // English switch.
+  // English switch: the page, the labels (the grids' names, which are
+  // their names in any language, not their codes) and the details (level
+  // and roles) in English.
   await page.click('#lang');
   const en = await page.evaluate(() => ({ title: document.querySelector('[data-i18n=title]').textContent, lang: document.documentElement.lang }));
   check('English switch', en.lang === 'en' && /Command/.test(en.title), JSON.stringify(en));
+  const fields = await page.evaluate(() => ['label-village', 'label-micro', 'label-other'].map((id) => JSON.stringify(window.gridmap.map.getLayoutProperty(id, 'text-field'))));
+  check('English labels are names, not codes', fields.every((f) => f.includes('"name"') && !f.includes('code')), fields.join(' '));
+  const CJK_ROLES = /网格长|网格员|法律顾问|警务助理/;
+  try {
+    await page.waitForFunction((re) => {
+      const people = document.getElementById('grid-people');
+      return document.getElementById('grid-level').textContent === 'Village' && people.children.length > 0 && !new RegExp(re).test(people.textContent);
+    }, CJK_ROLES.source, { timeout: 10_000 });
+    check('details in English', true, await page.$eval('#grid-info', (el) => el.textContent.replace(/\s+/g, ' ').slice(0, 120)));
+  } catch {
+    check('details in English', false, await page.$eval('#grid-info', (el) => el.textContent.replace(/\s+/g, ' ').slice(0, 120)));
+  }
+  const ticker = await page.$eval('#ticker', (el) => el.textContent);
+  check('ticker in English', ticker.length > 0 && !/上报|受理|办理中|办结|答复|归档|新事件|矛盾纠纷|安全隐患|民情民意|帮办代办/.test(ticker), ticker.slice(0, 120));
+  if (shotPath) writeFileSync(shotPath.replace(/\.png$/, '-en.png'), await page.screenshot());
 
   // Live updates: the event stream is connected, and an incident posted
   // now shows in the ticker and recolours the map without a reload.
@@ -233,8 +293,9 @@ async function fullChecks(page, problems, offsite, basemap) {
     }),
   });
   check('incident posted', posted.status === 201, `${posted.status}`);
+  const postedID = (await posted.json()).id;
   try {
-    await page.waitForFunction((s) => document.querySelectorAll('#ticker li').length > 0 && window.gridmap.statsSeq > s, seq3, { timeout: 15_000 });
+    await page.waitForFunction(([s, id]) => document.querySelector(`#ticker li[data-id="${id}"]`) && window.gridmap.statsSeq > s, [seq3, postedID], { timeout: 15_000 });
     check('live event shown and statistics refreshed', true, await page.$eval('#ticker li', (li) => li.textContent));
   } catch (err) {
     check('live event shown and statistics refreshed', false, err.message);
@@ -256,6 +317,20 @@ async function fullChecks(page, problems, offsite, basemap) {
   await page.waitForTimeout(500);
   check('no console errors or failed requests', problems.length === 0, problems.slice(0, 5).join('; '));
   check('nothing fetched from another host', offsite.length === 0, offsite.slice(0, 3).join(', '));
+
+  // ?live=0 (screenshots, kiosk checks): no event stream, the ticker still
+  // shows the newest incidents, the badge says the feed is off.
+  const still = await page.context().newPage();
+  const streams = [];
+  still.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/api/v1/events') streams.push(r.url());
+  });
+  await still.goto(base + '/?live=0', { waitUntil: 'load' });
+  await still.evaluate(() => window.gridmap.ready);
+  await still.waitForFunction(() => document.querySelectorAll('#ticker li').length > 0, null, { timeout: 15_000 }).catch(() => {});
+  const off = await still.evaluate(() => ({ live: document.getElementById('live').dataset.state, ticker: document.querySelectorAll('#ticker li').length }));
+  check('?live=0 opens no event stream', streams.length === 0 && off.live === 'off' && off.ticker > 0, `${streams.length} streams, ${JSON.stringify(off)}`);
+  await still.close();
 }
 
 const profile = mkdtempSync(join(tmpdir(), 'gridmap-chromium-'));
@@ -267,8 +342,8 @@ const browser = await chromium.launchPersistentContext(profile, {
   args: [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
     '--disable-component-update', '--disable-sync', '--disable-quic',
-    // WebGL without a GPU: SwiftShader through ANGLE.
-    '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+    // WebGL without a GPU: SwiftShader through ANGLE (or none at all).
+    ...(noWebGL ? ['--disable-webgl'] : ['--use-angle=swiftshader', '--enable-unsafe-swiftshader']),
   ],
 });
 let exitCode = 1;
@@ -296,8 +371,9 @@ try {
   });
 
   await page.goto(base + '/', { waitUntil: 'load' });
-  await page.evaluate(() => window.gridmap.ready);
-  if (degraded) await degradedChecks(page, problems, shotPath);
+  if (!noWebGL) await page.evaluate(() => window.gridmap.ready);
+  if (noWebGL) await noWebGLChecks(page, problems, shotPath);
+  else if (degraded) await degradedChecks(page, problems, shotPath);
   else await fullChecks(page, problems, offsite, basemap);
 } catch (err) {
   check('test ran', false, err.stack ?? String(err));
