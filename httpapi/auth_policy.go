@@ -151,10 +151,10 @@ var policy = map[routeKey]rule{
 	{"GET", "/api/v1/stats/grids"}:      {class: ClassAggregates, query: withParams(heatFilterQuery, "level")},
 	{"GET", "/api/v1/stats/timeseries"}: {class: ClassAggregates, query: withParams(heatFilterQuery, "bucket")},
 	// access_token: EventSource cannot send headers (authenticate).
-	{"GET", "/api/v1/events"}:  {class: ClassAggregates, stream: true, query: []string{"category", "grid", "last_event_id", "access_token"}},
+	{"GET", "/api/v1/events"}:        {class: ClassAggregates, stream: true, query: []string{"category", "grid", "last_event_id", "access_token"}},
 	{"GET", "/api/v1/events/recent"}: {class: ClassAggregates, query: withParams(heatFilterQuery, "limit")},
-	{"GET", "/api/v1/lookup"}:  {class: ClassLookups, query: []string{"lon", "lat", "crs", "as_of"}},
-	{"POST", "/api/v1/lookup"}: {class: ClassLookups, query: []string{"crs"}},
+	{"GET", "/api/v1/lookup"}:        {class: ClassLookups, query: []string{"lon", "lat", "crs", "as_of"}},
+	{"POST", "/api/v1/lookup"}:       {class: ClassLookups, query: []string{"crs"}},
 
 	// Incidents.
 	{"GET", "/api/v1/incidents"}: {class: ClassIncidents, query: []string{"grid", "unassigned", "category", "status", "from", "to",
