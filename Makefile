@@ -2,10 +2,15 @@
 # Both bring up a private PostgreSQL 15 + PostGIS 3 cluster (installing the
 # Debian packages when missing) unless DATABASE_URL names one.
 
-GO      ?= go
+# GO: scripts/go.sh finds a Go new enough for go.mod, or fetches one
+# (Debian's golang-go first, then the toolchain go.mod names).
+GO      ?= scripts/go.sh
 DATA    ?= .data
 PGPORT  ?= 55432
-ADDR    ?= 127.0.0.1:8080
+# ADDR: where make run serves; GRIDMAP_ADDR works too (make run ADDR=...
+# wins over it).
+GRIDMAP_ADDR ?= 127.0.0.1:8080
+ADDR    ?= $(GRIDMAP_ADDR)
 
 .PHONY: run test build pages bench loadtest vet fmt db-start db-stop clean
 

@@ -3,6 +3,10 @@
 # tests required to run (GRIDMAP_TESTDB=true), then the cluster is removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A Go new enough for go.mod, first on PATH for this script and the tests
+# that run go themselves (scripts/go.sh fetches one when needed).
+gobin="$(scripts/go.sh env GOROOT)/bin"
+export PATH="$gobin:$PATH"
 dir=$(mktemp -d /tmp/gridmap-test-XXXXXX)
 port=${GRIDMAP_TEST_PORT:-55433}
 cleanup() { scripts/db.sh stop "$dir/pg" || true; rm -rf "$dir"; }
