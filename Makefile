@@ -12,7 +12,7 @@ PGPORT  ?= 55432
 GRIDMAP_ADDR ?= 127.0.0.1:8080
 ADDR    ?= $(GRIDMAP_ADDR)
 
-.PHONY: run test build pages bench loadtest vet fmt db-start db-stop clean
+.PHONY: run test fuzz build pages bench loadtest vet fmt db-start db-stop clean
 
 ## build: the web pages (npm ci + esbuild into static/dist), then the binary
 ## that embeds them.
@@ -36,6 +36,12 @@ run: build
 ## test: throwaway cluster, go vet, every test (PostGIS tests must run).
 test:
 	scripts/test.sh
+
+## fuzz: every fuzz target for FUZZTIME each (make test runs 2000 inputs
+## each instead, so a busy machine cannot fail it).
+FUZZTIME ?= 60s
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
 
 ## bench: the Go benchmarks against a throwaway cluster.
 bench:

@@ -3,6 +3,7 @@ package tests
 import (
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -42,5 +43,28 @@ func TestMakeRunAddr(t *testing.T) {
 				t.Errorf("make -n run %v with %v does not %q:\n%s", tt.args, tt.env, tt.want, out)
 			}
 		})
+	}
+}
+
+// TestMakeTestFuzzBoundedByInputs: make test fuzzes a number of inputs per
+// target, never for a time, so a busy machine cannot fail it (the fuzzer
+// reports a baseline pass that outlasts -fuzztime 5s as a failure).
+func TestMakeTestFuzzBoundedByInputs(t *testing.T) {
+	b, err := os.ReadFile("../scripts/test.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?m)then fuzztime=(\S+); fi`)
+	m := re.FindSubmatch(b)
+	if m == nil {
+		t.Fatal("scripts/test.sh sets no default fuzztime")
+	}
+	if !regexp.MustCompile(`^[0-9]+x$`).Match(m[1]) {
+		t.Errorf("make test fuzzes for %s: want a number of inputs such as 2000x", m[1])
+	}
+	cmd := exec.Command("../scripts/test.sh")
+	cmd.Env = append(os.Environ(), "GRIDMAP_FUZZTIME=5s", "GRIDMAP_TEST_PORT=1") // refused before any cluster starts
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "make fuzz FUZZTIME=5s") {
+		t.Errorf("scripts/test.sh with GRIDMAP_FUZZTIME=5s: %v\n%s", err, out)
 	}
 }
