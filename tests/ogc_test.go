@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb/geojson"
+
+	"github.com/gridmap/gridmap/postgis"
 )
 
 // ogcPage is an items answer of /ogc.
@@ -94,8 +96,8 @@ func TestOGCFeatures(t *testing.T) {
 		}
 	}
 
-	// All 242 micro-grids, exactly once, by following next links; every
-	// page says numberMatched 242, and a page after the first has prev.
+	// All the micro-grids, exactly once, by following next links; every
+	// page says numberMatched their number, and a page after the first has prev.
 	var codes []string
 	next := base + "/collections/grids-micro/items?limit=50"
 	for pages := 0; next != ""; pages++ {
@@ -107,7 +109,7 @@ func TestOGCFeatures(t *testing.T) {
 		if ct := resp.Header.Get("Content-Type"); ct != "application/geo+json" {
 			t.Errorf("items content type %q", ct)
 		}
-		if p.Type != "FeatureCollection" || p.NumberMatched == nil || *p.NumberMatched != 242 || p.NumberReturned != len(p.Features) {
+		if p.Type != "FeatureCollection" || p.NumberMatched == nil || *p.NumberMatched != postgis.DefaultDemo.Micro || p.NumberReturned != len(p.Features) {
 			t.Fatalf("page %d: type %q numberMatched %v numberReturned %d of %d features", pages, p.Type, p.NumberMatched, p.NumberReturned, len(p.Features))
 		}
 		if (pages > 0) != (linkOf(p.Links, "prev") != "") {
@@ -121,8 +123,8 @@ func TestOGCFeatures(t *testing.T) {
 		}
 		next = linkOf(p.Links, "next")
 	}
-	if len(codes) != 242 || !slices.IsSorted(codes) || len(slices.Compact(slices.Clone(codes))) != 242 {
-		t.Fatalf("paging gave %d codes (sorted %v), want 242 distinct", len(codes), slices.IsSorted(codes))
+	if len(codes) != postgis.DefaultDemo.Micro || !slices.IsSorted(codes) || len(slices.Compact(slices.Clone(codes))) != postgis.DefaultDemo.Micro {
+		t.Fatalf("paging gave %d codes (sorted %v), want %d distinct", len(codes), slices.IsSorted(codes), postgis.DefaultDemo.Micro)
 	}
 
 	// Cursor paging (a gridmap extension) gives the same sequence.
@@ -166,14 +168,14 @@ func TestOGCFeatures(t *testing.T) {
 	}
 	var now ogcPage
 	ogcGet(t, base+"/collections/grids-village/items?limit=10&offset=10&datetime="+url.QueryEscape(time.Now().Add(time.Minute).Format(time.RFC3339)), &now)
-	if *now.NumberMatched != 31 || len(now.Features) != 10 || now.Features[0].ID != "370812001011" || linkOf(now.Links, "next") == "" {
+	if *now.NumberMatched != postgis.DefaultDemo.Villages || len(now.Features) != 10 || now.Features[0].ID != "370812001011" || linkOf(now.Links, "next") == "" {
 		t.Errorf("datetime now, offset 10: %d matched, %d features from %v", *now.NumberMatched, len(now.Features), now.Features[0].ID)
 	}
 
 	// A limit above the maximum is served as the maximum.
 	var all ogcPage
 	ogcGet(t, base+"/collections/grids-micro/items?limit=99999", &all)
-	if len(all.Features) != 242 || linkOf(all.Links, "next") != "" {
+	if len(all.Features) != postgis.DefaultDemo.Micro || linkOf(all.Links, "next") != "" {
 		t.Errorf("limit=99999: %d features, next %q", len(all.Features), linkOf(all.Links, "next"))
 	}
 
