@@ -2,12 +2,17 @@
 # Both bring up a private PostgreSQL 15 + PostGIS 3 cluster (installing the
 # Debian packages when missing) unless DATABASE_URL names one.
 
-GO      ?= go
+# GO: scripts/go.sh finds a Go new enough for go.mod, or fetches one
+# (Debian's golang-go first, then the toolchain go.mod names).
+GO      ?= scripts/go.sh
 DATA    ?= .data
 PGPORT  ?= 55432
-ADDR    ?= 127.0.0.1:8080
+# ADDR: where make run serves; GRIDMAP_ADDR works too (make run ADDR=...
+# wins over it).
+GRIDMAP_ADDR ?= 127.0.0.1:8080
+ADDR    ?= $(GRIDMAP_ADDR)
 
-.PHONY: run test build pages bench loadtest vet fmt db-start db-stop clean
+.PHONY: run test fuzz build pages bench loadtest vet fmt db-start db-stop clean
 
 ## build: the web pages (npm ci + esbuild into static/dist), then the binary
 ## that embeds them.
@@ -31,6 +36,12 @@ run: build
 ## test: throwaway cluster, go vet, every test (PostGIS tests must run).
 test:
 	scripts/test.sh
+
+## fuzz: every fuzz target for FUZZTIME each (make test runs 2000 inputs
+## each instead, so a busy machine cannot fail it).
+FUZZTIME ?= 60s
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
 
 ## bench: the Go benchmarks against a throwaway cluster.
 bench:

@@ -1,6 +1,8 @@
 module github.com/gridmap/gridmap
 
-go 1.26.8
+go 1.26.3
+
+toolchain go1.26.8
 
 require (
 	github.com/getkin/kin-openapi v0.153.0

@@ -24,6 +24,7 @@ type brute struct {
 	grids  []gridmap.Grid
 	bounds []orb.Bound
 	order  []int // grid indices, best first
+	rank   []int // grid index → its place in order
 }
 
 func newBrute(tb testing.TB, grids []gridmap.Grid) *brute {
@@ -64,26 +65,42 @@ func newBrute(tb testing.TB, grids []gridmap.Grid) *brute {
 		}
 		return cmp.Compare(grids[x].Code, grids[y].Code)
 	})
+	b.rank = make([]int, len(grids))
+	for r, i := range b.order {
+		b.rank[i] = r
+	}
 	return b
 }
 
 func (b *brute) lookup(p orb.Point) int {
-	best, _ := b.lookupAll(p)
-	return best
+	if in := b.containing(p); len(in) > 0 {
+		return in[0]
+	}
+	return -1
 }
 
-// lookupAll returns the winner and how many grids contain p.
-func (b *brute) lookupAll(p orb.Point) (best, n int) {
-	best = -1
+// containing returns every grid that contains p, boundary included, best
+// first.
+func (b *brute) containing(p orb.Point) []int {
+	var in []int
 	for _, i := range b.order {
 		if len(b.grids[i].Boundary) > 0 && b.bounds[i].Contains(p) && planar.MultiPolygonContains(b.grids[i].Boundary, p) {
-			if n == 0 {
-				best = i
-			}
-			n++
+			in = append(in, i)
 		}
 	}
-	return best, n
+	return in
+}
+
+// isVertex reports whether p is exactly a vertex of grid i.
+func (b *brute) isVertex(i int, p orb.Point) bool {
+	for _, poly := range b.grids[i].Boundary {
+		for _, r := range poly {
+			if slices.Contains(r, p) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // distToBoundary returns the planar distance in degrees from p to grid i's
@@ -106,27 +123,72 @@ type exactness struct {
 	multi                                 int // points in two or more grids
 }
 
-// compare looks up every point in ix and in the brute force. Disagreements
-// within boundaryTolerance of either grid's boundary are counted apart;
-// others fail the test (the first few are logged).
+// compare looks up every point in ix and in the brute force. They must
+// agree, but for float64 rounding: near a boundary (within
+// boundaryTolerance) the two predicates may place a point on either side.
+// So a disagreement passes only when
+//
+//   - the index names a grid that contains p or whose boundary passes within
+//     the tolerance of it, and no grid that clearly contains p (farther than
+//     the tolerance from its boundary) comes before it in the order; or
+//   - the index names none, p lies in at most one grid, within the
+//     tolerance of its boundary, and is not one of its vertices: a point
+//     exactly on a boundary that grids share, or on a vertex, is in one of
+//     them (boundaries are closed).
+//
+// Any other disagreement fails the test (the first few are logged).
 func compare(tb testing.TB, ix *geo.Index, b *brute, pts []orb.Point) exactness {
+	tb.Helper()
+	return compareLookup(tb, func(p orb.Point) int {
+		if h, ok := ix.Lookup(p[0], p[1]); ok {
+			return h.Index()
+		}
+		return -1
+	}, b, pts)
+}
+
+// compareLookup is compare for any lookup (grid index, -1 for none).
+func compareLookup(tb testing.TB, lookup func(orb.Point) int, b *brute, pts []orb.Point) exactness {
 	tb.Helper()
 	var e exactness
 	for _, p := range pts {
 		e.points++
-		want, n := b.lookupAll(p)
-		if n > 1 {
+		in := b.containing(p)
+		if len(in) > 1 {
 			e.multi++
 		}
-		got := -1
-		if h, ok := ix.Lookup(p[0], p[1]); ok {
-			got = h.Index()
+		want := -1
+		if len(in) > 0 {
+			want = in[0]
 		}
+		got := lookup(p)
 		if got == want {
 			e.agree++
 			continue
 		}
-		if min(b.distToBoundary(got, p), b.distToBoundary(want, p)) < boundaryTolerance {
+		near := func(i int) bool { return b.distToBoundary(i, p) < boundaryTolerance }
+		var why string
+		if got < 0 {
+			switch {
+			case len(in) > 1:
+				why = "p is on a boundary those grids share"
+			case !near(in[0]):
+				why = "p is clearly inside"
+			case b.isVertex(in[0], p):
+				why = "p is a vertex of it"
+			}
+		} else {
+			if !slices.Contains(in, got) && !near(got) {
+				why = "p is not in or at the edge of " + b.grids[got].Code
+			}
+			for _, i := range in {
+				if b.rank[i] < b.rank[got] && !near(i) {
+					why = b.grids[i].Code + " clearly contains p and comes first"
+					break
+				}
+			}
+		}
+		if why == "" {
 			e.nearBoundary++
 			continue
 		}
@@ -138,7 +200,11 @@ func compare(tb testing.TB, ix *geo.Index, b *brute, pts []orb.Point) exactness 
 				}
 				return b.grids[i].Code
 			}
-			tb.Errorf("Lookup(%v, %v) = %s, brute force says %s", p[0], p[1], name(got), name(want))
+			var codes []string
+			for _, i := range in {
+				codes = append(codes, name(i))
+			}
+			tb.Errorf("Lookup(%v, %v) = %s; brute force: in %v: %s", p[0], p[1], name(got), codes, why)
 		}
 	}
 	return e
@@ -167,6 +233,9 @@ func TestLookupExactCounties(t *testing.T) {
 		// A third exact vertices, a third interpolated on edges, a third
 		// within about 1 m of an edge.
 		{"on and near edges", edgePoints(grids, n/2, 1e-5, 2)},
+		// Exact vertices alone: each is on the boundary of one county or
+		// shared by two or more, and must get one of them.
+		{"vertices", vertexPoints(grids, n/4, 3)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,12 +260,73 @@ func TestLookupExactStreet(t *testing.T) {
 	}{
 		{"uniform around the street", randomPoints(bd, 50_000, 5)},
 		{"on and near edges", edgePoints(grids, 30_000, 1e-6, 6)},
+		{"vertices", vertexPoints(grids, 10_000, 7)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := compare(t, ix, b, tt.pts)
 			t.Logf("%d points (%d in two or more grids): %d agree, %d differ within %g° of a boundary, %d differ elsewhere",
 				e.points, e.multi, e.agree, e.nearBoundary, boundaryTolerance, e.disagree)
+		})
+	}
+}
+
+// errorCounter is a testing.TB that counts Errorf calls.
+type errorCounter struct {
+	testing.TB
+	n int
+}
+
+func (c *errorCounter) Helper()               {}
+func (c *errorCounter) Errorf(string, ...any) { c.n++ }
+
+// TestCompareFailsWhenItShould: compare is not so tolerant that a wrong
+// lookup passes. Lookups that answer none on a shared boundary or vertex,
+// or a grid far from the point, are caught on the street's vertices and
+// edges; the brute force itself passes.
+func TestCompareFailsWhenItShould(t *testing.T) {
+	grids := streetGrids(t)
+	b := newBrute(t, grids)
+	pts := append(vertexPoints(grids, 2000, 8), edgePoints(grids, 3000, 1e-6, 9)...)
+	tests := []struct {
+		name   string
+		lookup func(orb.Point) int
+		fails  bool
+	}{
+		{name: "brute force", lookup: b.lookup},
+		{name: "none on shared boundaries", fails: true, lookup: func(p orb.Point) int {
+			if in := b.containing(p); len(in) == 1 {
+				return in[0]
+			}
+			return -1
+		}},
+		{name: "none on vertices", fails: true, lookup: func(p orb.Point) int {
+			in := b.containing(p)
+			if len(in) == 0 || b.isVertex(in[0], p) {
+				return -1
+			}
+			return in[0]
+		}},
+		{name: "a far grid", fails: true, lookup: func(p orb.Point) int {
+			if in := b.containing(p); len(in) > 0 {
+				return (in[0] + len(grids)/2) % len(grids)
+			}
+			return -1
+		}},
+		{name: "the street before its micro-grids", fails: true, lookup: func(p orb.Point) int {
+			if in := b.containing(p); len(in) > 0 {
+				return in[len(in)-1]
+			}
+			return -1
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &errorCounter{TB: t}
+			e := compareLookup(c, tt.lookup, b, pts)
+			if failed := e.disagree > 0 || c.n > 0; failed != tt.fails {
+				t.Errorf("compare failed %v (%d disagreements, %d tolerated near a boundary), want %v", failed, e.disagree, e.nearBoundary, tt.fails)
+			}
 		})
 	}
 }

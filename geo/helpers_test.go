@@ -217,3 +217,21 @@ func edgePoints(grids []gridmap.Grid, n int, jitter float64, seed uint64) []orb.
 	}
 	return pts
 }
+
+// vertexPoints returns n vertices of the grids' rings, picked with a fixed
+// seed: points exactly on a boundary.
+func vertexPoints(grids []gridmap.Grid, n int, seed uint64) []orb.Point {
+	r := rand.New(rand.NewPCG(seed, 5))
+	var rings []orb.Ring
+	for _, g := range grids {
+		for _, p := range g.Boundary {
+			rings = append(rings, p...)
+		}
+	}
+	pts := make([]orb.Point, n)
+	for i := range pts {
+		ring := rings[r.IntN(len(rings))]
+		pts[i] = ring[r.IntN(len(ring)-1)]
+	}
+	return pts
+}

@@ -27,6 +27,10 @@ type DemoSpec struct {
 // 242 micro-grids and 57 grid workers.
 var DefaultDemo = DemoSpec{Villages: 31, Micro: 242, Workers: 57, StreetKm2: 65, Seed: 370812, DivisionCode: "370812"}
 
+// Grids is the number of grids the spec makes: the street, its villages
+// and their micro-grids. Tests count from it rather than repeating 274.
+func (s DemoSpec) Grids() int { return 1 + s.Villages + s.Micro }
+
 // tessellateSQL creates a session-local function that cuts area into n
 // cells: Voronoi cells of n seeded random points, relaxed by Lloyd's
 // algorithm so cells are even, intersected with area so they tile it with no

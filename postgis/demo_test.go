@@ -21,8 +21,8 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Demo: %v", err)
 	}
-	if res.Inserted != 1+31+242 {
-		t.Errorf("inserted %d grids, want 274", res.Inserted)
+	if res.Inserted != postgis.DefaultDemo.Grids() {
+		t.Errorf("inserted %d grids, want %d", res.Inserted, postgis.DefaultDemo.Grids())
 	}
 	count := map[gridmap.Level]int{}
 	err = st.ListGrids(ctx, gridmap.GridFilter{}, func(g gridmap.Grid) error {
@@ -35,7 +35,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[gridmap.Level]int{gridmap.LevelStreet: 1, gridmap.LevelVillage: 31, gridmap.LevelMicro: 242}
+	want := map[gridmap.Level]int{gridmap.LevelStreet: 1, gridmap.LevelVillage: postgis.DefaultDemo.Villages, gridmap.LevelMicro: postgis.DefaultDemo.Micro}
 	for l, n := range want {
 		if count[l] != n {
 			t.Errorf("level %s: %d grids, want %d", l, count[l], n)
@@ -100,7 +100,7 @@ WHERE m.level = 'micro' AND m.valid_to IS NULL
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Unchanged != 274 || res.Inserted != 0 || res.Updated != 0 {
-		t.Errorf("second demo run: %+v, want all 274 unchanged", res)
+	if res.Unchanged != postgis.DefaultDemo.Grids() || res.Inserted != 0 || res.Updated != 0 {
+		t.Errorf("second demo run: %+v, want all %d unchanged", res, postgis.DefaultDemo.Grids())
 	}
 }

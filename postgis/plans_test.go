@@ -423,15 +423,15 @@ func TestValidateMapDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rep.Valid() || rep.Grids != 274 {
+	if !rep.Valid() || rep.Grids != postgis.DefaultDemo.Grids() {
 		t.Fatalf("demo street: %d grids, problems %+v", rep.Grids, rep.Problems)
 	}
 	rep, err = plans.ValidateMap(ctx, "micro", gridmap.Tolerances{WidthM: 1e-6})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Grids != 242 {
-		t.Errorf("level micro: %d grids checked, want 242", rep.Grids)
+	if rep.Grids != postgis.DefaultDemo.Micro {
+		t.Errorf("level micro: %d grids checked, want %d", rep.Grids, postgis.DefaultDemo.Micro)
 	}
 	for _, p := range rep.Problems {
 		if p.AreaM2 > 50 || p.WidthM > 0.1 {

@@ -16,8 +16,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; scripts/db.sh stop "$dir/pg" || true; rm -rf "$dir"; }
 trap cleanup EXIT
 url=$(GRIDMAP_PG_FSYNC=off scripts/db.sh start "$dir/pg" "${BENCH_PGPORT:-55434}")
-go build -o "$dir/gridmap" ./cmd/gridmap
-go build -o "$dir/barehttp" ./scripts/barehttp
+scripts/go.sh build -o "$dir/gridmap" ./cmd/gridmap
+scripts/go.sh build -o "$dir/barehttp" ./scripts/barehttp
 export DATABASE_URL=$url
 "$dir/gridmap" migrate >/dev/null
 "$dir/gridmap" demo >/dev/null

@@ -24,9 +24,9 @@ trap cleanup EXIT
 url=$(GRIDMAP_PG_FSYNC=off scripts/db.sh start "$dir/pg" "${BENCH_PGPORT:-55435}")
 curl_db=${url/\/gridmap\?//counties?}
 psql "$url" -Atq -c "CREATE DATABASE counties" >/dev/null
-go build -o "$dir/gridmap" ./cmd/gridmap
-go build -o "$dir/barehttp" ./scripts/barehttp
-go build -o "$dir/pgtiles" ./scripts/pgtiles
+scripts/go.sh build -o "$dir/gridmap" ./cmd/gridmap
+scripts/go.sh build -o "$dir/barehttp" ./scripts/barehttp
+scripts/go.sh build -o "$dir/pgtiles" ./scripts/pgtiles
 DATABASE_URL=$url "$dir/gridmap" migrate >/dev/null
 DATABASE_URL=$url "$dir/gridmap" demo >/dev/null
 DATABASE_URL=$curl_db "$dir/gridmap" migrate >/dev/null

@@ -5,7 +5,9 @@
 #   scripts/db.sh start DIR PORT   start (initdb if needed) the cluster in DIR
 #   scripts/db.sh stop DIR         stop it
 #
-# initdb and pg_ctl refuse to run as root, so they run as the postgres user.
+# initdb and pg_ctl refuse to run as root: as root they run as the postgres
+# user (the folder is given to it); as anyone else, as that user, who owns
+# the folder. Installing the packages needs root (or install them first).
 # The cluster listens on 127.0.0.1 and its own socket dir only.
 set -euo pipefail
 

@@ -25,8 +25,8 @@ cleanup() {
 trap cleanup EXIT
 url=$(GRIDMAP_PG_FSYNC=off scripts/db.sh start "$dir/pg" "$pgport")
 echo "== build"
-go build -o "$dir/gridmap" ./cmd/gridmap
-go build -o "$dir/loadtest" ./scripts/loadtest
+scripts/go.sh build -o "$dir/gridmap" ./cmd/gridmap
+scripts/go.sh build -o "$dir/loadtest" ./scripts/loadtest
 export DATABASE_URL="$url"
 "$dir/gridmap" migrate
 "$dir/gridmap" demo

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -100,8 +101,8 @@ func TestGDALOAPIF(t *testing.T) {
 			t.Errorf("ogrinfo does not list collection %s:\n%s", id, layers)
 		}
 	}
-	if so := gdal(t, "ogrinfo", "-ro", "-so", ds, "grids-micro"); !strings.Contains(so, "Feature Count: 242\n") {
-		t.Errorf("ogrinfo -so grids-micro does not say Feature Count: 242:\n%s", so)
+	if so := gdal(t, "ogrinfo", "-ro", "-so", ds, "grids-micro"); !strings.Contains(so, fmt.Sprintf("Feature Count: %d\n", postgis.DefaultDemo.Micro)) {
+		t.Errorf("ogrinfo -so grids-micro does not say Feature Count: %d:\n%s", postgis.DefaultDemo.Micro, so)
 	}
 
 	// What the JSON API says, to compare with.
@@ -111,13 +112,13 @@ func TestGDALOAPIF(t *testing.T) {
 	for _, f := range fc.Features {
 		want[f.ID.(string)] = f
 	}
-	if len(want) != 242 {
+	if len(want) != postgis.DefaultDemo.Micro {
 		t.Fatalf("the API has %d micro-grids", len(want))
 	}
 
 	got := ogrFeatures(gdal(t, "ogrinfo", "-ro", "-al", "-geom=NO", ds, "grids-micro"))
-	if len(got) != 242 {
-		t.Fatalf("ogrinfo read %d micro-grids, want 242", len(got))
+	if len(got) != postgis.DefaultDemo.Micro {
+		t.Fatalf("ogrinfo read %d micro-grids, want %d", len(got), postgis.DefaultDemo.Micro)
 	}
 	seen := map[string]bool{}
 	for _, g := range got {
@@ -161,7 +162,7 @@ func TestGDALOAPIF(t *testing.T) {
 	if err := json.Unmarshal([]byte(gdal(t, "ogr2ogr", "-f", "GeoJSON", "/vsistdout/", ds, "grids-micro")), &conv); err != nil {
 		t.Fatal(err)
 	}
-	if len(conv.Features) != 242 {
+	if len(conv.Features) != postgis.DefaultDemo.Micro {
 		t.Fatalf("ogr2ogr read %d micro-grids", len(conv.Features))
 	}
 	for _, f := range conv.Features {
@@ -355,7 +356,7 @@ func TestGDALRoundTrip(t *testing.T) {
 	srcURL := demoDB(t)
 	srv, _ := instance(t, srcURL)
 	want := currentGrids(t, srcURL)
-	if len(want) != 274 {
+	if len(want) != postgis.DefaultDemo.Grids() {
 		t.Fatalf("the demo street has %d grids", len(want))
 	}
 	dir := t.TempDir()

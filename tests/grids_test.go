@@ -6,12 +6,14 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb/geojson"
+
+	"github.com/gridmap/gridmap/postgis"
 )
 
 func TestGridsAPI(t *testing.T) {
 	srv, a := instance(t, demoDB(t))
 
-	counts := map[string]int{"micro": 242, "village": 31, "street": 1}
+	counts := map[string]int{"micro": postgis.DefaultDemo.Micro, "village": postgis.DefaultDemo.Villages, "street": 1}
 	for level, want := range counts {
 		var fc geojson.FeatureCollection
 		resp := get(t, srv.URL+"/api/v1/grids?level="+level, &fc)
@@ -50,7 +52,7 @@ func TestGridsAPI(t *testing.T) {
 		t.Errorf("bbox of one micro-grid matched %d micro-grids", len(inBox.Features))
 	}
 
-	// Paging with limit and cursor covers all 242 exactly once.
+	// Paging with limit and cursor covers all micro-grids exactly once.
 	seen := map[string]bool{}
 	next := srv.URL + "/api/v1/grids?level=micro&limit=100"
 	for pages := 0; next != "" && pages < 10; pages++ {
@@ -78,8 +80,8 @@ func TestGridsAPI(t *testing.T) {
 			}
 		}
 	}
-	if len(seen) != 242 {
-		t.Errorf("paging saw %d micro-grids, want 242", len(seen))
+	if len(seen) != postgis.DefaultDemo.Micro {
+		t.Errorf("paging saw %d micro-grids, want %d", len(seen), postgis.DefaultDemo.Micro)
 	}
 
 	// ETag: a matching If-None-Match gets 304.
@@ -121,8 +123,8 @@ func TestGridsAPI(t *testing.T) {
 		t.Errorf("healthz: %d", resp.StatusCode)
 	}
 	ix, _ := a.Live.Index()
-	if ix.Len() != 274 {
-		t.Errorf("index holds %d grids, want 274", ix.Len())
+	if ix.Len() != postgis.DefaultDemo.Grids() {
+		t.Errorf("index holds %d grids, want %d", ix.Len(), postgis.DefaultDemo.Grids())
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gridmap/gridmap/geo"
 	"github.com/gridmap/gridmap/internal/app"
+	"github.com/gridmap/gridmap/postgis"
 )
 
 // incidentInstance starts a server on the demo street with its incident
@@ -353,7 +354,7 @@ func TestIncidentStatsAndHeat(t *testing.T) {
 	}
 	var micro counts
 	get(t, base+"/stats/grids?level=micro", &micro)
-	if micro.Level != "micro" || len(micro.Counts) != 242 || micro.Unassigned != 1 {
+	if micro.Level != "micro" || len(micro.Counts) != postgis.DefaultDemo.Micro || micro.Unassigned != 1 {
 		t.Fatalf("micro: level %s, %d grids, %d unassigned", micro.Level, len(micro.Counts), micro.Unassigned)
 	}
 	byCode := map[string]int{}
@@ -368,7 +369,7 @@ func TestIncidentStatsAndHeat(t *testing.T) {
 	}
 	var village counts
 	get(t, base+"/stats/grids?level=village&category=dispute&from=2026-03-01&to=2026-03-11", &village)
-	if len(village.Counts) != 31 || village.Counts[0].Code != "370812001001" || village.Counts[0].Count != 6 || village.Total != 6 {
+	if len(village.Counts) != postgis.DefaultDemo.Villages || village.Counts[0].Code != "370812001001" || village.Counts[0].Count != 6 || village.Total != 6 {
 		t.Errorf("village disputes 1–10 March: %+v", village.Counts[:2])
 	}
 	for _, q := range []string{"level=planet", "category=weather", "status=x", "from=x", "grid=nowhere"} {

@@ -74,7 +74,7 @@ func TestLookupAPI(t *testing.T) {
 	url := demoDB(t)
 	srv, a := instance(t, url)
 	probes := interiorPoints(t, a.Store, "micro")
-	if len(probes) != 242 {
+	if len(probes) != postgis.DefaultDemo.Micro {
 		t.Fatalf("%d micro-grid probes", len(probes))
 	}
 	for _, pr := range probes {

@@ -590,7 +590,7 @@ func TestPlanAPIErrors(t *testing.T) {
 		})
 	}
 	var rep topoReportResp
-	if resp := get(t, base+"/topology", &rep); resp.StatusCode != 200 || !rep.Valid || rep.Grids != 274 {
+	if resp := get(t, base+"/topology", &rep); resp.StatusCode != 200 || !rep.Valid || rep.Grids != postgis.DefaultDemo.Grids() {
 		t.Errorf("topology of the demo: %d %+v", resp.StatusCode, rep)
 	}
 }

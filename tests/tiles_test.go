@@ -189,8 +189,8 @@ func gridIDs(tb testing.TB, base string) map[string]struct {
 func TestTilesHTTP(t *testing.T) {
 	srv, _ := instance(t, demoDB(t))
 	ids := gridIDs(t, srv.URL)
-	if len(ids) != 274 {
-		t.Fatalf("%d grids, want 274", len(ids))
+	if len(ids) != postgis.DefaultDemo.Grids() {
+		t.Fatalf("%d grids, want %d", len(ids), postgis.DefaultDemo.Grids())
 	}
 
 	var tj tileJSONDoc

@@ -3,8 +3,12 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
+	"log/slog"
+	"math"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gridmap/gridmap"
@@ -26,33 +30,104 @@ type Config struct {
 }
 
 func loadConfig() Config {
+	var env settings
 	cfg := Config{
 		DatabaseURL:     os.Getenv("DATABASE_URL"),
 		Addr:            envOr("GRIDMAP_ADDR", "127.0.0.1:8080"),
-		LogLevel:        envOr("GRIDMAP_LOG_LEVEL", "info"),
+		LogLevel:        env.logLevel("GRIDMAP_LOG_LEVEL"),
 		ShutdownTimeout: 20 * time.Second,
 		HTTP: httpapi.Config{
-			NearBoundaryMetres: envFloat("GRIDMAP_NEAR_BOUNDARY_M", 30),
-			MaxBatchPoints:     int(envFloat("GRIDMAP_MAX_BATCH_POINTS", 1_000_000)),
-			MaxBodyBytes:       int64(envFloat("GRIDMAP_MAX_BODY_BYTES", 64<<20)),
+			NearBoundaryMetres: env.positive("GRIDMAP_NEAR_BOUNDARY_M", 30),
+			MaxBatchPoints:     env.count("GRIDMAP_MAX_BATCH_POINTS", 1_000_000, "1000000"),
+			MaxBodyBytes:       int64(env.count("GRIDMAP_MAX_BODY_BYTES", 64<<20, "67108864")),
 			BaseMapStyleURL:    os.Getenv("GRIDMAP_BASEMAP_STYLE"),
 			Topology: gridmap.Tolerances{
-				WidthM:   envFloat("GRIDMAP_TOPOLOGY_WIDTH_M", gridmap.DefaultTolerances.WidthM),
-				SliverM2: envFloat("GRIDMAP_TOPOLOGY_SLIVER_M2", gridmap.DefaultTolerances.SliverM2),
+				WidthM:   env.positive("GRIDMAP_TOPOLOGY_WIDTH_M", gridmap.DefaultTolerances.WidthM),
+				SliverM2: env.positive("GRIDMAP_TOPOLOGY_SLIVER_M2", gridmap.DefaultTolerances.SliverM2),
 			},
 		},
 	}
-	cfg.Err = loadTrust(&cfg.HTTP.Trust) // token.go: GRIDMAP_OPEN, rate limits, timeout, CORS
+	loadTrust(&cfg.HTTP.Trust, &env) // token.go: GRIDMAP_OPEN, rate limits, timeout, CORS
+	cfg.Err = env.err()
 	return cfg
 }
 
-func envFloat(k string, def float64) float64 {
-	if v := os.Getenv(k); v != "" {
-		if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 {
-			return f
-		}
+// settings reads settings from the environment and keeps every bad one, so
+// a command refuses to start naming each variable and what it allows,
+// rather than running on a default the operator did not choose.
+type settings struct{ errs []error }
+
+func (s *settings) bad(k, v, want string) {
+	s.errs = append(s.errs, fmt.Errorf("%s=%q: want %s", k, v, want))
+}
+
+func (s *settings) err() error { return errors.Join(s.errs...) }
+
+// number reads a finite decimal number ≥ 0 ("" when unset).
+func (s *settings) number(k string) (f float64, v string, ok bool) {
+	v = strings.TrimSpace(os.Getenv(k))
+	if v == "" {
+		return 0, "", false
 	}
-	return def
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+		return 0, v, false
+	}
+	return f, v, true
+}
+
+// positive reads a number > 0.
+func (s *settings) positive(k string, def float64) float64 {
+	f, v, ok := s.number(k)
+	if v == "" {
+		return def
+	}
+	if !ok || f == 0 {
+		s.bad(k, v, fmt.Sprintf("a number greater than 0 (default %g)", def))
+		return def
+	}
+	return f
+}
+
+// nonNegative reads a number ≥ 0; zero says what 0 means.
+func (s *settings) nonNegative(k string, def float64, zero string) float64 {
+	f, v, ok := s.number(k)
+	if v == "" {
+		return def
+	}
+	if !ok {
+		s.bad(k, v, fmt.Sprintf("a number ≥ 0 (0 for %s; default %g)", zero, def))
+		return def
+	}
+	return f
+}
+
+// count reads a whole number ≥ 1; defText says the default to people.
+func (s *settings) count(k string, def int, defText string) int {
+	v := strings.TrimSpace(os.Getenv(k))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		s.bad(k, v, "a whole number ≥ 1 (default "+defText+")")
+		return def
+	}
+	return n
+}
+
+// logLevel reads debug, info, warn or error (default info).
+func (s *settings) logLevel(k string) string {
+	v := strings.TrimSpace(os.Getenv(k))
+	if v == "" {
+		return "info"
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		s.bad(k, v, "debug, info, warn or error (default info)")
+		return "info"
+	}
+	return v
 }
 
 func envOr(k, def string) string {

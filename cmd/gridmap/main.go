@@ -1,10 +1,13 @@
 // Command gridmap is the grid-governance GIS service: one binary to serve,
-// migrate, import and generate the demo street.
+// migrate, import, check the map's topology, manage API tokens and
+// generate the demo street.
 //
 //	gridmap serve [--addr 127.0.0.1:8080]
 //	gridmap migrate
 //	gridmap import grids FILE.geojson[.gz] --level LEVEL [--code-prop P] [--name-prop P] [--parent-prop P] [--make-valid]
 //	gridmap import incidents FILE.csv|.ndjson|.geojson[.gz] [--columns field=Header,...] [--crs C] [--source S] [--partial]
+//	gridmap validate [--level L] [--width-m M] [--sliver-m2 A] [--geojson FILE] [--max N]
+//	gridmap token create --role R --name N [--grid CODE] | revoke ID|TOKEN | list
 //	gridmap demo [--if-empty]
 //
 // Every command reads the database from DATABASE_URL.
@@ -31,6 +34,8 @@ commands:
   migrate   apply database migrations
   import    import data: gridmap import grids FILE --level LEVEL ...
                          gridmap import incidents FILE [--columns ...] [--partial]
+  validate  check the current map's topology (gaps, overlaps, slivers, codes, parents);
+            exits 1 when it finds problems: gridmap validate [--level L] [--geojson FILE]
   token     API tokens: gridmap token create --role R --name N | revoke ID | list
   demo      generate the synthetic demo street (1 street, 31 villages, 242 micro-grids)
             and one year of synthetic incidents (about 11,300)
@@ -57,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
-		return cmdServe(ctx, rest, stderr)
+		return cmdServe(ctx, rest, stdout, stderr)
 	case "migrate":
 		return cmdMigrate(ctx, rest, stdout)
 	case "import":

@@ -5,13 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gridmap/gridmap/internal/app"
 )
 
-func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+// cmdServe serves until ctx ends. The log (JSON) goes to stderr; what a
+// person needs next (the pages' URLs, the database, how to make a token)
+// goes to stdout once the address is bound.
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := loadConfig()
 	fs := newFlags("serve")
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on (GRIDMAP_ADDR)")
@@ -21,7 +29,20 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if cfg.Err != nil {
 		return cfg.Err
 	}
+	if err := cfg.needDB(); err != nil {
+		return err
+	}
 	log := newLogger(stderr, cfg.LogLevel)
+	// Bind first: a taken port is said at once, before any work.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("cannot serve on %s: the address is already in use (another gridmap or program listens there). "+
+				"Choose another with GRIDMAP_ADDR=127.0.0.1:8091, gridmap serve --addr 127.0.0.1:8091 or make run ADDR=127.0.0.1:8091", cfg.Addr)
+		}
+		return fmt.Errorf("cannot serve on %s (GRIDMAP_ADDR, --addr): %w", cfg.Addr, err)
+	}
+	defer ln.Close()
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -43,8 +64,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("serving", "addr", "http://"+cfg.Addr)
+	go func() { errc <- srv.Serve(ln) }()
+	base := baseURL(ln.Addr().(*net.TCPAddr))
+	log.Info("serving", "addr", base)
+	printNext(stdout, base, cfg.DatabaseURL, os.Args[0])
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serving on %s: %w", cfg.Addr, err)
@@ -58,4 +81,34 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// baseURL is the URL a browser on this machine opens for a bound address:
+// an unspecified host (0.0.0.0, ::) is reached on the loopback.
+func baseURL(a *net.TCPAddr) string {
+	host := a.IP.String()
+	if a.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(a.Port))
+}
+
+// printNext tells a newcomer where to go once the server is up. The
+// database URL is shown without its password.
+func printNext(w io.Writer, base, databaseURL, self string) {
+	db := databaseURL
+	if u, err := url.Parse(databaseURL); err == nil {
+		db = u.Redacted()
+	}
+	if !strings.Contains(self, "/") {
+		self = "gridmap"
+	}
+	fmt.Fprintf(w, `gridmap is serving on %[1]s
+  wall map:  %[1]s/
+  editor:    %[1]s/editor
+  API:       %[1]s/api/v1/openapi.json
+  database:  DATABASE_URL='%[2]s'
+  a token (for the editor, writes, and personal data):
+             DATABASE_URL='%[2]s' %[3]s token create --role admin --name YOUR-NAME
+`, base, db, self)
 }

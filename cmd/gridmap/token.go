@@ -133,38 +133,25 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 //	GRIDMAP_OPEN             classes open without a token (default boundaries,tiles,aggregates,lookups; "none")
 //	GRIDMAP_RATE_TOKEN       requests a second per token (default 1000; 0 for no limit)
 //	GRIDMAP_RATE_ANON        requests a second per client address without a token (default 200; 0 for no limit)
-//	GRIDMAP_RATE_BURST       burst above the rate (default twice the rate)
+//	GRIDMAP_RATE_BURST       burst above the rate, a whole number ≥ 1 (default twice the rate)
 //	GRIDMAP_REQUEST_TIMEOUT  bound on a request and its queries (default 60s; 0 for none)
 //	GRIDMAP_CORS_ORIGINS     origins allowed to call from a browser (default none; "*" for any)
 //	GRIDMAP_TRUSTED_PROXIES  reverse proxies whose X-Forwarded-For names the client (default none)
-func loadTrust(t *httpapi.TrustConfig) error {
-	var errs []error
+func loadTrust(t *httpapi.TrustConfig, env *settings) {
 	open, err := httpapi.ParseOpen(envOr("GRIDMAP_OPEN", "boundaries,tiles,aggregates,lookups"))
 	if err != nil {
-		errs = append(errs, fmt.Errorf("GRIDMAP_OPEN: %w", err))
+		env.errs = append(env.errs, fmt.Errorf("GRIDMAP_OPEN: %w", err))
 	}
 	t.Open = open
-	num := func(k string, def float64) float64 {
-		v := strings.TrimSpace(os.Getenv(k))
-		if v == "" {
-			return def
-		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 {
-			errs = append(errs, fmt.Errorf("%s=%q is not a number ≥ 0", k, v))
-			return def
-		}
-		return f
-	}
-	t.RatePerToken = num("GRIDMAP_RATE_TOKEN", 1000)
-	t.RatePerIP = num("GRIDMAP_RATE_ANON", 200)
-	t.RateBurst = int(num("GRIDMAP_RATE_BURST", 0))
+	t.RatePerToken = env.nonNegative("GRIDMAP_RATE_TOKEN", 1000, "no limit")
+	t.RatePerIP = env.nonNegative("GRIDMAP_RATE_ANON", 200, "no limit")
+	t.RateBurst = env.count("GRIDMAP_RATE_BURST", 0, "twice the rate") // 0: twice the rate
 	t.RequestTimeout = 60 * time.Second
-	if v := os.Getenv("GRIDMAP_REQUEST_TIMEOUT"); v != "" {
+	if v := strings.TrimSpace(os.Getenv("GRIDMAP_REQUEST_TIMEOUT")); v != "" {
 		d, err := time.ParseDuration(v)
 		switch {
 		case err != nil || d < 0:
-			errs = append(errs, fmt.Errorf("GRIDMAP_REQUEST_TIMEOUT=%q is not a duration such as 60s", v))
+			env.bad("GRIDMAP_REQUEST_TIMEOUT", v, "a duration such as 60s or 2m (0 for none; default 60s)")
 		case d == 0:
 			t.RequestTimeout = -1
 		default:
@@ -173,7 +160,6 @@ func loadTrust(t *httpapi.TrustConfig) error {
 	}
 	t.CORSOrigins = httpapi.ParseOrigins(os.Getenv("GRIDMAP_CORS_ORIGINS"))
 	if t.TrustedProxies, err = httpapi.ParseProxies(os.Getenv("GRIDMAP_TRUSTED_PROXIES")); err != nil {
-		errs = append(errs, fmt.Errorf("GRIDMAP_TRUSTED_PROXIES: %w", err))
+		env.errs = append(env.errs, fmt.Errorf("GRIDMAP_TRUSTED_PROXIES: %w", err))
 	}
-	return errors.Join(errs...)
 }

@@ -30,6 +30,9 @@ func cmdValidate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if cfg.Err != nil {
+		return cfg.Err
+	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("validate takes no arguments, only flags (got %q)", fs.Args())
 	}

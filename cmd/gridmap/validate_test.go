@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,7 +40,7 @@ func TestValidateCommand(t *testing.T) {
 		return out.String(), err
 	}
 	out, err := validate()
-	if err != nil || !strings.Contains(out, "checked 274 grids") || !strings.Contains(out, "no problems") {
+	if err != nil || !strings.Contains(out, fmt.Sprintf("checked %d grids", postgis.DefaultDemo.Grids())) || !strings.Contains(out, "no problems") {
 		t.Fatalf("clean demo: %v\n%s", err, out)
 	}
 	if _, err := st.Pool().Exec(ctx, `
@@ -49,7 +50,7 @@ WHERE code = '37081200100107' AND valid_to IS NULL`); err != nil {
 	}
 	file := filepath.Join(t.TempDir(), "problems.geojson")
 	out, err = validate("--level", "micro", "--geojson", file, "--max", "2")
-	if gridmap.ErrorCode(err) != gridmap.EINVALID || !strings.Contains(out, "checked 242 grids (level micro)") ||
+	if gridmap.ErrorCode(err) != gridmap.EINVALID || !strings.Contains(out, fmt.Sprintf("checked %d grids (level micro)", postgis.DefaultDemo.Micro)) ||
 		!strings.Contains(out, "overlap") || !strings.Contains(out, "outside_parent") || !strings.Contains(out, "more (--max 0") {
 		t.Fatalf("grown grid: %v\n%s", err, out)
 	}
