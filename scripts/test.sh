@@ -42,6 +42,12 @@ if ! command -v ogr2ogr >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gdal-bin >/dev/null
 fi
+# The README's curl examples are run as written (tests/readme_test.go).
+if ! command -v curl >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "== installing curl for the README examples"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl ca-certificates >/dev/null
+fi
 echo "== go vet"
 go vet ./...
 echo "== go test (PostGIS at $url)"
