@@ -225,8 +225,16 @@ func (a *Applied) create(i int, c *gridmap.Change, g *gridmap.Grid) {
 	a.set(g.Code, g)
 }
 
-// Apply applies change i. Its errors are EINVALID: a grid it changes is
-// not there.
+// Apply applies change c, the plan's change i (errors name it
+// changes[i]): replace and move copy the grid with the fields set; add
+// creates; split retires the grid (or keeps it as one part), creates the
+// other parts from their drafts (empty fields from the grid split), gives
+// them its people and each child to the part holding the child's point
+// on surface; merge retires the grids merged, makes the result (fields
+// from the first) with all their people and children; retire retires. A
+// code created that is already a grid goes to Dups, not into the map.
+// Errors: EINVALID when a grid it changes is not there at this point of
+// the plan, or a merge has no boundary (AddChanges joins them first).
 func (a *Applied) Apply(i int, c *gridmap.Change) error {
 	for _, code := range c.Touches() {
 		if a.Live(code) == nil {

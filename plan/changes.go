@@ -82,8 +82,9 @@ func changeErr(i int, c *gridmap.Change, format string, args ...any) error {
 		Details: []gridmap.ItemError{{Index: i, Code: c.Code, Field: string(c.Kind), Message: msg}}}
 }
 
-// CheckChange checks the shape of a change: its kind and the fields the
-// kind needs.
+// CheckChange checks the shape of change c, the plan's change i: its kind
+// and the fields the kind needs. Errors: EINVALID naming changes[i], with
+// a gridmap.ItemError as Details (but for an unknown kind).
 func CheckChange(i int, c *gridmap.Change) error {
 	need := func(ok bool, what string) error {
 		if !ok {

@@ -9,7 +9,8 @@ import (
 // PointOnSurface returns a point inside mp as GEOS's InteriorPointArea
 // (PostGIS ST_PointOnSurface) finds it: on a horizontal line through the
 // middle of each polygon, placed between vertex ordinates, the midpoint of
-// the widest stretch inside; false for no area.
+// the widest stretch inside (the first, on a tie); false for no area.
+// Planar: in the units of mp (degrees of EPSG:4326 for a boundary).
 func PointOnSurface(mp orb.MultiPolygon) (orb.Point, bool) {
 	var best orb.Point
 	width := 0.0
