@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/plan"
 )
 
 // Plans is the PostGIS implementation of gridmap.PlanService: drafts and
@@ -177,16 +178,16 @@ func (p *Plans) AddChanges(ctx context.Context, id, ifRevision int64, changes []
 		return pl, err
 	}
 	all := append(pl.Changes, changes...)
-	cur, err := currentGrids(ctx, tx, referencedCodes(all), false)
+	cur, err := currentGrids(ctx, tx, plan.ReferencedCodes(all), false)
 	if err != nil {
 		return pl, err
 	}
-	if c := conflicts(pl.Changes, cur); len(c) > 0 {
+	if c := plan.Conflicts(pl.Changes, cur); len(c) > 0 {
 		return pl, staleError(id, c)
 	}
-	a := newApplied(cur, nil) // members play no part in adding changes
+	a := plan.New(cur, nil) // members play no part in adding changes
 	for i := range pl.Changes {
-		if err := a.apply(i, &pl.Changes[i]); err != nil {
+		if err := a.Apply(i, &pl.Changes[i]); err != nil {
 			return pl, gridmap.Errorf(gridmap.ECONFLICT, "plan %d no longer applies to the current map: %s", id, gridmap.ErrorMessage(err))
 		}
 	}
@@ -194,11 +195,11 @@ func (p *Plans) AddChanges(ctx context.Context, id, ifRevision int64, changes []
 	for k := range changes {
 		i := len(pl.Changes) + k
 		c := &changes[k]
-		if err := checkChange(i, c); err != nil {
+		if err := plan.CheckChange(i, c); err != nil {
 			return pl, err
 		}
-		stale = append(stale, a.fillBase(c)...)
-		if err := a.checkRefs(i, c); err != nil {
+		stale = append(stale, a.FillBase(c)...)
+		if err := a.CheckRefs(i, c); err != nil {
 			return pl, err
 		}
 		if c.Kind == gridmap.ChangeMerge && c.Grid != nil && c.Grid.Boundary == nil {
@@ -206,7 +207,7 @@ func (p *Plans) AddChanges(ctx context.Context, id, ifRevision int64, changes []
 				return pl, err
 			}
 		}
-		if err := a.apply(i, c); err != nil {
+		if err := a.Apply(i, c); err != nil {
 			return pl, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
+	"github.com/gridmap/gridmap/plan"
 )
 
 // publishLock is the advisory lock key that serialises publications and
@@ -23,7 +24,7 @@ const publishLock = 0x67726d70 // "grmp"
 // prepare reads draft id, refuses it when stale, applies its changes to
 // the current map and loads the result into topo. lock takes row locks on
 // the plan and the grids it touches (for publishing).
-func prepare(ctx context.Context, tx pgx.Tx, id int64, lock bool, ifRevision int64) (pl gridmap.Plan, a *applied, n int, err error) {
+func prepare(ctx context.Context, tx pgx.Tx, id int64, lock bool, ifRevision int64) (pl gridmap.Plan, a *plan.Applied, n int, err error) {
 	if lock {
 		pl, err = lockDraft(ctx, tx, id, ifRevision)
 	} else {
@@ -36,12 +37,12 @@ func prepare(ctx context.Context, tx pgx.Tx, id int64, lock bool, ifRevision int
 		return pl, nil, 0, err
 	}
 	// The children of grids merged or split come along: they may get
-	// another parent (applied.reparent).
-	interior, err := childrenOf(ctx, tx, reshapedCodes(pl.Changes))
+	// another parent (plan.Applied.Apply).
+	interior, err := childrenOf(ctx, tx, plan.ReshapedCodes(pl.Changes))
 	if err != nil {
 		return pl, nil, 0, err
 	}
-	codes := referencedCodes(pl.Changes)
+	codes := plan.ReferencedCodes(pl.Changes)
 	for code := range interior {
 		if !slices.Contains(codes, code) {
 			codes = append(codes, code)
@@ -51,7 +52,7 @@ func prepare(ctx context.Context, tx pgx.Tx, id int64, lock bool, ifRevision int
 	if err != nil {
 		return pl, nil, 0, err
 	}
-	if c := conflicts(pl.Changes, cur); len(c) > 0 {
+	if c := plan.Conflicts(pl.Changes, cur); len(c) > 0 {
 		return pl, nil, 0, staleError(id, c)
 	}
 	rows, err := tx.Query(ctx, membersSQL, slices.Collect(maps.Keys(cur)))
@@ -62,29 +63,15 @@ func prepare(ctx context.Context, tx pgx.Tx, id int64, lock bool, ifRevision int
 	if err != nil {
 		return pl, nil, 0, mapErr(err, "members")
 	}
-	a = newApplied(cur, members)
-	a.interior = interior
+	a = plan.New(cur, members)
+	a.Interior = interior
 	for i := range pl.Changes {
-		if err := a.apply(i, &pl.Changes[i]); err != nil {
+		if err := a.Apply(i, &pl.Changes[i]); err != nil {
 			return pl, nil, 0, gridmap.Errorf(gridmap.ECONFLICT, "plan %d no longer applies to the current map: %s", id, gridmap.ErrorMessage(err))
 		}
 	}
 	n, err = loadPlanTopo(ctx, tx, a)
 	return pl, a, n, err
-}
-
-// reshapedCodes lists the grids the changes merge or split.
-func reshapedCodes(changes []gridmap.Change) []string {
-	var out []string
-	for i := range changes {
-		switch c := &changes[i]; c.Kind {
-		case gridmap.ChangeMerge:
-			out = append(out, c.Codes...)
-		case gridmap.ChangeSplit:
-			out = append(out, c.Code)
-		}
-	}
-	return out
 }
 
 const childrenSQL = `
@@ -155,14 +142,6 @@ func (p *Plans) PlanImpact(ctx context.Context, id int64) (im gridmap.Impact, er
 	return impactOf(ctx, tx, a, moves)
 }
 
-// move is an incident that changes grid.
-type move struct {
-	id               int64
-	externalID       string
-	category, status string
-	from, to         string
-}
-
 const candidateCodesSQL = `SELECT coalesce(array_agg(code), '{}') FROM (SELECT code FROM topo UNION SELECT code FROM topo_touched) s`
 
 // The incidents a plan may move: those assigned to a grid it changes or to
@@ -189,7 +168,7 @@ SELECT code, name, level, parent, CASE WHEN valid THEN ST_AsBinary(geom) END FRO
 
 // computeMoves locates every candidate incident in the map the plan
 // leaves and returns those whose grid changes, by id.
-func computeMoves(ctx context.Context, tx pgx.Tx, a *applied) ([]move, error) {
+func computeMoves(ctx context.Context, tx pgx.Tx, a *plan.Applied) ([]plan.Move, error) {
 	var codes []string
 	if err := tx.QueryRow(ctx, candidateCodesSQL).Scan(&codes); err != nil {
 		return nil, err
@@ -199,14 +178,14 @@ func computeMoves(ctx context.Context, tx pgx.Tx, a *applied) ([]move, error) {
 		return nil, mapErr(err, "incidents")
 	}
 	type cand struct {
-		move
+		plan.Move
 		p orb.Point
 	}
 	var cands []cand
 	bound := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
 	for rows.Next() {
 		var c cand
-		if err := rows.Scan(&c.id, &c.externalID, &c.category, &c.status, &c.from, &c.p[0], &c.p[1]); err != nil {
+		if err := rows.Scan(&c.ID, &c.ExternalID, &c.Category, &c.Status, &c.From, &c.p[0], &c.p[1]); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -224,18 +203,18 @@ func computeMoves(ctx context.Context, tx pgx.Tx, a *applied) ([]move, error) {
 	if err != nil {
 		return nil, err
 	}
-	var moves []move
+	var moves []plan.Move
 	for _, c := range cands {
 		to := ""
 		if h, ok := ix.Lookup(c.p[0], c.p[1]); ok {
 			to = h.Grid().Code
 		}
-		if to != c.from {
-			c.to = to
-			moves = append(moves, c.move)
+		if to != c.From {
+			c.To = to
+			moves = append(moves, c.Move)
 		}
 	}
-	sort.Slice(moves, func(i, j int) bool { return moves[i].id < moves[j].id })
+	sort.Slice(moves, func(i, j int) bool { return moves[i].ID < moves[j].ID })
 	return moves, nil
 }
 
@@ -291,54 +270,9 @@ const reusedSQL = `
 SELECT DISTINCT ON (code) code, name, valid_to FROM grid_version
 WHERE code = ANY($1) AND valid_to IS NOT NULL ORDER BY code, valid_to DESC`
 
-// impactOf summarises moves and the grids a plan adds, changes and retires.
-func impactOf(ctx context.Context, tx pgx.Tx, a *applied, moves []move) (gridmap.Impact, error) {
-	im := gridmap.Impact{Flows: []gridmap.IncidentFlow{}, OpenCases: []gridmap.MovedIncident{},
-		Added: []string{}, Changed: []string{}, Retired: []string{}, RetiredMembers: map[string]int{},
-		Members: []gridmap.MemberChange{}, Reparented: slices.Clone(a.reparented)}
-	if im.Reparented == nil {
-		im.Reparented = []gridmap.Reparented{}
-	}
-	flows := map[[2]string]*gridmap.IncidentFlow{}
-	for _, m := range moves {
-		open := gridmap.Status(m.status).Open()
-		im.Moved++
-		f := flows[[2]string{m.from, m.to}]
-		if f == nil {
-			f = &gridmap.IncidentFlow{From: m.from, To: m.to}
-			flows[[2]string{m.from, m.to}] = f
-		}
-		f.Incidents++
-		if open {
-			im.MovedOpen++
-			f.Open++
-			if len(im.OpenCases) < gridmap.MaxListedCases {
-				im.OpenCases = append(im.OpenCases, gridmap.MovedIncident{ID: m.id, ExternalID: m.externalID,
-					Category: gridmap.Category(m.category), Status: gridmap.Status(m.status), From: m.from, To: m.to})
-			}
-		}
-	}
-	for _, f := range flows {
-		im.Flows = append(im.Flows, *f)
-	}
-	sort.Slice(im.Flows, func(i, j int) bool {
-		if im.Flows[i].Incidents != im.Flows[j].Incidents {
-			return im.Flows[i].Incidents > im.Flows[j].Incidents
-		}
-		return im.Flows[i].From+"\x00"+im.Flows[i].To < im.Flows[j].From+"\x00"+im.Flows[j].To
-	})
-	for _, code := range a.order {
-		_, existed := a.cur[code]
-		switch g := a.state[code]; {
-		case g == nil && existed:
-			im.Retired = append(im.Retired, code)
-		case g != nil && !existed:
-			im.Added = append(im.Added, code)
-		case g != nil:
-			im.Changed = append(im.Changed, code)
-		}
-	}
-	im.Reused = []gridmap.ReusedCode{}
+// impactOf is plan.Impact with the added codes that were grids once.
+func impactOf(ctx context.Context, tx pgx.Tx, a *plan.Applied, moves []plan.Move) (gridmap.Impact, error) {
+	im := plan.Impact(a, moves)
 	if len(im.Added) > 0 {
 		rows, err := tx.Query(ctx, reusedSQL, im.Added)
 		if err != nil {
@@ -348,19 +282,6 @@ func impactOf(ctx context.Context, tx pgx.Tx, a *applied, moves []move) (gridmap
 		if _, err := pgx.ForEachRow(rows, []any{&u.Code, &u.Name, &u.RetiredAt}, func() error { im.Reused = append(im.Reused, u); return nil }); err != nil {
 			return im, mapErr(err, "grids")
 		}
-	}
-	for _, code := range im.Retired {
-		if _, moved := a.members[code]; !moved && len(a.curMembers[code]) > 0 {
-			im.RetiredMembers[code] = len(a.curMembers[code])
-		}
-	}
-	for _, code := range slices.Sorted(maps.Keys(a.members)) {
-		from := a.membersFrom[code]
-		if from == nil {
-			from = []string{}
-		}
-		im.Members = append(im.Members, gridmap.MemberChange{Code: code,
-			Before: len(a.curMembers[code]), After: len(a.members[code]), From: from})
 	}
 	return im, nil
 }
@@ -521,7 +442,7 @@ func (p *Plans) publishTx(ctx context.Context, tx pgx.Tx, id int64, opts gridmap
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"plan_moves"}, []string{"id", "old", "new"},
 			pgx.CopyFromSlice(len(moves), func(i int) ([]any, error) {
-				return []any{moves[i].id, moves[i].from, moves[i].to}, nil
+				return []any{moves[i].ID, moves[i].From, moves[i].To}, nil
 			})); err != nil {
 			return res, err
 		}
@@ -565,17 +486,17 @@ func (p *Plans) publishTx(ctx context.Context, tx pgx.Tx, id int64, opts gridmap
 // writeMembers replaces the members of every grid whose people the plan
 // changes (split parts, merge results, drafts that list them; grids split
 // or merged away lose theirs to them).
-func writeMembers(ctx context.Context, tx pgx.Tx, a *applied) error {
-	if len(a.members) == 0 {
+func writeMembers(ctx context.Context, tx pgx.Tx, a *plan.Applied) error {
+	if len(a.Members) == 0 {
 		return nil
 	}
-	codes := slices.Sorted(maps.Keys(a.members))
+	codes := slices.Sorted(maps.Keys(a.Members))
 	if _, err := tx.Exec(ctx, `DELETE FROM grid_member WHERE grid_code = ANY($1)`, codes); err != nil {
 		return mapErr(err, "members")
 	}
 	var rows [][]any
 	for _, code := range codes {
-		for _, m := range a.members[code] {
+		for _, m := range a.Members[code] {
 			rows = append(rows, []any{code, m.Role, m.Name, m.Contact})
 		}
 	}
@@ -655,7 +576,7 @@ func (p *Plans) EditGrid(ctx context.Context, code string, ifVersion int64, e gr
 		return res, mapErr(err, "plan")
 	}
 	for i := range changes {
-		if err := checkChange(i, &changes[i]); err != nil {
+		if err := plan.CheckChange(i, &changes[i]); err != nil {
 			return res, err
 		}
 		if changes[i].Kind == gridmap.ChangeMove && *changes[i].Parent != "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/plan"
 )
 
 // Topology checks run in PostGIS over the temporary table topo: the grids
@@ -360,11 +361,11 @@ var topoColumns = []string{"code", "name", "level", "parent", "attrs", "wkb", "s
 
 // loadPlanTopo fills topo with the grids a plan leaves and the current
 // grids around them, and returns the number of planned grids.
-func loadPlanTopo(ctx context.Context, tx pgx.Tx, a *applied) (int, error) {
+func loadPlanTopo(ctx context.Context, tx pgx.Tx, a *plan.Applied) (int, error) {
 	if _, err := tx.Exec(ctx, createTopoSQL); err != nil {
 		return 0, err
 	}
-	grids, touched := a.planned()
+	grids, touched := a.Planned()
 	rows := make([][]any, 0, len(grids))
 	for _, g := range grids {
 		b, err := toWKB(g.Boundary)
@@ -400,13 +401,13 @@ func loadPlanTopo(ctx context.Context, tx pgx.Tx, a *applied) (int, error) {
 
 // validateApplied checks a plan's result loaded into topo: the problems
 // the checks find plus the duplicate codes found while applying it.
-func validateApplied(ctx context.Context, tx pgx.Tx, a *applied, n int, tol gridmap.Tolerances) (gridmap.TopologyReport, error) {
+func validateApplied(ctx context.Context, tx pgx.Tx, a *plan.Applied, n int, tol gridmap.Tolerances) (gridmap.TopologyReport, error) {
 	r := gridmap.TopologyReport{Grids: n, Tolerances: tol}
 	ps, err := runChecks(ctx, tx, tol)
 	if err != nil {
 		return r, mapErr(err, "topology")
 	}
-	r.Problems = append(append(r.Problems, a.dups...), ps...)
+	r.Problems = append(append(r.Problems, a.Dups...), ps...)
 	r.Sort()
 	return r, nil
 }

@@ -4,7 +4,9 @@
 // sent. Pure functions (no DOM, no map), unit-tested in test/unit/. The
 // steps may touch grids of any level; children follow their parents as
 // the server moves them (a merge takes the children of the grids merged
-// away, a split gives each child to the piece holding it).
+// away, a split gives each child to the piece holding it). applySteps is
+// a preview of the server's plan engine (package plan): both are tested
+// against the cases in plan/testdata/cases.
 //
 // A step is one of
 //   {kind: 'replace', code, boundary}

@@ -1,6 +1,8 @@
 // Unit tests of src/plansteps.js: node --test test/unit/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { interiorPoint } from '../../src/geometry.js';
 import { applySteps, codeScheme, defaultName, mergeProblem, proposeCodes, proposePieces, splitProblem, toChanges, zhNumeral } from '../../src/plansteps.js';
 
 const sq = (x, y, s) => ({ type: 'Polygon', coordinates: [[[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]] });
@@ -183,4 +185,53 @@ test('proposePieces: a village keeps its code on the largest piece and numbers t
 test('zhNumeral: 1–99 in Chinese numerals', () => {
   assert.deepEqual([1, 2, 9, 10, 11, 20, 23, 99].map(zhNumeral), ['一', '二', '九', '十', '十一', '二十', '二十三', '九十九']);
   assert.equal(zhNumeral(100), '100');
+});
+
+// The plan engine's cases (plan/testdata, shared with the Go tests of
+// package plan): the preview must leave the map the server's engine
+// leaves. Cases marked go_only are beyond the preview (kinds it does not
+// make, people, errors); the preview does not keep a chain of
+// reparentings of a grid later split away, so only the moves of grids
+// still there are compared.
+const testdata = new URL('../../../plan/testdata/', import.meta.url);
+const readJSON = (name) => JSON.parse(readFileSync(new URL(name, testdata), 'utf8'));
+
+// stepOf turns a plan change (the API's shape) into the editor's step.
+function stepOf(c) {
+  switch (c.kind) {
+    case 'replace':
+      assert.ok(c.boundary, 'the editor’s replace sets a boundary');
+      return { kind: 'replace', code: c.code, boundary: c.boundary };
+    case 'split':
+      return { kind: 'split', code: c.code, into: c.into.map((p) => ({ code: p.code, name: p.name ?? '', boundary: p.boundary })) };
+    case 'merge':
+      return { kind: 'merge', codes: c.codes, grid: { code: c.grid.code, name: c.grid.name ?? '' }, union: c.grid.boundary };
+  }
+  throw new Error(`the editor makes no ${c.kind} step: mark the case go_only`);
+}
+
+const byCode = (a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
+
+for (const file of readdirSync(new URL('cases/', testdata)).filter((f) => f.endsWith('.json')).sort()) {
+  const c = readJSON('cases/' + file);
+  test(`plan case ${c.name}: ${c.description}`, { skip: c.go_only }, () => {
+    const grids = new Map(readJSON(`maps/${c.map}.json`).grids.map((g) => [g.code, {
+      type: 'Feature', properties: { code: g.code, name: g.name, level: g.level, parent: g.parent, version: g.version }, geometry: g.boundary,
+    }]));
+    const view = applySteps(grids, c.changes.map(stepOf));
+    const got = Object.fromEntries([...view].map(([code, g]) => [code, { name: g.name, level: g.level, parent: g.parent }]));
+    assert.deepEqual(got, c.expect.grids, 'the grids after the plan');
+    const status = (s) => [...view.values()].filter((g) => g.status === s).map((g) => g.code).sort();
+    assert.deepEqual(status('added'), [...c.expect.added].sort(), 'added');
+    assert.deepEqual(status('changed'), [...c.expect.changed].sort(), 'changed');
+    assert.deepEqual([...grids.keys()].filter((code) => !view.has(code)).sort(), [...c.expect.retired].sort(), 'retired');
+    const moved = [...view.values()].filter((g) => g.reparented).map((g) => ({ code: g.code, from: g.reparented, to: g.parent }));
+    assert.deepEqual(moved.sort(byCode), c.expect.reparented.filter((r) => view.has(r.code)).sort(byCode), 'reparented');
+  });
+}
+
+test('interiorPoint: the points on surface of plan/testdata/point-on-surface.json', () => {
+  for (const c of readJSON('point-on-surface.json').cases) {
+    assert.deepEqual(interiorPoint(c.geometry), c.point, c.name);
+  }
 });

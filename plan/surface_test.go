@@ -1,10 +1,12 @@
-package postgis
+package plan_test
 
 import (
 	"testing"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
+
+	"github.com/gridmap/gridmap/plan"
 )
 
 // TestPointOnSurface: the point is inside, also where the centroid is
@@ -18,15 +20,15 @@ func TestPointOnSurface(t *testing.T) {
 		"parts": {{{{10, 10}, {11, 10}, {11, 11}, {10, 11}, {10, 10}}}, u},
 	} {
 		c, _ := planar.CentroidArea(mp)
-		p, ok := pointOnSurface(mp)
+		p, ok := plan.PointOnSurface(mp)
 		if !ok || !planar.MultiPolygonContains(mp, p) {
 			t.Errorf("%s: %v (%v) is not inside (centroid %v)", name, p, ok, c)
 		}
 	}
-	if p, _ := pointOnSurface(orb.MultiPolygon{holed}); p[0] != 0.5 {
+	if p, _ := plan.PointOnSurface(orb.MultiPolygon{holed}); p[0] != 0.5 {
 		t.Errorf("holed: %v, want the middle of the left stretch (x 0.5)", p)
 	}
-	if _, ok := pointOnSurface(nil); ok {
+	if _, ok := plan.PointOnSurface(nil); ok {
 		t.Error("no polygon gave a point")
 	}
 }
