@@ -52,8 +52,9 @@ type TrustConfig struct {
 	CORSOrigins []string
 	// TrustedProxies are the reverse proxies in front (ParseProxies): a
 	// request from one of them is rate-limited by the client address in
-	// its X-Forwarded-For, not by the proxy's. Empty: the header is
-	// ignored (anyone can write it).
+	// its X-Forwarded-For, not by the proxy's, and its absolute URLs
+	// follow X-Forwarded-Proto and -Host. Empty: those headers are
+	// ignored (anyone can write them).
 	TrustedProxies []netip.Prefix
 }
 

@@ -114,19 +114,3 @@ func TestOGCFormat(t *testing.T) {
 		})
 	}
 }
-
-func TestExternalBase(t *testing.T) {
-	r := httptest.NewRequest("GET", "http://10.0.0.5:8080/ogc", nil)
-	if got := externalBase(r); got != "http://10.0.0.5:8080" {
-		t.Errorf("direct: %s", got)
-	}
-	r.Header.Set("X-Forwarded-Proto", "https")
-	r.Header.Set("X-Forwarded-Host", "gis.example.cn, 10.0.0.1")
-	if got := externalBase(r); got != "https://gis.example.cn" {
-		t.Errorf("behind a proxy: %s", got)
-	}
-	r.Header.Set("X-Forwarded-Host", `evil"/><script>`)
-	if got := externalBase(r); got != "https://10.0.0.5:8080" {
-		t.Errorf("a bad forwarded host is ignored: %s", got)
-	}
-}
