@@ -493,7 +493,7 @@ func parseDatetime(v string) (start, end *time.Time, instant bool, err error) {
 			}
 			return &t, true
 		}
-		if t, err := time.ParseInLocation("2006-01-02", s, cst); err == nil {
+		if t, err := time.ParseInLocation("2006-01-02", s, gridmap.ChinaTime); err == nil {
 			if isEnd {
 				t = t.AddDate(0, 0, 1)
 			}

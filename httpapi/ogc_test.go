@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+
+	"github.com/gridmap/gridmap"
 )
 
 func TestIntersectsBound(t *testing.T) {
@@ -45,7 +47,6 @@ func TestIntersectsBound(t *testing.T) {
 }
 
 func TestParseDatetime(t *testing.T) {
-	cst := time.FixedZone("CST", 8*3600)
 	at := func(s string) *time.Time {
 		tm, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
@@ -53,7 +54,10 @@ func TestParseDatetime(t *testing.T) {
 		}
 		return &tm
 	}
-	day := func(y, m, d int) *time.Time { tm := time.Date(y, time.Month(m), d, 0, 0, 0, 0, cst); return &tm }
+	day := func(y, m, d int) *time.Time {
+		tm := time.Date(y, time.Month(m), d, 0, 0, 0, 0, gridmap.ChinaTime)
+		return &tm
+	}
 	for _, c := range []struct {
 		name, v    string
 		start, end *time.Time
