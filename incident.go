@@ -10,6 +10,11 @@ import (
 	"github.com/paulmach/orb"
 )
 
+// ChinaTime is China Standard Time (UTC+8, no daylight saving since 1991): dates and
+// times written without an offset are read in it, and statistics by day
+// are cut at its midnight.
+var ChinaTime = time.FixedZone("CST", 8*3600)
+
 // Category is the kind of an incident. The built-in categories are rows of
 // the incident_category table; a city may add its own, so Category is an
 // open string like Level.

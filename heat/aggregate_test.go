@@ -235,9 +235,8 @@ func TestOverdue(t *testing.T) {
 		}
 		return n
 	}
-	cst := time.FixedZone("CST", 8*3600)
 	seriesTotal := func(f heat.Filter) int {
-		b, err := heat.Buckets(heat.Day, now.AddDate(0, 0, -20), now, cst)
+		b, err := heat.Buckets(heat.Day, now.AddDate(0, 0, -20), now, gridmap.ChinaTime)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,11 +288,10 @@ func TestSeries(t *testing.T) {
 	rows := randomRows(30_000, 9)
 	agg := heat.New()
 	agg.Apply(rows)
-	cst := time.FixedZone("CST", 8*3600)
 	for _, b := range []heat.Bucket{heat.Day, heat.Week, heat.Month} {
 		t.Run(string(b), func(t *testing.T) {
-			from, to := time.Date(2026, 2, 10, 13, 0, 0, 0, cst), time.Date(2026, 8, 3, 0, 0, 0, 0, cst)
-			buckets, err := heat.Buckets(b, from, to, cst)
+			from, to := time.Date(2026, 2, 10, 13, 0, 0, 0, gridmap.ChinaTime), time.Date(2026, 8, 3, 0, 0, 0, 0, gridmap.ChinaTime)
+			buckets, err := heat.Buckets(b, from, to, gridmap.ChinaTime)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -320,7 +318,7 @@ func TestSeries(t *testing.T) {
 			}
 		})
 	}
-	if _, err := heat.Buckets(heat.Day, t0, t0.AddDate(40, 0, 0), cst); gridmap.ErrorCode(err) != gridmap.EINVALID {
+	if _, err := heat.Buckets(heat.Day, t0, t0.AddDate(40, 0, 0), gridmap.ChinaTime); gridmap.ErrorCode(err) != gridmap.EINVALID {
 		t.Errorf("40 years of days: %v", err)
 	}
 }
@@ -416,8 +414,7 @@ func TestEncodeTile(t *testing.T) {
 }
 
 func ExampleBuckets() {
-	cst := time.FixedZone("CST", 8*3600)
-	b, _ := heat.Buckets(heat.Week, time.Date(2026, 3, 4, 10, 0, 0, 0, cst), time.Date(2026, 3, 20, 0, 0, 0, 0, cst), cst)
+	b, _ := heat.Buckets(heat.Week, time.Date(2026, 3, 4, 10, 0, 0, 0, gridmap.ChinaTime), time.Date(2026, 3, 20, 0, 0, 0, 0, gridmap.ChinaTime), gridmap.ChinaTime)
 	for _, p := range b {
 		fmt.Println(p.Start.Format("2006-01-02 Mon"), "to", p.End.Format("2006-01-02"))
 	}

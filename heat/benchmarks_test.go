@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/paulmach/orb/maptile"
 
@@ -75,8 +74,7 @@ func BenchmarkAggregate(b *testing.B) {
 				}
 			}
 		})
-		cst := time.FixedZone("CST", 8*3600)
-		buckets, err := heat.Buckets(heat.Day, t0, t0.AddDate(1, 0, 0), cst)
+		buckets, err := heat.Buckets(heat.Day, t0, t0.AddDate(1, 0, 0), gridmap.ChinaTime)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -52,8 +52,9 @@ type TrustConfig struct {
 	CORSOrigins []string
 	// TrustedProxies are the reverse proxies in front (ParseProxies): a
 	// request from one of them is rate-limited by the client address in
-	// its X-Forwarded-For, not by the proxy's. Empty: the header is
-	// ignored (anyone can write it).
+	// its X-Forwarded-For, not by the proxy's, and its absolute URLs
+	// follow X-Forwarded-Proto and -Host. Empty: those headers are
+	// ignored (anyone can write them).
 	TrustedProxies []netip.Prefix
 }
 
@@ -135,6 +136,7 @@ type tokenCache struct {
 	mu         sync.Mutex
 	lastReload time.Time // when the last reload began
 	lastErr    error
+	kick       chan struct{} // capacity 1: TokensChanged to WatchTokens
 }
 
 // reload reads every token from the store and swaps them in.
@@ -187,17 +189,21 @@ func (c *tokenCache) get(ctx context.Context, id int64) (gridmap.Token, bool, er
 // ReloadTokens reads the tokens from the store now.
 func (s *Server) ReloadTokens(ctx context.Context) error { return s.tokens.reload(ctx) }
 
-// WatchTokens keeps the tokens current until ctx ends: listen (such as
-// postgis.Store.ListenTokens) calls its argument after every subscription
-// and every change, and each call reloads them (failed reloads retry).
-func (s *Server) WatchTokens(ctx context.Context, listen func(ctx context.Context, onChange func())) {
-	kick := make(chan struct{}, 1)
-	go listen(ctx, func() {
-		select {
-		case kick <- struct{}{}:
-		default:
-		}
-	})
+// TokensChanged asks WatchTokens to reload the tokens: call it on every
+// change to them and after every (re)subscription to the change feed (such
+// as postgis.TokensChannel), so changes missed meanwhile are caught up.
+// It never blocks; calls made while a reload is pending coalesce.
+func (s *Server) TokensChanged() {
+	select {
+	case s.tokens.kick <- struct{}{}:
+	default:
+	}
+}
+
+// WatchTokens keeps the tokens current until ctx ends: each TokensChanged
+// reloads them (failed reloads retry).
+func (s *Server) WatchTokens(ctx context.Context) {
+	kick := s.tokens.kick
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	for {
@@ -444,7 +450,7 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
 // middleware, /metrics and /api/v1/whoami.
 func (s *Server) trustRoutes(r, api *mux.Router, d Deps) {
 	cfg := s.cfg.Trust
-	s.tokens = &tokenCache{store: d.Tokens}
+	s.tokens = &tokenCache{store: d.Tokens, kick: make(chan struct{}, 1)}
 	s.open = map[Class]bool{}
 	open := cfg.Open
 	if open == nil {

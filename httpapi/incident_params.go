@@ -16,10 +16,6 @@ import (
 // parser returns an EINVALID error naming the parameter and what a valid
 // value looks like.
 
-// cst is China Standard Time: dates without an offset and time-series
-// buckets are read in it (no daylight saving since 1991).
-var cst = time.FixedZone("CST", 8*3600)
-
 // paramTime parses an RFC 3339 time, or a date YYYY-MM-DD as its midnight
 // in China Standard Time.
 func paramTime(q url.Values, name string) (*time.Time, error) {
@@ -30,7 +26,7 @@ func paramTime(q url.Values, name string) (*time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 		return &t, nil
 	}
-	if t, err := time.ParseInLocation("2006-01-02", v, cst); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02", v, gridmap.ChinaTime); err == nil {
 		return &t, nil
 	}
 	return nil, gridmap.Errorf(gridmap.EINVALID, "%s=%q is not a time: use RFC 3339 such as 2026-11-25T09:30:00+08:00, or a date 2026-11-25 (midnight, China Standard Time)", name, v)

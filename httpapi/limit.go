@@ -140,12 +140,8 @@ func (l *limiter) sweep(now time.Time) {
 // is not one (proxies append the peer they saw, so the rightmost untrusted
 // entry is the one no client can forge).
 func clientAddr(r *http.Request, proxies []netip.Prefix) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil || !trusted(addr, proxies) {
+	host, fromProxy := peer(r, proxies)
+	if !fromProxy {
 		return host
 	}
 	hops := r.Header.Values("X-Forwarded-For")
@@ -164,6 +160,17 @@ func clientAddr(r *http.Request, proxies []netip.Prefix) string {
 		}
 	}
 	return farthest // every hop is a proxy of ours
+}
+
+// peer is the connection's peer address and whether it is a trusted proxy,
+// whose X-Forwarded-* headers count.
+func peer(r *http.Request, proxies []netip.Prefix) (host string, trustedProxy bool) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	return host, err == nil && trusted(addr, proxies)
 }
 
 func trusted(a netip.Addr, proxies []netip.Prefix) bool {

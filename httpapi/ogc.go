@@ -83,29 +83,6 @@ type ogcLink struct {
 	Title string `json:"title,omitempty"`
 }
 
-// externalBase returns scheme://host as the client reached us, honouring
-// X-Forwarded-Proto and X-Forwarded-Host from a proxy in front, so links
-// in answers work through a load balancer.
-func externalBase(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := strings.ToLower(firstValue(r.Header.Get("X-Forwarded-Proto"))); p == "http" || p == "https" {
-		scheme = p
-	}
-	host := r.Host
-	if h := firstValue(r.Header.Get("X-Forwarded-Host")); h != "" && len(h) < 256 && !strings.ContainsAny(h, " \"<>\\/") {
-		host = h
-	}
-	return scheme + "://" + host
-}
-
-func firstValue(v string) string {
-	v, _, _ = strings.Cut(v, ",")
-	return strings.TrimSpace(v)
-}
-
 // ogcFormat decides between JSON and HTML: f=json|html wins, else HTML
 // only when Accept names text/html before any JSON type (a browser).
 func ogcFormat(r *http.Request) (html bool, err error) {
@@ -145,8 +122,8 @@ func withQuery(base, path string, q url.Values, set ...string) string {
 }
 
 // selfLinks are the self and alternate links of a resource at path.
-func selfLinks(r *http.Request, path, jsonMedia string, html bool) []ogcLink {
-	base, q := externalBase(r), r.URL.Query()
+func (s *Server) selfLinks(r *http.Request, path, jsonMedia string, html bool) []ogcLink {
+	base, q := s.baseURL(r), r.URL.Query()
 	js := ogcLink{Href: withQuery(base, path, q, "f", "json"), Type: jsonMedia, Title: "this document as JSON"}
 	ht := ogcLink{Href: withQuery(base, path, q, "f", "html"), Type: htmlType, Title: "this document as HTML"}
 	if html {
@@ -162,11 +139,11 @@ func (s *Server) ogcLanding(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	base := externalBase(r)
+	base := s.baseURL(r)
 	doc := map[string]any{
 		"title":       "gridmap",
 		"description": "Grids of grid-based community governance (网格化社会治理) and incident counts per grid, as OGC API – Features. Coordinates are longitude, latitude in WGS84 (CRS84).",
-		"links": append(selfLinks(r, "/ogc", jsonType, html),
+		"links": append(s.selfLinks(r, "/ogc", jsonType, html),
 			ogcLink{Href: base + "/ogc/api", Rel: "service-desc", Type: oasType, Title: "the API definition (OpenAPI 3.0)"},
 			ogcLink{Href: base + "/ogc/conformance", Rel: "conformance", Type: jsonType, Title: "the conformance classes this API implements"},
 			ogcLink{Href: base + "/ogc/collections", Rel: "data", Type: jsonType, Title: "the feature collections"},
@@ -184,7 +161,7 @@ func (s *Server) ogcConformanceDoc(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	doc := map[string]any{"conformsTo": ogcConformance, "links": selfLinks(r, "/ogc/conformance", jsonType, html)}
+	doc := map[string]any{"conformsTo": ogcConformance, "links": s.selfLinks(r, "/ogc/conformance", jsonType, html)}
 	if html {
 		return renderOGC(w, "conformance", doc)
 	}
@@ -330,7 +307,7 @@ func (s *Server) levelExtents() map[gridmap.Level]*levelExtent {
 // collectionDoc describes c, with its extent from exts (see levelExtents;
 // left out when nil).
 func (s *Server) collectionDoc(r *http.Request, c ogcColl, exts map[gridmap.Level]*levelExtent) ogcCollectionDoc {
-	base := externalBase(r)
+	base := s.baseURL(r)
 	path := "/ogc/collections/" + url.PathEscape(c.ID)
 	d := ogcCollectionDoc{ID: c.ID, ItemType: "feature"}
 	if c.Counts {
@@ -374,7 +351,7 @@ func (s *Server) ogcCollections(w http.ResponseWriter, r *http.Request) error {
 	for i, c := range cs {
 		docs[i] = s.collectionDoc(r, c, exts)
 	}
-	doc := map[string]any{"links": selfLinks(r, "/ogc/collections", jsonType, html), "collections": docs}
+	doc := map[string]any{"links": s.selfLinks(r, "/ogc/collections", jsonType, html), "collections": docs}
 	if html {
 		return renderOGC(w, "collections", doc)
 	}
@@ -516,7 +493,7 @@ func parseDatetime(v string) (start, end *time.Time, instant bool, err error) {
 			}
 			return &t, true
 		}
-		if t, err := time.ParseInLocation("2006-01-02", s, cst); err == nil {
+		if t, err := time.ParseInLocation("2006-01-02", s, gridmap.ChinaTime); err == nil {
 			if isEnd {
 				t = t.AddDate(0, 0, 1)
 			}
@@ -611,11 +588,11 @@ func (s *Server) ogcItems(w http.ResponseWriter, r *http.Request) error {
 // and next (after the last feature) and prev (offset paging) when there
 // are such pages.
 func (s *Server) itemsLinks(r *http.Request, c ogcColl, o ogcQuery, page itemsPage, n int) []ogcLink {
-	base := externalBase(r)
+	base := s.baseURL(r)
 	collPath := "/ogc/collections/" + url.PathEscape(c.ID)
 	path := collPath + "/items"
 	q := r.URL.Query()
-	links := selfLinks(r, path, geoJSONType, o.html)
+	links := s.selfLinks(r, path, geoJSONType, o.html)
 	links = append(links, ogcLink{Href: base + collPath, Rel: "collection", Type: jsonType, Title: "the collection"})
 	f := "json"
 	media := geoJSONType
@@ -750,9 +727,9 @@ func (s *Server) ogcFeature(w http.ResponseWriter, r *http.Request) error {
 		}
 		f = gridFeature(g)
 	}
-	base := externalBase(r)
+	base := s.baseURL(r)
 	collPath := "/ogc/collections/" + url.PathEscape(c.ID)
-	links := append(selfLinks(r, collPath+"/items/"+url.PathEscape(code), geoJSONType, o.html),
+	links := append(s.selfLinks(r, collPath+"/items/"+url.PathEscape(code), geoJSONType, o.html),
 		ogcLink{Href: base + collPath, Rel: "collection", Type: jsonType, Title: "the collection"})
 	if o.html {
 		return renderOGC(w, "feature", map[string]any{"collection": s.collectionDoc(r, c, nil), "feature": f, "links": links})

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
+	"github.com/gridmap/gridmap/internal/lru"
 )
 
 // maxPastIndexes is how many indexes of past maps lookups with as_of keep
@@ -22,19 +22,12 @@ const maxPastIndexes = 4
 // so every as_of between two changes shares one index. Concurrent requests
 // for one map build it once. Safe for concurrent use.
 type pastIndexes struct {
-	mu      sync.Mutex
-	entries map[string]*pastIndex
-	tick    uint64
+	entries *lru.Cache[string, *geo.Index]
 }
 
-type pastIndex struct {
-	done chan struct{}
-	ix   *geo.Index
-	err  error
-	used uint64
+func newPastIndexes() *pastIndexes {
+	return &pastIndexes{entries: lru.New[string, *geo.Index](maxPastIndexes, nil)}
 }
-
-func newPastIndexes() *pastIndexes { return &pastIndexes{entries: map[string]*pastIndex{}} }
 
 // index returns the index of the map valid at t.
 func (c *pastIndexes) index(ctx context.Context, svc gridmap.PlanService, t time.Time) (*geo.Index, error) {
@@ -42,60 +35,23 @@ func (c *pastIndexes) index(ctx context.Context, svc gridmap.PlanService, t time
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	e, ok := c.entries[key]
-	if !ok {
-		e = &pastIndex{done: make(chan struct{})}
-		c.entries[key] = e
-		c.evict()
-	}
-	c.tick++
-	e.used = c.tick
-	c.mu.Unlock()
-	if !ok {
-		e.ix, e.err = buildPast(ctx, svc, t)
-		if e.err != nil {
-			c.mu.Lock()
-			if c.entries[key] == e {
-				delete(c.entries, key) // do not keep failures
-			}
-			c.mu.Unlock()
-		}
-		close(e.done)
-	}
-	select {
-	case <-e.done:
-		return e.ix, e.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return c.entries.Get(ctx, key, func(ctx context.Context) (*geo.Index, error) { return buildPast(ctx, svc, t) })
 }
 
 // buildPast loads the grids valid at t and indexes them. When the map
 // changed between the key and the load (a version committed meanwhile
 // with an earlier valid_from) the index may hold the newer map; the next
 // request computes the new key and builds again.
+// It runs detached from the request (it serves every waiter), so it has
+// its own time limit.
 func buildPast(ctx context.Context, svc gridmap.PlanService, t time.Time) (*geo.Index, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	grids, _, err := svc.GridsAt(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	return geo.NewIndex(grids)
-}
-
-// evict drops the least recently used entries beyond maxPastIndexes;
-// c.mu held.
-func (c *pastIndexes) evict() {
-	for len(c.entries) > maxPastIndexes {
-		var oldest string
-		var used uint64 = math.MaxUint64
-		for k, e := range c.entries {
-			if e.used < used {
-				oldest, used = k, e.used
-			}
-		}
-		delete(c.entries, oldest)
-	}
 }
 
 // lookupAsOf answers GET /api/v1/lookup?lon=&lat=&as_of=[&crs=]: the

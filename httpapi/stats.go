@@ -102,7 +102,7 @@ func (s *Server) timeseries(w http.ResponseWriter, r *http.Request) error {
 			from = to.AddDate(0, 0, -29)
 		}
 	}
-	buckets, err := heat.Buckets(b, from, to, cst)
+	buckets, err := heat.Buckets(b, from, to, gridmap.ChinaTime)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func (t *tileAPI) style(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	body, err := renderStyle(tmpl, baseURL(r), t.basemap)
+	body, err := renderStyle(tmpl, t.s.baseURL(r), t.basemap)
 	if err != nil {
 		return err
 	}

@@ -304,7 +304,7 @@ func (t *tileAPI) tileJSON(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), tileWait)
 	defer cancel()
-	base := baseURL(r)
+	base := t.s.baseURL(r)
 	query := url.Values{}
 	if p.levels != "" {
 		query.Set("levels", p.levels)
@@ -366,25 +366,6 @@ func writeBody(w http.ResponseWriter, r *http.Request, contentType string, body 
 	}
 	_, err := w.Write(body)
 	return err
-}
-
-// baseURL is the scheme and host the client reached this server by, for
-// absolute URLs in TileJSON and styles (MapLibre resolves tile URLs in a
-// worker, where relative URLs do not work). Behind a proxy it follows
-// X-Forwarded-Proto and X-Forwarded-Host.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
-		scheme = p
-	}
-	host := r.Host
-	if h := r.Header.Get("X-Forwarded-Host"); h != "" && validHost(h) {
-		host = h
-	}
-	return scheme + "://" + host
 }
 
 // validHost accepts a host[:port] of letters, digits, dots, hyphens,

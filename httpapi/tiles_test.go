@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
@@ -98,32 +97,6 @@ func TestParseZXY(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("%s/%s/%s: err %v", tt.z, tt.x, tt.y, err)
 		}
-	}
-}
-
-func TestBaseURL(t *testing.T) {
-	tests := []struct {
-		name, host, proto, fwdHost, want string
-	}{
-		{"plain", "example.cn:8080", "", "", "http://example.cn:8080"},
-		{"proxied", "10.0.0.5:8080", "https", "map.example.cn", "https://map.example.cn"},
-		{"bad forwarded host", "example.cn", "", `evil"/>`, "http://example.cn"},
-		{"bad proto", "example.cn", "javascript", "", "http://example.cn"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := httptest.NewRequest("GET", "/tiles/grids.json", nil)
-			r.Host = tt.host
-			if tt.proto != "" {
-				r.Header.Set("X-Forwarded-Proto", tt.proto)
-			}
-			if tt.fwdHost != "" {
-				r.Header.Set("X-Forwarded-Host", tt.fwdHost)
-			}
-			if got := baseURL(r); got != tt.want {
-				t.Errorf("baseURL = %q, want %q", got, tt.want)
-			}
-		})
 	}
 }
 

@@ -2,7 +2,6 @@ package postgis
 
 import (
 	"context"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -83,47 +82,4 @@ func (s *Store) CountIncidents(ctx context.Context, exact bool) (n int64, err er
 	}
 	err = s.pool.QueryRow(ctx, q).Scan(&n)
 	return n, mapErr(err, "incidents")
-}
-
-// ListenIncidents calls onChange whenever incidents are written on any
-// instance, until ctx ends. Like ListenGrids it reconnects with backoff when
-// its connection breaks and calls onChange once after every (re)subscription,
-// so the caller reads the feed for anything it missed.
-// onChange runs on the listener's goroutine: keep it short or hand off.
-func (s *Store) ListenIncidents(ctx context.Context, onChange func()) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		_ = s.listenChannel(ctx, IncidentsChannel, onChange) // a broken connection; try again
-		if ctx.Err() != nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		if backoff < 5*time.Second {
-			backoff *= 2
-		}
-	}
-}
-
-func (s *Store) listenChannel(ctx context.Context, channel string, onChange func()) error {
-	pc, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	// A LISTENing connection must not go back to the pool.
-	conn := pc.Hijack()
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
-		return err
-	}
-	onChange()
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		onChange()
-	}
 }

@@ -2,8 +2,12 @@ package postgis
 
 import (
 	"context"
-	"strconv"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // GridsChannel is the NOTIFY channel on which every change to grid versions
@@ -11,49 +15,96 @@ import (
 // version.
 const GridsChannel = "gridmap_grids"
 
-// ListenGrids calls onChange(version) whenever grids change on any
-// instance, until ctx ends. It holds one pooled connection in LISTEN; when
-// that connection breaks (database restart) it reconnects with backoff and
-// calls onChange(0) once subscribed again, so the caller catches up on any
-// change it missed. It also calls onChange(0) after the first subscription.
-// onChange runs on the listener's goroutine: keep it short or hand off.
-func (s *Store) ListenGrids(ctx context.Context, onChange func(version int64)) {
+// Listener holds one connection in LISTEN on every channel subscribed to
+// (GridsChannel, IncidentsChannel, TokensChannel), with one reconnect loop
+// for them all.
+type Listener struct {
+	pool    *pgxpool.Pool
+	mu      sync.Mutex
+	subs    []subscription
+	started bool
+}
+
+type subscription struct {
+	channel string
+	fn      func(payload string)
+}
+
+// NewListener returns a listener on the store's database. Subscribe to it,
+// then Run it.
+func (s *Store) NewListener() *Listener { return &Listener{pool: s.pool} }
+
+// Subscribe calls fn(payload) for every notification on channel from any
+// instance, and fn("") after every (re)subscription, the first included, so
+// the subscriber catches up on any change it missed while the connection
+// was down. fn runs on the listener's goroutine: keep it short or hand off.
+// Subscribe before Run.
+func (l *Listener) Subscribe(channel string, fn func(payload string)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.started {
+		panic("postgis: Listener.Subscribe after Run")
+	}
+	l.subs = append(l.subs, subscription{channel, fn})
+}
+
+// Run listens until ctx ends. When the connection breaks (database restart)
+// it reconnects with backoff, and once subscribed again calls every
+// subscriber with "".
+func (l *Listener) Run(ctx context.Context) {
+	l.mu.Lock()
+	l.started = true
+	subs := l.subs
+	l.mu.Unlock()
+	const maxBackoff = 5 * time.Second
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, onChange)
-		if ctx.Err() != nil {
-			return
+		if subscribed := l.listenOnce(ctx, subs); subscribed {
+			backoff = 100 * time.Millisecond
 		}
-		_ = err // a broken connection; try again
+		// A broken connection (or ctx ended); try again.
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(backoff):
 		}
-		if backoff < 5*time.Second {
-			backoff *= 2
-		}
+		backoff = min(backoff*2, maxBackoff)
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context, onChange func(int64)) error {
-	pc, err := s.pool.Acquire(ctx)
+// listenOnce listens on one connection until it breaks; subscribed says
+// whether it got as far as LISTENing.
+func (l *Listener) listenOnce(ctx context.Context, subs []subscription) (subscribed bool) {
+	pc, err := l.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return false
 	}
 	// A LISTENing connection must not go back to the pool.
 	conn := pc.Hijack()
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+GridsChannel); err != nil {
-		return err
+	var stmts []string
+	seen := map[string]bool{}
+	for _, s := range subs {
+		if !seen[s.channel] {
+			seen[s.channel] = true
+			stmts = append(stmts, "LISTEN "+pgx.Identifier{s.channel}.Sanitize())
+		}
 	}
-	onChange(0)
+	if _, err := conn.Exec(ctx, strings.Join(stmts, "; ")); err != nil {
+		return false
+	}
+	for _, s := range subs {
+		s.fn("")
+	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return err
+			return true
 		}
-		v, _ := strconv.ParseInt(n.Payload, 10, 64)
-		onChange(v)
+		for _, s := range subs {
+			if s.channel == n.Channel {
+				s.fn(n.Payload)
+			}
+		}
 	}
 }

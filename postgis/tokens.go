@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -89,20 +88,4 @@ func (s *Store) Tokens(ctx context.Context) (ts []gridmap.Token, err error) {
 	}
 	ts, err = pgx.CollectRows(rows, scanToken)
 	return ts, mapErr(err, "tokens")
-}
-
-// ListenTokens calls onChange whenever tokens are created or revoked on any
-// instance (or by `gridmap token`), until ctx ends; like ListenGrids it
-// reconnects with backoff and calls onChange after every (re)subscription.
-func (s *Store) ListenTokens(ctx context.Context, onChange func()) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		_ = s.listenChannel(ctx, TokensChannel, onChange) // a broken connection; try again
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 5*time.Second)
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridmap/gridmap"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
@@ -334,7 +335,7 @@ func TestIncidentStatsAndHeat(t *testing.T) {
 			p, cat = b, "hazard"
 		}
 		it := incident(fmt.Sprintf("S-%02d", i), p, cat)
-		it["reported_at"] = time.Date(2026, 3, 1+i, 9, 0, 0, 0, time.FixedZone("", 8*3600)).Format(time.RFC3339)
+		it["reported_at"] = time.Date(2026, 3, 1+i, 9, 0, 0, 0, gridmap.ChinaTime).Format(time.RFC3339)
 		items = append(items, it)
 	}
 	items = append(items, incident("S-out", orb.Point{100, 30}, "hazard"))

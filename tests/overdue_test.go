@@ -13,6 +13,8 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
+
+	"github.com/gridmap/gridmap"
 )
 
 // overdueSQL counts, straight from the incident table, the incidents that
@@ -39,7 +41,6 @@ func TestStatsOverdue(t *testing.T) {
 	pool := a.Store.Pool()
 	at := time.Now().Truncate(time.Second)
 	atQ := "&at=" + url.QueryEscape(at.Format(time.RFC3339))
-	cst := time.FixedZone("CST", 8*3600)
 
 	sqlCounts := func(cats []string, from *time.Time) (map[string]int, int) {
 		t.Helper()
@@ -124,7 +125,7 @@ func TestStatsOverdue(t *testing.T) {
 
 	// The wall map's default view: disputes and hazards of the last 30
 	// days, open, overdue.
-	from30 := time.Date(at.In(cst).Year(), at.In(cst).Month(), at.In(cst).Day()-29, 0, 0, 0, 0, cst)
+	from30 := time.Date(at.In(gridmap.ChinaTime).Year(), at.In(gridmap.ChinaTime).Month(), at.In(gridmap.ChinaTime).Day()-29, 0, 0, 0, 0, gridmap.ChinaTime)
 	wallQ := "level=village&category=dispute,hazard&status=open&from=" + from30.Format("2006-01-02")
 	want, wallTotal := sqlCounts([]string{"dispute", "hazard"}, &from30)
 	got, _ = apiCounts(wallQ + "&overdue=true" + atQ)

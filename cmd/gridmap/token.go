@@ -136,7 +136,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 //	GRIDMAP_RATE_BURST       burst above the rate, a whole number ≥ 1 (default twice the rate)
 //	GRIDMAP_REQUEST_TIMEOUT  bound on a request and its queries (default 60s; 0 for none)
 //	GRIDMAP_CORS_ORIGINS     origins allowed to call from a browser (default none; "*" for any)
-//	GRIDMAP_TRUSTED_PROXIES  reverse proxies whose X-Forwarded-For names the client (default none)
+//	GRIDMAP_TRUSTED_PROXIES  reverse proxies whose X-Forwarded-For/-Proto/-Host count (default none)
 func loadTrust(t *httpapi.TrustConfig, env *settings) {
 	open, err := httpapi.ParseOpen(envOr("GRIDMAP_OPEN", "boundaries,tiles,aggregates,lookups"))
 	if err != nil {

@@ -81,9 +81,15 @@ func poolStats(st *postgis.Store) func() httpapi.PoolStats {
 	}
 }
 
-// Run keeps the index and the incident statistics live until ctx ends.
+// Run keeps the index, the incident statistics and the tokens live until
+// ctx ends, all fed by one listening connection.
 func (a *App) Run(ctx context.Context) {
+	ln := a.Store.NewListener()
+	ln.Subscribe(postgis.GridsChannel, a.Live.gridsChanged)
+	ln.Subscribe(postgis.IncidentsChannel, a.Incidents.incidentsChanged)
+	ln.Subscribe(postgis.TokensChannel, func(string) { a.API.TokensChanged() })
+	go ln.Run(ctx)
 	go a.Incidents.run(ctx)
-	go a.API.WatchTokens(ctx, a.Store.ListenTokens)
+	go a.API.WatchTokens(ctx)
 	a.Live.run(ctx)
 }

@@ -21,53 +21,55 @@ const refTTL = 10 * time.Second
 // the database cannot be reached the last good copy is served.
 type refTables struct {
 	*postgis.Store
-
-	mu     sync.Mutex
-	levels []gridmap.Level
-	cats   []gridmap.CategoryInfo
-	lt, ct time.Time // when each was read
+	levels ttlValue[[]gridmap.Level]
+	cats   ttlValue[[]gridmap.CategoryInfo]
 }
 
-func newRefTables(st *postgis.Store) *refTables { return &refTables{Store: st} }
+func newRefTables(st *postgis.Store) *refTables {
+	return &refTables{Store: st,
+		levels: ttlValue[[]gridmap.Level]{ttl: refTTL, now: time.Now},
+		cats:   ttlValue[[]gridmap.CategoryInfo]{ttl: refTTL, now: time.Now}}
+}
 
 // Levels implements gridmap.GridService.
 func (r *refTables) Levels(ctx context.Context) ([]gridmap.Level, error) {
-	r.mu.Lock()
-	ls, at := r.levels, r.lt
-	r.mu.Unlock()
-	if ls != nil && time.Since(at) < refTTL {
-		return ls, nil
-	}
-	fresh, err := r.Store.Levels(ctx)
-	switch {
-	case err == nil:
-		r.mu.Lock()
-		r.levels, r.lt = fresh, time.Now()
-		r.mu.Unlock()
-		return fresh, nil
-	case ls != nil && gridmap.ErrorCode(err) == gridmap.EUNAVAILABLE:
-		return ls, nil
-	}
-	return nil, err
+	return r.levels.get(ctx, r.Store.Levels)
 }
 
 // Categories implements gridmap.IncidentService.
 func (r *refTables) Categories(ctx context.Context) ([]gridmap.CategoryInfo, error) {
-	r.mu.Lock()
-	cs, at := r.cats, r.ct
-	r.mu.Unlock()
-	if cs != nil && time.Since(at) < refTTL {
-		return cs, nil
+	return r.cats.get(ctx, r.Store.Categories)
+}
+
+// ttlValue is a value read through load and served from memory for ttl;
+// while load finds the database unreachable the last good copy is served.
+type ttlValue[T any] struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu   sync.Mutex
+	v    T
+	at   time.Time // when v was read
+	have bool
+}
+
+func (c *ttlValue[T]) get(ctx context.Context, load func(context.Context) (T, error)) (T, error) {
+	c.mu.Lock()
+	v, at, have := c.v, c.at, c.have
+	c.mu.Unlock()
+	if have && c.now().Sub(at) < c.ttl {
+		return v, nil
 	}
-	fresh, err := r.Store.Categories(ctx)
+	fresh, err := load(ctx)
 	switch {
 	case err == nil:
-		r.mu.Lock()
-		r.cats, r.ct = fresh, time.Now()
-		r.mu.Unlock()
+		c.mu.Lock()
+		c.v, c.at, c.have = fresh, c.now(), true
+		c.mu.Unlock()
 		return fresh, nil
-	case cs != nil && gridmap.ErrorCode(err) == gridmap.EUNAVAILABLE:
-		return cs, nil
+	case have && gridmap.ErrorCode(err) == gridmap.EUNAVAILABLE:
+		return v, nil
 	}
-	return nil, err
+	var zero T
+	return zero, err
 }

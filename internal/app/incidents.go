@@ -85,14 +85,18 @@ func (f *IncidentFeed) Aggregate() *heat.Aggregate { return f.agg.Load() }
 // Loaded is closed once the first load is done.
 func (f *IncidentFeed) Loaded() <-chan struct{} { return f.loaded }
 
+// incidentsChanged is the listener's callback for
+// postgis.IncidentsChannel, also called after every (re)subscription so the
+// feed is read for anything missed.
+func (f *IncidentFeed) incidentsChanged(string) {
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
+}
+
 // run loads and follows the feed until ctx ends.
 func (f *IncidentFeed) run(ctx context.Context) {
-	go f.store.ListenIncidents(ctx, func() {
-		select {
-		case f.kick <- struct{}{}:
-		default:
-		}
-	})
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	defer f.closeSubs()

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -190,21 +191,25 @@ func (l *LiveIndex) Tile(ctx context.Context, minVersion int64, z, x, y uint32, 
 // TileCacheStats returns the tile cache's counters.
 func (l *LiveIndex) TileCacheStats() tiles.CacheStats { return l.tileCache.Stats() }
 
-// run rebuilds on every kick until ctx ends. The change feed kicks it once
-// on (re)subscription, which also covers the initial build.
+// gridsChanged is the listener's callback for postgis.GridsChannel: the
+// payload is the new data version, "" after every (re)subscription (which
+// also covers the initial build).
+func (l *LiveIndex) gridsChanged(payload string) {
+	version, _ := strconv.ParseInt(payload, 10, 64)
+	if version > l.notified.Load() {
+		l.notified.Store(version) // only the listener's goroutine writes
+	}
+	if _, cur := l.Index(); version != 0 && version == cur {
+		return
+	}
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run rebuilds on every kick until ctx ends.
 func (l *LiveIndex) run(ctx context.Context) {
-	go l.store.ListenGrids(ctx, func(version int64) {
-		if version > l.notified.Load() {
-			l.notified.Store(version) // only this goroutine writes
-		}
-		if _, cur := l.Index(); version != 0 && version == cur {
-			return
-		}
-		select {
-		case l.kick <- struct{}{}:
-		default:
-		}
-	})
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	for {

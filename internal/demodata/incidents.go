@@ -98,9 +98,8 @@ func Incidents(ix *geo.Index, end time.Time, spec IncidentSpec) []gridmap.Incide
 	// Stalls draw from their own stream, so adding them moved no other
 	// incident, time or place.
 	stalls := rand.New(rand.NewPCG(spec.Seed, 0x7374616c))
-	cst := time.FixedZone("CST", 8*3600)
-	end = end.In(cst)
-	start := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, cst).AddDate(0, 0, -spec.Days)
+	end = end.In(gridmap.ChinaTime)
+	start := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, gridmap.ChinaTime).AddDate(0, 0, -spec.Days)
 
 	// Leaves, weighted by households (or area when absent).
 	parents := map[string]bool{}

@@ -61,9 +61,6 @@ var maxChars = map[string]int{"external_id": maxExternalID, "department": maxSho
 // earliest is the earliest reported_at accepted.
 var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// China Standard Time, for times written without an offset.
-var cst = time.FixedZone("CST", 8*3600)
-
 // Checker checks records against the category table and defaults.
 type Checker struct {
 	categories map[string]gridmap.Category // name and labels → name
@@ -317,7 +314,7 @@ func (c *Checker) time(s string) (time.Time, bool) {
 		return t.Truncate(time.Second), true
 	}
 	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006/01/02 15:04:05", "2006/01/02 15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, cst); err == nil {
+		if t, err := time.ParseInLocation(layout, s, gridmap.ChinaTime); err == nil {
 			return t, true
 		}
 	}

@@ -129,7 +129,7 @@ func TestCheckDefaultDeadline(t *testing.T) {
 		{Name: "hazard", LabelZh: "安全隐患", LabelEn: "Hazard"},
 	}
 	c := incidentio.NewChecker(cats, time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
-	reported := time.Date(2026, 11, 25, 9, 30, 0, 0, time.FixedZone("", 8*3600))
+	reported := time.Date(2026, 11, 25, 9, 30, 0, 0, gridmap.ChinaTime)
 	tests := []struct {
 		name   string
 		change map[string]any
