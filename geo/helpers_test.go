@@ -185,17 +185,23 @@ func randomPoints(b orb.Bound, n int, seed uint64) []orb.Point {
 	return pts
 }
 
-// edgePoints returns n points on or near the grids' edges: a random
-// vertex, a random point along a random edge, or such a point moved by up
-// to jitter degrees.
-func edgePoints(grids []gridmap.Grid, n int, jitter float64, seed uint64) []orb.Point {
-	r := rand.New(rand.NewPCG(seed, 4))
+// allRings returns every ring of the grids' boundaries, in order.
+func allRings(grids []gridmap.Grid) []orb.Ring {
 	var rings []orb.Ring
 	for _, g := range grids {
 		for _, p := range g.Boundary {
 			rings = append(rings, p...)
 		}
 	}
+	return rings
+}
+
+// edgePoints returns n points on or near the grids' edges: a random
+// vertex, a random point along a random edge, or such a point moved by up
+// to jitter degrees.
+func edgePoints(grids []gridmap.Grid, n int, jitter float64, seed uint64) []orb.Point {
+	r := rand.New(rand.NewPCG(seed, 4))
+	rings := allRings(grids)
 	pts := make([]orb.Point, n)
 	for i := range pts {
 		ring := rings[r.IntN(len(rings))]
@@ -222,12 +228,7 @@ func edgePoints(grids []gridmap.Grid, n int, jitter float64, seed uint64) []orb.
 // seed: points exactly on a boundary.
 func vertexPoints(grids []gridmap.Grid, n int, seed uint64) []orb.Point {
 	r := rand.New(rand.NewPCG(seed, 5))
-	var rings []orb.Ring
-	for _, g := range grids {
-		for _, p := range g.Boundary {
-			rings = append(rings, p...)
-		}
-	}
+	rings := allRings(grids)
 	pts := make([]orb.Point, n)
 	for i := range pts {
 		ring := rings[r.IntN(len(rings))]
