@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/httpapi"
 )
@@ -269,99 +267,80 @@ func TestBadBytesEveryRoute(t *testing.T) {
 	}
 
 	routes := 0
-	err := a.API.Router().Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
-		if route.GetHandler() == nil {
-			return nil
-		}
-		tmpl, err := route.GetPathTemplate()
-		if err != nil {
-			return nil
-		}
-		methods, err := route.GetMethods()
-		if err != nil {
-			methods = []string{"GET"}
-		}
+	for _, rt := range walkRoutes(t, a.API.Router(), http.MethodGet) {
+		m, tmpl := rt.method, rt.tmpl
 		norm := httpapi.NormalizeTemplate(tmpl)
-		for _, m := range methods {
-			if m == http.MethodHead || m == http.MethodOptions {
-				continue
-			}
-			routes++
-			key := m + " " + norm
-			base := srv.URL + fillTemplate(t, tmpl, vars, "", "")
-			sample, hasBody := bodies[key]
-			usedBodies[key] = hasBody
-			goodBody := sample.body
+		routes++
+		key := m + " " + norm
+		base := srv.URL + fillTemplate(t, tmpl, vars, "", "")
+		sample, hasBody := bodies[key]
+		usedBodies[key] = hasBody
+		goodBody := sample.body
 
-			// Each path variable. A variable with a pattern ({id:[0-9]+})
-			// is refused by the router: no route matches, 404.
-			for _, v := range routeVarRE.FindAllStringSubmatch(tmpl, -1) {
-				want := 400
-				if v[2] != "" {
-					want = 404
-				}
-				for _, bad := range badValues {
-					u := srv.URL + fillTemplate(t, tmpl, vars, v[1], bad.raw)
-					status, ctype, body := badReq(t, m, u, admin, goodBody, sample.hdr)
-					names := []string{v[1]}
-					if want == 404 {
-						names = []string{"no such endpoint"}
-					}
-					check(fmt.Sprintf("%s with %s in {%s}", key, bad.name, v[1]), status, ctype, body, want, names...)
-				}
-			}
-
-			// Each query parameter it accepts.
-			params, anyParam := httpapi.QueryParams(m, tmpl)
-			if anyParam {
-				params = append(slices.Clone(params), "lang")
-			}
-			for _, p := range params {
-				for _, bad := range badValues {
-					u := base + "?" + url.QueryEscape(p) + "=" + url.QueryEscape(bad.raw)
-					status, ctype, body := badReq(t, m, u, admin, goodBody, sample.hdr)
-					check(fmt.Sprintf("%s with %s in ?%s", key, bad.name, p), status, ctype, body, 400, p)
-				}
-			}
-
-			// A parameter it does not accept: 400 listing those it does
-			// (pages take any: their scripts read them).
-			status, ctype, body := badReq(t, m, base+"?zz_unknown=1", admin, goodBody, sample.hdr)
-			switch {
-			case anyParam && (status == 400 || status >= 500):
-				t.Errorf("%s?zz_unknown=1: %d %.300s; a page takes any parameter", key, status, body)
-			case !anyParam && len(params) == 0:
-				check(key+"?zz_unknown=1", status, ctype, body, 400, "takes no query parameters")
-			case !anyParam:
-				check(key+"?zz_unknown=1", status, ctype, body, 400, "zz_unknown")
-				for _, p := range params {
-					if !strings.Contains(body, p) {
-						t.Errorf("%s?zz_unknown=1 does not list the accepted parameter %s: %.300s", key, p, body)
-					}
-				}
-			}
-
-			// Each JSON string field of its body.
-			if !hasBody {
-				continue
+		// Each path variable. A variable with a pattern ({id:[0-9]+})
+		// is refused by the router: no route matches, 404.
+		for _, v := range routeVarRE.FindAllStringSubmatch(tmpl, -1) {
+			want := 400
+			if v[2] != "" {
+				want = 404
 			}
 			for _, bad := range badValues {
-				for _, jv := range badJSONVariants(t, sample.body, bad) {
-					status, ctype, body := badReq(t, m, base, admin, jv.body, sample.hdr)
-					var names []string
-					for _, k := range jv.path {
-						if !strings.HasPrefix(k, "[") {
-							names = append(names, k)
-						}
-					}
-					check(fmt.Sprintf("%s with %s in %s", key, bad.name, strings.Join(jv.path, ".")), status, ctype, body, 400, names...)
+				u := srv.URL + fillTemplate(t, tmpl, vars, v[1], bad.raw)
+				status, ctype, body := badReq(t, m, u, admin, goodBody, sample.hdr)
+				names := []string{v[1]}
+				if want == 404 {
+					names = []string{"no such endpoint"}
+				}
+				check(fmt.Sprintf("%s with %s in {%s}", key, bad.name, v[1]), status, ctype, body, want, names...)
+			}
+		}
+
+		// Each query parameter it accepts.
+		params, anyParam := httpapi.QueryParams(m, tmpl)
+		if anyParam {
+			params = append(slices.Clone(params), "lang")
+		}
+		for _, p := range params {
+			for _, bad := range badValues {
+				u := base + "?" + url.QueryEscape(p) + "=" + url.QueryEscape(bad.raw)
+				status, ctype, body := badReq(t, m, u, admin, goodBody, sample.hdr)
+				check(fmt.Sprintf("%s with %s in ?%s", key, bad.name, p), status, ctype, body, 400, p)
+			}
+		}
+
+		// A parameter it does not accept: 400 listing those it does
+		// (pages take any: their scripts read them).
+		status, ctype, body := badReq(t, m, base+"?zz_unknown=1", admin, goodBody, sample.hdr)
+		switch {
+		case anyParam && (status == 400 || status >= 500):
+			t.Errorf("%s?zz_unknown=1: %d %.300s; a page takes any parameter", key, status, body)
+		case !anyParam && len(params) == 0:
+			check(key+"?zz_unknown=1", status, ctype, body, 400, "takes no query parameters")
+		case !anyParam:
+			check(key+"?zz_unknown=1", status, ctype, body, 400, "zz_unknown")
+			for _, p := range params {
+				if !strings.Contains(body, p) {
+					t.Errorf("%s?zz_unknown=1 does not list the accepted parameter %s: %.300s", key, p, body)
 				}
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+
+		// Each JSON string field of its body.
+		if !hasBody {
+			continue
+		}
+		for _, bad := range badValues {
+			for _, jv := range badJSONVariants(t, sample.body, bad) {
+				status, ctype, body := badReq(t, m, base, admin, jv.body, sample.hdr)
+				var names []string
+				for _, k := range jv.path {
+					if !strings.HasPrefix(k, "[") {
+						names = append(names, k)
+					}
+				}
+				check(fmt.Sprintf("%s with %s in %s", key, bad.name, strings.Join(jv.path, ".")), status, ctype, body, 400, names...)
+			}
+		}
 	}
 	if routes < 30 {
 		t.Fatalf("only %d routes walked: is the router walk broken?", routes)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/mux"
 	"github.com/gridmap/gridmap/httpapi"
 	"github.com/gridmap/gridmap/internal/app"
 	"github.com/gridmap/gridmap/internal/demodata"
@@ -110,3 +111,37 @@ func wantProblem(tb testing.TB, resp *http.Response, p problem, status int) {
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// routeOf is one method of a route the router serves.
+type routeOf struct{ method, tmpl string }
+
+// walkRoutes lists every method and path template of the router's routes
+// that have a handler, HEAD and OPTIONS left out; anyMethod stands for a
+// route that names no methods.
+func walkRoutes(tb testing.TB, r *mux.Router, anyMethod string) []routeOf {
+	tb.Helper()
+	var out []routeOf
+	err := r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		if route.GetHandler() == nil {
+			return nil
+		}
+		tmpl, err := route.GetPathTemplate()
+		if err != nil {
+			return nil
+		}
+		methods, err := route.GetMethods()
+		if err != nil {
+			methods = []string{anyMethod}
+		}
+		for _, m := range methods {
+			if m != http.MethodHead && m != http.MethodOptions {
+				out = append(out, routeOf{m, tmpl})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
