@@ -142,16 +142,12 @@ type batchItemJSON struct {
 // awaitIndex waits (at most 5 s) until the index is at data version v or
 // newer; false when it is not.
 func (s *Server) awaitIndex(ctx context.Context, v int64) bool {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, have := s.index(); have >= v {
-			return true
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
+	if s.waitIndex == nil {
+		return false
 	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return s.waitIndex(ctx, v)
 }
 
 // postIncidents stores one incident or a batch {"incidents": [...]} (at most

@@ -49,6 +49,9 @@ type Deps struct {
 	// Index returns the current grid index and its data version (nil
 	// before the first build). Lookups read only this, never the database.
 	Index func() (*geo.Index, int64)
+	// WaitIndex waits until Index is at data version v or newer (false
+	// when ctx ends first); nil: never waits.
+	WaitIndex func(ctx context.Context, v int64) bool
 	// Ready reports named readiness checks (name → problem, "" when fine).
 	Ready func(ctx context.Context) map[string]string
 	// Incidents stores and reads incidents; nil leaves out the incident,
@@ -81,6 +84,8 @@ type Server struct {
 	log   *slog.Logger
 	ready func(ctx context.Context) map[string]string
 	index func() (*geo.Index, int64)
+	// waitIndex: Deps.WaitIndex.
+	waitIndex func(ctx context.Context, v int64) bool
 	// lookupCache holds the answer fragments for the current index.
 	lookupCache atomic.Pointer[lookupFrags]
 	router      *mux.Router
@@ -109,7 +114,7 @@ func New(cfg Config, d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, grids: d.Grids, log: d.Logger, ready: d.Ready, index: d.Index, router: mux.NewRouter(),
+	s := &Server{cfg: cfg, grids: d.Grids, log: d.Logger, ready: d.Ready, index: d.Index, waitIndex: d.WaitIndex, router: mux.NewRouter(),
 		exact: map[routeKey]http.Handler{}}
 	r := s.router
 	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {

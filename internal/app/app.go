@@ -42,13 +42,14 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 	}
 	h := httpapi.New(cfg, httpapi.Deps{
 		Incidents: ref, Heat: feed.Aggregate, Events: feed,
-		Grids:  ref,
-		Logger: log,
-		Index:  live.Index,
-		Tiles:  live,
-		Plans:  plans,
-		Tokens: st,
-		Stats:  httpapi.StatsSources{Pool: poolStats(st), Feed: feed.Stats, Builds: builds},
+		Grids:     ref,
+		Logger:    log,
+		Index:     live.Index,
+		WaitIndex: live.WaitVersion,
+		Tiles:     live,
+		Plans:     plans,
+		Tokens:    st,
+		Stats:     httpapi.StatsSources{Pool: poolStats(st), Feed: feed.Stats, Builds: builds},
 		Ready: func(ctx context.Context) map[string]string {
 			checks := map[string]string{"database": "", "index": ""}
 			if err := st.Ping(ctx); err != nil {

@@ -104,6 +104,30 @@ func (l *LiveIndex) Index() (*geo.Index, int64) {
 	return nil, 0
 }
 
+// WaitVersion waits until the current index is at data version v or
+// newer, woken by each snapshot swap (no polling). False when ctx ends first.
+func (l *LiveIndex) WaitVersion(ctx context.Context, v int64) bool {
+	for {
+		s := l.cur.Load()
+		if s == nil {
+			select {
+			case <-l.loaded:
+				continue
+			case <-ctx.Done():
+				return false
+			}
+		}
+		if s.ver >= v {
+			return true
+		}
+		select {
+		case <-s.replaced:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
 // TileSet returns the tile set of the current grids and its data version,
 // waiting (within ctx, and 10 s at most) while it is being built. When minVersion is above
 // the current version but not above what the change feed announced, it
