@@ -24,10 +24,10 @@ import (
 // a map lookup and one SHA-256, never a query: lookups keep working while
 // PostgreSQL is down. The secret's hash is compared in constant time.
 //
-// What a request may do is decided in one place: the policy table
-// (auth_policy.go), keyed by method and route template, checked by router
-// middleware for gorilla/mux routes and by dispatch for the exact-match
-// hot routes. A route without a rule is admin only.
+// What a request may do is decided in one place: each route's rule in the
+// route table (routes.go; classes and grants in auth_policy.go), checked by
+// router middleware for gorilla/mux routes and by dispatch for the hot
+// routes. A route without an entry is admin only.
 
 // TrustConfig holds the settings of issue 7: who may do what without a
 // token, limits, CORS. The zero value is the safe default: the read
@@ -232,8 +232,9 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		// EventSource cannot set headers: the event stream also takes
-		// the token as ?access_token= (the request log shows no query).
-		if r.URL.Path == "/api/v1/events" && r.URL.RawQuery != "" {
+		// the token as ?access_token= (rule.tokenInQuery; the request log
+		// shows no query).
+		if r.URL.RawQuery != "" && s.tokenInQuery[r.URL.Path] {
 			h = r.URL.Query().Get("access_token")
 			if h == "" {
 				return Principal{}, nil
@@ -295,31 +296,17 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, err error) {
 	s.writeError(w, r, err)
 }
 
-// routeMeta is what the middleware needs of a gorilla/mux route, worked
-// out once per route.
-type routeMeta struct {
-	template string // patterns dropped
-	rule     rule
-}
-
-func (s *Server) metaOf(route *mux.Route, method string) *routeMeta {
-	type key struct {
-		route  *mux.Route
-		method string
+// routeOfMux returns the table's entry of a gorilla/mux route; a route
+// mounted on Router() outside the table gets one that is admin only.
+func (s *Server) routeOfMux(mr *mux.Route) *route {
+	if rt, ok := s.byMux[mr]; ok {
+		return rt
 	}
-	k := key{route, method}
-	if m, ok := s.routeMetas.Load(k); ok {
-		return m.(*routeMeta)
-	}
-	tmpl, err := route.GetPathTemplate()
+	tmpl, err := mr.GetPathTemplate()
 	if err != nil {
 		tmpl = routeUnmatched
 	}
-	tmpl = NormalizeTemplate(tmpl)
-	ru, _ := lookupRule(method, tmpl)
-	m := &routeMeta{template: tmpl, rule: ru}
-	s.routeMetas.Store(k, m)
-	return m
+	return &route{tmpl: NormalizeTemplate(tmpl), rule: adminOnly}
 }
 
 // authorizeRoute is the router middleware: every gorilla/mux route passes
@@ -331,25 +318,25 @@ func (s *Server) authorizeRoute(next http.Handler) http.Handler {
 			info = &reqInfo{}
 			r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		}
-		route := mux.CurrentRoute(r)
-		if route == nil {
+		mr := mux.CurrentRoute(r)
+		if mr == nil {
 			s.deny(w, r, gridmap.Errorf(gridmap.EFORBIDDEN, "no route"))
 			return
 		}
-		m := s.metaOf(route, r.Method)
-		info.route = m.template
-		if m.rule.page {
+		rt := s.routeOfMux(mr)
+		info.route = rt.tmpl
+		if rt.page {
 			s.pageHeaders(w.Header())
 		}
-		if err := s.authorize(r, info.principal, m.rule); err != nil {
+		if err := s.authorize(r, info.principal, rt.rule); err != nil {
 			s.deny(w, r, err)
 			return
 		}
-		if err := checkInput(r, mux.Vars(r), &m.rule, m.template); err != nil {
+		if err := checkInput(r, mux.Vars(r), &rt.rule, rt.tmpl); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		if s.timeout > 0 && !m.rule.stream {
+		if s.timeout > 0 && !rt.stream {
 			ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
 			defer cancel()
 			r = r.WithContext(ctx)
@@ -359,9 +346,9 @@ func (s *Server) authorizeRoute(next http.Handler) http.Handler {
 }
 
 // dispatch serves a request past the security headers, CORS, the token
-// check and the rate limit: from the exact-match table (the hot lookup
-// routes) or the patterns (tiles), both authorised here, or the router
-// (authorised by authorizeRoute).
+// check and the rate limit: the route table's hot routes from the
+// exact-match table (lookups) or the patterns (tiles), both authorised
+// here, any other through the router (authorised by authorizeRoute).
 // It returns the request's info for the log and metrics.
 func (s *Server) dispatch(w *statusWriter, r *http.Request) *reqInfo {
 	info := &reqInfo{route: routeUnmatched}
@@ -381,18 +368,17 @@ func (s *Server) dispatch(w *statusWriter, r *http.Request) *reqInfo {
 		s.writeError(w, r, err)
 		return info
 	}
-	if h, ok := s.exact[routeKey{r.Method, r.URL.Path}]; ok {
-		info.route = r.URL.Path
-		ru, _ := lookupRule(r.Method, r.URL.Path)
-		if err := s.authorize(r, p, ru); err != nil {
+	if rt, ok := s.exact[routeKey{r.Method, r.URL.Path}]; ok {
+		info.route = rt.tmpl
+		if err := s.authorize(r, p, rt.rule); err != nil {
 			s.deny(w, r, err)
 			return info
 		}
-		if err := checkInput(r, nil, &ru, r.URL.Path); err != nil {
+		if err := checkInput(r, nil, &rt.rule, rt.tmpl); err != nil {
 			s.writeError(w, r, err)
 			return info
 		}
-		h.ServeHTTP(w, r)
+		rt.h.ServeHTTP(w, r)
 		return info
 	}
 	for i := range s.patterns {
@@ -401,17 +387,17 @@ func (s *Server) dispatch(w *statusWriter, r *http.Request) *reqInfo {
 		if !ok {
 			continue
 		}
-		info.route = pt.template
-		ru, _ := lookupRule(r.Method, pt.template)
-		if err := s.authorize(r, p, ru); err != nil {
+		rt := pt.rt
+		info.route = rt.tmpl
+		if err := s.authorize(r, p, rt.rule); err != nil {
 			s.deny(w, r, err)
 			return info
 		}
-		if err := checkInput(r, vars, &ru, pt.template); err != nil {
+		if err := checkInput(r, vars, &rt.rule, rt.tmpl); err != nil {
 			s.writeError(w, r, err)
 			return info
 		}
-		pt.h.ServeHTTP(w, mux.SetURLVars(r, vars))
+		rt.h.ServeHTTP(w, mux.SetURLVars(r, vars))
 		return info
 	}
 	s.router.ServeHTTP(w, r)
@@ -446,9 +432,9 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// trustRoutes sets up issue 7 on the router: the authorisation
-// middleware, /metrics and /api/v1/whoami.
-func (s *Server) trustRoutes(r, api *mux.Router, d Deps) {
+// initTrust sets up issue 7: tokens, open classes, the request timeout,
+// limits, CORS, metrics and the page CSP.
+func (s *Server) initTrust(d Deps) {
 	cfg := s.cfg.Trust
 	s.tokens = &tokenCache{store: d.Tokens, kick: make(chan struct{}, 1)}
 	s.open = map[Class]bool{}
@@ -471,9 +457,6 @@ func (s *Server) trustRoutes(r, api *mux.Router, d Deps) {
 	s.corsOrigins = cfg.CORSOrigins
 	s.metrics = newMetrics(s, d)
 	s.csp = pageCSP(s.cfg.BaseMapStyleURL)
-	r.Use(s.authorizeRoute)
-	r.Handle("/metrics", s.metrics.handler()).Methods(http.MethodGet, http.MethodHead)
-	api.Handle("/whoami", s.handle(s.whoami)).Methods(http.MethodGet)
 }
 
 // trustState is the Server's issue 7 state, embedded in Server.
@@ -485,5 +468,4 @@ type trustState struct {
 	corsOrigins []string
 	metrics     *metrics
 	csp         string
-	routeMetas  sync.Map // (route, method) → *routeMeta
 }

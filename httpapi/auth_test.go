@@ -49,33 +49,6 @@ func TestParseToken(t *testing.T) {
 	}
 }
 
-// TestPolicyTable: every rule names a known class, reads are GET, and
-// the always-open class holds no data route.
-func TestPolicyTable(t *testing.T) {
-	known := map[Class]bool{ClassPublic: true, ClassBoundaries: true, ClassTiles: true, ClassAggregates: true, ClassLookups: true,
-		ClassIncidents: true, ClassPlans: true, ClassMetrics: true, ClassReport: true, ClassPlan: true, ClassAdmin: true}
-	for k, r := range policy {
-		if !r.byCollection && !known[r.class] {
-			t.Errorf("%s %s: unknown class %q", k.method, k.path, r.class)
-		}
-		if k.method != "GET" && k.method != "POST" && k.method != "PATCH" && k.method != "DELETE" {
-			t.Errorf("%s %s: method", k.method, k.path)
-		}
-		if (r.class == ClassReport || r.class == ClassPlan) && k.method == "GET" {
-			t.Errorf("%s %s: a write class on a GET", k.method, k.path)
-		}
-		if isOpenable(r.class) && k.method != "GET" && k.path != "/api/v1/lookup" && k.path != "/api/v1/plans/{id}/validate" {
-			t.Errorf("%s %s: an openable (read) class on a write", k.method, k.path)
-		}
-	}
-	if c, ok := PolicyFor("HEAD", "/api/v1/incidents/{id:[0-9]+}"); !ok || c != ClassIncidents {
-		t.Errorf("HEAD with a pattern: %v %v", c, ok)
-	}
-	if c, ok := PolicyFor("GET", "/nowhere"); ok || c != ClassAdmin {
-		t.Errorf("an unlisted route: %v %v", c, ok)
-	}
-}
-
 // tokenList is a TokenStore whose tokens a test adds to.
 type tokenList struct {
 	mu     sync.Mutex

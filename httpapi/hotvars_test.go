@@ -4,17 +4,14 @@ import (
 	"maps"
 	"net/http"
 	"testing"
-
-	"github.com/gorilla/mux"
 )
 
 // TestHotPatternMatch: the tile fast path matches exactly what the
 // router's template would ({name} is one non-empty path segment) and
 // leaves everything else to the router.
 func TestHotPatternMatch(t *testing.T) {
-	s := &Server{}
-	s.hotVars(mux.NewRouter(), "/tiles/grids/{z}/{x}/{y}.mvt", http.NotFoundHandler(), http.MethodGet, http.MethodHead)
-	p := &s.patterns[0]
+	pt := newHotPattern(&route{method: http.MethodGet, path: "/tiles/grids/{z}/{x}/{y}.mvt"}, []string{http.MethodGet, http.MethodHead})
+	p := &pt
 	for _, c := range []struct {
 		method, path string
 		want         map[string]string

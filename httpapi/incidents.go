@@ -18,27 +18,6 @@ import (
 	"github.com/gridmap/gridmap/internal/incidentio"
 )
 
-// incidentRoutes registers the incident, statistics, heat tile and live
-// event endpoints (issue 4) when d has an incident service.
-func (s *Server) incidentRoutes(r, api *mux.Router, d Deps) {
-	if d.Incidents == nil {
-		return
-	}
-	s.incidents, s.heat, s.events = d.Incidents, d.Heat, d.Events
-	api.Handle("/categories", s.handle(s.listCategories)).Methods(http.MethodGet)
-	api.Handle("/incidents", s.handle(s.postIncidents)).Methods(http.MethodPost)
-	api.Handle("/incidents", s.handle(s.listIncidents)).Methods(http.MethodGet)
-	api.Handle("/incidents/{id:[0-9]+}", s.handle(s.getIncident)).Methods(http.MethodGet)
-	api.Handle("/incidents/{id:[0-9]+}", s.handle(s.patchIncident)).Methods(http.MethodPatch)
-	api.Handle("/stats/grids", s.handle(s.gridStats)).Methods(http.MethodGet)
-	api.Handle("/stats/timeseries", s.handle(s.timeseries)).Methods(http.MethodGet)
-	api.Handle("/events", s.handle(s.streamEvents)).Methods(http.MethodGet)
-	api.Handle("/events/recent", s.handle(s.recentEvents)).Methods(http.MethodGet)
-	// As grid tiles: any z/x/y reaches the handler, which answers a bad
-	// one 400 (a route pattern of digits would answer 404).
-	s.hotVars(r, "/tiles/heat/{z}/{x}/{y}.mvt", s.handle(s.heatTile), http.MethodGet)
-}
-
 // incidentGrid is the grid of an incident as the API shows it; name and
 // level come from the current index (absent for a code retired since).
 type incidentGrid struct {

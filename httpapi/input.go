@@ -13,8 +13,8 @@ import (
 
 // Bytes where they enter (issue 12). Before any handler runs, every path
 // variable and every query parameter of the request is checked against one
-// rule: the route accepts the parameter (its policy entry's query list,
-// auth_policy.go; a page takes any), and the value, percent-decoded, is one
+// rule: the route accepts the parameter (its query list in the route
+// table, routes.go; a page takes any), and the value, percent-decoded, is one
 // line of UTF-8 text without NUL or other control characters
 // (gridmap.TextProblem), at most maxParamBytes long. A request that breaks
 // it is a 400 naming the variable or parameter, so no handler and no query

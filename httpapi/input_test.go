@@ -73,7 +73,11 @@ func TestCheckVars(t *testing.T) {
 // TestCheckInputAllocs: the check runs on the hot routes (lookups, tiles)
 // and must not allocate for a good request, escaped or not.
 func TestCheckInputAllocs(t *testing.T) {
-	ru, _ := lookupRule("GET", "/tiles/grids/{z}/{x}/{y}.mvt")
+	rt, ok := fullServer(t).ruleOf("GET", "/tiles/grids/{z}/{x}/{y}.mvt")
+	if !ok {
+		t.Fatal("no grid tile route")
+	}
+	ru := rt.rule
 	vars := map[string]string{"z": "10", "x": "853", "y": "416"}
 	for _, q := range []string{"", "v=12&levels=street,village", "v=12&levels=street%2Cvillage%2Cmicro&as_of=2026-01-31T08%3A00%3A00%2B08%3A00"} {
 		r := httptest.NewRequest("GET", "/tiles/grids/10/853/416.mvt?"+q, nil)

@@ -57,23 +57,6 @@ var ogcConformance = []string{
 //go:embed ogc_openapi.json
 var ogcOpenAPI []byte
 
-// standardRoutes registers the open-standard endpoints: OGC API – Features
-// under /ogc and the OpenAPI document of /api/v1 (openapi.go).
-func (s *Server) standardRoutes(r *mux.Router) {
-	get := func(path string, h handlerFunc) {
-		r.Handle(path, s.handle(h)).Methods(http.MethodGet, http.MethodHead)
-	}
-	get("/ogc", s.ogcLanding)
-	get("/ogc/", s.ogcLanding)
-	get("/ogc/conformance", s.ogcConformanceDoc)
-	get("/ogc/api", s.ogcAPIDoc)
-	get("/ogc/collections", s.ogcCollections)
-	get("/ogc/collections/{collectionId}", s.ogcCollection)
-	get("/ogc/collections/{collectionId}/items", s.ogcItems)
-	get("/ogc/collections/{collectionId}/items/{featureId}", s.ogcFeature)
-	get("/api/v1/openapi.json", s.openAPIDoc)
-}
-
 // ogcLink is a link object (RFC 8288 as JSON), as every OGC API response
 // carries.
 type ogcLink struct {

@@ -34,27 +34,6 @@ type planAPI struct {
 	past *pastIndexes
 }
 
-// planRoutes registers the plan, history, edit and topology routes when d
-// has a plan service (lookup hands requests with as_of to lookupAsOf).
-func (s *Server) planRoutes(api *mux.Router, d Deps) {
-	if d.Plans == nil {
-		return
-	}
-	s.plans = &planAPI{svc: d.Plans, past: newPastIndexes()}
-	api.Handle("/plans", s.handle(s.createPlan)).Methods(http.MethodPost)
-	api.Handle("/plans", s.handle(s.listPlans)).Methods(http.MethodGet)
-	api.Handle("/plans/{id:[0-9]+}", s.handle(s.getPlan)).Methods(http.MethodGet)
-	api.Handle("/plans/{id:[0-9]+}/changes", s.handle(s.addPlanChanges)).Methods(http.MethodPost)
-	api.Handle("/plans/{id:[0-9]+}/changes/{seq:[0-9]+}", s.handle(s.removePlanChange)).Methods(http.MethodDelete)
-	api.Handle("/plans/{id:[0-9]+}/validate", s.handle(s.validatePlan)).Methods(http.MethodGet, http.MethodPost)
-	api.Handle("/plans/{id:[0-9]+}/impact", s.handle(s.planImpact)).Methods(http.MethodGet)
-	api.Handle("/plans/{id:[0-9]+}/publish", s.handle(s.publishPlan)).Methods(http.MethodPost)
-	api.Handle("/plans/{id:[0-9]+}/discard", s.handle(s.discardPlan)).Methods(http.MethodPost)
-	api.Handle("/grids/{code}/history", s.handle(s.gridHistory)).Methods(http.MethodGet)
-	api.Handle("/grids/{code}", s.handle(s.editGrid)).Methods(http.MethodPatch)
-	api.Handle("/topology", s.handle(s.topology)).Methods(http.MethodGet)
-}
-
 // decodeStrict decodes JSON into v, refusing unknown fields; errors are
 // EINVALID (or the *gridmap.Error a custom decoder returned).
 func decodeStrict(body []byte, v any) error {

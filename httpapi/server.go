@@ -1,6 +1,9 @@
-// Package httpapi serves gridmap over HTTP: gorilla/mux routes, handlers that
-// return errors through one adapter, application/problem+json errors. It
-// depends on the root service interfaces, not on postgis.
+// Package httpapi serves gridmap over HTTP: one route table (routes.go) that
+// declares every endpoint once (method, path, policy, hot path, handler,
+// OpenAPI operationId) and from which the gorilla/mux router, the hot-path
+// tables and the authorisation check are built; handlers that return
+// errors through one adapter, application/problem+json errors. It depends
+// on the root service interfaces, not on postgis.
 package httpapi
 
 import (
@@ -10,8 +13,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -89,8 +90,16 @@ type Server struct {
 	// lookupCache holds the answer fragments for the current index.
 	lookupCache atomic.Pointer[lookupFrags]
 	router      *mux.Router
-	exact       map[routeKey]http.Handler // see hot
-	patterns    []hotPattern              // see hotVars
+	// The mounted routes of the route table (routes.go, mount), and the
+	// lookups of them: by method and template (policy), by router route
+	// (authorizeRoute), the hot ones without variables by method and path
+	// and those with variables as patterns (dispatch).
+	routes       []*route
+	rules        map[routeKey]*route
+	byMux        map[*mux.Route]*route
+	exact        map[routeKey]*route
+	patterns     []hotPattern
+	tokenInQuery map[string]bool // paths whose token may come in the query
 	// Incidents (incidents.go).
 	incidents gridmap.IncidentService
 	heat      func() *heat.Aggregate
@@ -100,7 +109,8 @@ type Server struct {
 	trustState // auth.go: tokens, policy, limits, metrics (issue 7)
 }
 
-// New builds the routes.
+// New builds the server and mounts the routes of the route table
+// (routes.go) whose dependencies d has.
 func New(cfg Config, d Deps) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 64 << 20
@@ -114,8 +124,7 @@ func New(cfg Config, d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, grids: d.Grids, log: d.Logger, ready: d.Ready, index: d.Index, waitIndex: d.WaitIndex, router: mux.NewRouter(),
-		exact: map[routeKey]http.Handler{}}
+	s := &Server{cfg: cfg, grids: d.Grids, log: d.Logger, ready: d.Ready, index: d.Index, waitIndex: d.WaitIndex, router: mux.NewRouter()}
 	r := s.router
 	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return gridmap.Errorf(gridmap.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
@@ -123,83 +132,20 @@ func New(cfg Config, d Deps) *Server {
 	r.MethodNotAllowedHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return &gridmap.Error{Code: gridmap.EINVALID, Message: "method " + r.Method + " is not allowed on " + r.URL.Path}
 	})
-	r.Handle("/healthz", s.handle(s.healthz)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/readyz", s.handle(s.readyz)).Methods(http.MethodGet, http.MethodHead)
-	api := r.PathPrefix("/api/v1").Subrouter()
-	s.trustRoutes(r, api, d) // auth middleware, /metrics, /api/v1/whoami (auth.go)
-	api.Handle("/grids", s.handle(s.listGrids)).Methods(http.MethodGet)
-	api.Handle("/grids/{code}", s.handle(s.getGrid)).Methods(http.MethodGet)
-	s.hot(api, "/api/v1", "/lookup", http.MethodGet, s.handle(s.lookup))
-	s.hot(api, "/api/v1", "/lookup", http.MethodPost, s.handle(s.lookupBatch))
-	s.planRoutes(api, d)
-	s.incidentRoutes(r, api, d)
-	s.standardRoutes(r) // OGC API – Features under /ogc, /api/v1/openapi.json (ogc.go)
-	s.tileRoutes(r, d)
+	s.initTrust(d) // tokens, open classes, limits, metrics (auth.go)
+	if d.Incidents != nil {
+		s.incidents, s.heat, s.events = d.Incidents, d.Heat, d.Events
+	}
+	if d.Plans != nil {
+		s.plans = &planAPI{svc: d.Plans, past: newPastIndexes()}
+	}
+	s.mount(d, newTileAPI(s, d)) // every route, from the route table (routes.go)
+	r.Use(s.authorizeRoute)
 	return s
 }
 
-// routeKey names a route without path variables.
-type routeKey struct{ method, path string }
-
-// hot registers a variable-free route that integrators call thousands of
-// times a second: on the router (so it is listed and documented like any
-// other) and in an exact-match table that ServeHTTP consults first, which
-// skips gorilla/mux's regexp matching and its two request copies.
-func (s *Server) hot(r *mux.Router, prefix, path, method string, h http.Handler) {
-	r.Handle(path, h).Methods(method)
-	s.exact[routeKey{method, prefix + path}] = h
-}
-
-// hotPattern is a route prefix{a}/{b}/…suffix served past the router (hotVars).
-type hotPattern struct {
-	template, prefix, suffix string
-	names                    []string
-	methods                  []string
-	h                        http.Handler
-}
-
-// hotVars registers a route with path variables, each a whole path
-// segment (gorilla/mux's default), that map clients fetch by the thousand
-// (tiles): on the router as any route, and as a pattern that dispatch
-// matches by prefix and suffix before trying the router's regexps.
-func (s *Server) hotVars(r *mux.Router, template string, h http.Handler, methods ...string) {
-	r.Handle(template, h).Methods(methods...)
-	open, close := strings.IndexByte(template, '{'), strings.LastIndexByte(template, '}')
-	p := hotPattern{template: template, prefix: template[:open], suffix: template[close+1:], methods: methods, h: h}
-	for _, seg := range strings.Split(template[open:close+1], "/") {
-		p.names = append(p.names, strings.Trim(seg, "{}"))
-	}
-	s.patterns = append(s.patterns, p)
-}
-
-// match returns the path variables when path fits the pattern.
-func (p *hotPattern) match(method, path string) (map[string]string, bool) {
-	if !strings.HasPrefix(path, p.prefix) || !strings.HasSuffix(path, p.suffix) || len(path) <= len(p.prefix)+len(p.suffix) ||
-		!slices.Contains(p.methods, method) {
-		return nil, false
-	}
-	rest := path[len(p.prefix) : len(path)-len(p.suffix)]
-	vars := make(map[string]string, len(p.names))
-	for i, name := range p.names {
-		seg := rest
-		if i < len(p.names)-1 {
-			j := strings.IndexByte(rest, '/')
-			if j < 0 {
-				return nil, false
-			}
-			seg, rest = rest[:j], rest[j+1:]
-		} else if strings.IndexByte(rest, '/') >= 0 {
-			return nil, false
-		}
-		if seg == "" {
-			return nil, false
-		}
-		vars[name] = seg
-	}
-	return vars, true
-}
-
-// Router exposes the router so other route sets can be mounted.
+// Router exposes the router so other route sets can be mounted; a route
+// mounted on it has no entry in the route table and is admin only.
 func (s *Server) Router() *mux.Router { return s.router }
 
 // ServeHTTP adds a request id, bounds the body and logs the request.

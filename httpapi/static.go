@@ -45,30 +45,32 @@ func newPages(fsys fs.FS) *pages {
 
 var pageName = regexp.MustCompile(`^[a-z0-9-]+$`)
 
-// pageRoutes registers GET / (the wall map), /editor (the boundary
-// editor), /{page}.html and /assets/….
-func (t *tileAPI) pageRoutes(r *mux.Router) {
-	get := []string{http.MethodGet, http.MethodHead}
-	r.Handle("/", t.s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return t.pages.serve(w, r, "wallmap.html", false)
-	})).Methods(get...)
-	r.Handle("/editor", t.s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return t.pages.serve(w, r, "editor.html", false)
-	})).Methods(get...)
-	r.Handle("/{page}.html", t.s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		name := mux.Vars(r)["page"]
-		if !pageName.MatchString(name) {
-			return gridmap.Errorf(gridmap.ENOTFOUND, "no page %s.html", name)
-		}
-		return t.pages.serve(w, r, name+".html", false)
-	})).Methods(get...)
-	r.PathPrefix("/assets/").Handler(t.s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		name := strings.TrimPrefix(r.URL.Path, "/")
-		if !fs.ValidPath(name) {
-			return gridmap.Errorf(gridmap.ENOTFOUND, "no file %s", r.URL.Path)
-		}
-		return t.pages.serve(w, r, name, true)
-	})).Methods(get...)
+// wallMap serves GET / (the wall map).
+func (t *tileAPI) wallMap(w http.ResponseWriter, r *http.Request) error {
+	return t.pages.serve(w, r, "wallmap.html", false)
+}
+
+// editor serves GET /editor (the boundary editor).
+func (t *tileAPI) editor(w http.ResponseWriter, r *http.Request) error {
+	return t.pages.serve(w, r, "editor.html", false)
+}
+
+// page serves GET /{page}.html.
+func (t *tileAPI) page(w http.ResponseWriter, r *http.Request) error {
+	name := mux.Vars(r)["page"]
+	if !pageName.MatchString(name) {
+		return gridmap.Errorf(gridmap.ENOTFOUND, "no page %s.html", name)
+	}
+	return t.pages.serve(w, r, name+".html", false)
+}
+
+// asset serves GET /assets/….
+func (t *tileAPI) asset(w http.ResponseWriter, r *http.Request) error {
+	name := strings.TrimPrefix(r.URL.Path, "/")
+	if !fs.ValidPath(name) {
+		return gridmap.Errorf(gridmap.ENOTFOUND, "no file %s", r.URL.Path)
+	}
+	return t.pages.serve(w, r, name, true)
 }
 
 // serve answers one file of the bundle. Pages are no-cache (they name the

@@ -71,16 +71,11 @@ type tileAPI struct {
 	basemap string
 }
 
-// tileRoutes registers, on the root router: the grid tiles and their
-// TileJSON, the MapLibre styles, and the web pages.
-func (s *Server) tileRoutes(r *mux.Router, d Deps) {
-	t := &tileAPI{s: s, tiles: d.Tiles, basemap: s.cfg.BaseMapStyleURL,
+// newTileAPI builds the state of the grid tile, TileJSON, style and page
+// handlers (their routes: routes.go).
+func newTileAPI(s *Server, d Deps) *tileAPI {
+	return &tileAPI{s: s, tiles: d.Tiles, basemap: s.cfg.BaseMapStyleURL,
 		history: newHistorySets(s.grids), pages: newPages(d.Pages)}
-	get := []string{http.MethodGet, http.MethodHead}
-	s.hotVars(r, "/tiles/grids/{z}/{x}/{y}.mvt", s.handle(t.gridTile), get...)
-	r.Handle("/tiles/grids.json", s.handle(t.tileJSON)).Methods(get...)
-	r.Handle("/styles/{name}.json", s.handle(t.style)).Methods(get...)
-	t.pageRoutes(r)
 }
 
 // tileParams are the parsed parameters of a grid tile or TileJSON request.

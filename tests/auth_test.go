@@ -126,8 +126,8 @@ func do(tb testing.TB, method, url, token, ctype, body string) (*http.Response, 
 }
 
 // TestAuthPolicyCoversEveryRoute walks the router of a fully wired server
-// and fails naming every route (method and template) that the policy table
-// of httpapi/auth_policy.go does not name: such a route is admin only.
+// and fails naming every route (method and template) that the route table
+// of httpapi/routes.go does not name: such a route is admin only.
 func TestAuthPolicyCoversEveryRoute(t *testing.T) {
 	_, a, _ := authInstance(t, demoDB(t), httpapi.Config{})
 	var missing, seen []string
@@ -137,7 +137,7 @@ func TestAuthPolicyCoversEveryRoute(t *testing.T) {
 		if check == "ANY" {
 			check = http.MethodGet
 		}
-		if _, ok := httpapi.PolicyFor(check, rt.tmpl); !ok {
+		if _, ok := a.API.PolicyFor(check, rt.tmpl); !ok {
 			missing = append(missing, rt.method+" "+httpapi.NormalizeTemplate(rt.tmpl))
 		}
 	}
@@ -146,8 +146,8 @@ func TestAuthPolicyCoversEveryRoute(t *testing.T) {
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		t.Errorf("%d routes have no rule in the policy table of httpapi/auth_policy.go, so only admins may use them; "+
-			"add each with its class (public, boundaries, tiles, aggregates, lookups, incidents, plans, metrics, report, plan, admin):\n\t%s",
+		t.Errorf("%d routes have no entry in the route table of httpapi/routes.go, so only admins may use them; "+
+			"declare each there with its class (public, boundaries, tiles, aggregates, lookups, incidents, plans, metrics, report, plan, admin):\n\t%s",
 			len(missing), strings.Join(missing, "\n\t"))
 	}
 }

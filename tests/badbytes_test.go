@@ -227,7 +227,7 @@ func badJSONVariants(tb testing.TB, body string, bad badValue) []jsonVariant {
 
 // TestBadBytesEveryRoute walks every route of the router, as the policy
 // test does, and sends each bad value in each path variable, each query
-// parameter the route accepts (httpapi.QueryParams, the list the server
+// parameter the route accepts (Server.QueryParams, the list the server
 // checks) and each JSON string field of the route's body, with an admin
 // token: every answer is a 400 problem+json naming the variable, parameter
 // or field (a variable with a pattern never matches: 404). A parameter the
@@ -296,7 +296,7 @@ func TestBadBytesEveryRoute(t *testing.T) {
 		}
 
 		// Each query parameter it accepts.
-		params, anyParam := httpapi.QueryParams(m, tmpl)
+		params, anyParam := a.API.QueryParams(m, tmpl)
 		if anyParam {
 			params = append(slices.Clone(params), "lang")
 		}
@@ -438,38 +438,5 @@ func TestIncidentBadText(t *testing.T) {
 	wantError("batch with partial", body, 1, "description", "NUL")
 	if stored("B-1") != 1 || stored("B-2") != 0 {
 		t.Errorf("batch with partial stored B-1 %d times, B-2 %d times; want 1 and 0", stored("B-1"), stored("B-2"))
-	}
-}
-
-// TestQueryParamsDocumented: the query parameters a route accepts (its
-// policy entry, which the server enforces) are those its OpenAPI operation
-// documents, so the documents cannot promise a parameter that is refused
-// or hide one that is taken. access_token, the event stream's stand-in for
-// the Authorization header, is the one undocumented exception.
-func TestQueryParamsDocumented(t *testing.T) {
-	srv, _ := instance(t, demoDB(t))
-	for _, d := range apiDocs {
-		doc := loadDoc(t, srv.URL+d.url)
-		for path, item := range doc.Paths.Map() {
-			route := path
-			if !strings.HasPrefix(route, d.prefix) {
-				route = strings.TrimSuffix(d.prefix+route, "/")
-			}
-			for method, op := range item.Operations() {
-				documented := []string{}
-				for _, p := range append(slices.Clone(item.Parameters), op.Parameters...) {
-					if p.Value != nil && p.Value.In == "query" {
-						documented = append(documented, p.Value.Name)
-					}
-				}
-				accepted, _ := httpapi.QueryParams(method, route)
-				accepted = slices.DeleteFunc(accepted, func(p string) bool { return p == "access_token" })
-				slices.Sort(documented)
-				slices.Sort(accepted)
-				if !slices.Equal(documented, accepted) {
-					t.Errorf("%s %s: %s documents the query parameters %v, the policy table accepts %v", method, route, d.file, documented, accepted)
-				}
-			}
-		}
 	}
 }
