@@ -10,6 +10,10 @@ import (
 	"github.com/paulmach/orb/geojson"
 )
 
+// The writers of /ogc's JSON answers: a document at once (ogcJSON), or a
+// FeatureCollection streamed feature by feature (fcWriter).
+
+// ogcJSON writes v as one JSON document of media type media.
 func ogcJSON(w http.ResponseWriter, r *http.Request, media string, v any) error {
 	w.Header().Set("Content-Type", media)
 	w.Header().Set("Cache-Control", "no-cache")
