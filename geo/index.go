@@ -55,7 +55,7 @@ const (
 // edges near the point. The lists take the place of an R-tree search:
 // sending crossed cells to an R-tree instead measured about twice as slow,
 // and the R-tree without the raster 2 to 13 times (BenchmarkLookup). An
-// R-tree over polygon bounds serves Nearest.
+// R-tree over polygon bounds serves Nearest and Intersecting.
 type Index struct {
 	grids  []gridmap.Grid
 	byCode map[string]int32

@@ -2,6 +2,8 @@
 // map: counts per grid by category, status and time window, time series,
 // and density cells for heatmap vector tiles. It does no I/O: the caller
 // loads it from the database and keeps it current from the change feed.
+// Counts roll up the grid tree (ByLevel) through geo's tree queries; the
+// tree is geo's, not heat's.
 //
 // An Aggregate holds, per incident, only what the aggregations need: id,
 // time reported, deadline, grid, category, status and the location as

@@ -1,9 +1,6 @@
 package heat
 
 import (
-	"cmp"
-	"slices"
-
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
 )
@@ -20,48 +17,19 @@ type GridCount struct {
 // zeros included, with the incidents assigned to it or to any grid below
 // it. Incidents whose grid is not at or below a grid of level in ix (a
 // code retired since, or a grid above the level) are counted in elsewhere.
+// The tree queries are geo's (Index.OfLevel, Index.AncestorAt).
 func ByLevel(ix *geo.Index, level gridmap.Level, byCode map[string]int) (counts []GridCount, elsewhere int) {
 	pos := map[string]int{}
-	for i := range ix.Len() {
-		g := ix.At(i)
-		if g.Level == level {
-			counts = append(counts, GridCount{Code: g.Code, Name: g.Name})
-		}
-	}
-	slices.SortFunc(counts, func(a, b GridCount) int { return cmp.Compare(a.Code, b.Code) })
-	for i, c := range counts {
-		pos[c.Code] = i
+	for i, g := range ix.OfLevel(level) {
+		counts = append(counts, GridCount{Code: g.Code, Name: g.Name})
+		pos[g.Code] = i
 	}
 	for code, n := range byCode {
-		placed := false
-		for _, g := range ix.Chain(code) {
-			if g.Level == level {
-				counts[pos[g.Code]].Count += n
-				placed = true
-				break
-			}
-		}
-		if !placed {
+		if g, ok := ix.AncestorAt(code, level); ok {
+			counts[pos[g.Code]].Count += n
+		} else {
 			elsewhere += n
 		}
 	}
 	return counts, elsewhere
-}
-
-// Descendants returns code and the codes of every grid below it in ix, or
-// ok false when ix has no grid with the code.
-func Descendants(ix *geo.Index, code string) (codes []string, ok bool) {
-	if _, ok := ix.Grid(code); !ok {
-		return nil, false
-	}
-	for i := range ix.Len() {
-		g := ix.At(i)
-		for _, anc := range ix.Chain(g.Code) {
-			if anc.Code == code {
-				codes = append(codes, g.Code)
-				break
-			}
-		}
-	}
-	return codes, true
 }

@@ -137,7 +137,7 @@ func paramGrid(q url.Values, ix *geo.Index) ([]string, error) {
 	if code == "" {
 		return nil, nil
 	}
-	codes, ok := heat.Descendants(ix, code)
+	codes, ok := ix.Descendants(code)
 	if !ok {
 		return nil, gridmap.Errorf(gridmap.EINVALID, "grid=%q is not a current grid code", code)
 	}

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"cmp"
 	"net/http"
-	"slices"
 
 	"github.com/paulmach/orb/geojson"
 
@@ -54,22 +52,10 @@ func (s *Server) countFeatures(r *http.Request, c ogcColl, o ogcQuery, only ...s
 	} else {
 		gs = matchingGrids(ix, c.Level, o.parent, o.bbox)
 	}
-	page.matched = len(gs)
-	start := o.offset
-	if o.cursor != "" {
-		start, _ = slices.BinarySearchFunc(gs, o.cursor, func(g *gridmap.Grid, code string) int { return cmp.Compare(g.Code, code) })
-		if start < len(gs) && gs[start].Code == o.cursor {
-			start++
-		}
-	}
-	start = min(start, len(gs))
-	end := min(start+o.limit, len(gs))
-	page.more = end < len(gs)
-	gs = gs[start:end]
+	gs, page = pageOf(gs, o)
 	if len(gs) == 0 {
 		return nil, page, nil
 	}
-	page.last = gs[len(gs)-1].Code
 
 	count := func(f heat.Filter) map[string]int {
 		f.From, f.To = o.from, o.to

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+
+	"github.com/gridmap/gridmap/geo"
 )
 
 // ogcPage is an items answer of /ogc.
@@ -30,6 +33,15 @@ func linkOf(links []ogcLinkT, rel string) string {
 		}
 	}
 	return ""
+}
+
+// ogcCodes returns the feature ids of an items page, in order.
+func ogcCodes(p ogcPage) []string {
+	var cs []string
+	for _, f := range p.Features {
+		cs = append(cs, f.ID.(string))
+	}
+	return cs
 }
 
 // ogcGet fetches an /ogc JSON answer into v, failing on any status but 200.
@@ -154,6 +166,48 @@ func TestOGCFeatures(t *testing.T) {
 		get(t, srv.URL+"/api/v1/grids?level=micro&bbox="+url.QueryEscape(box), &fc)
 		if *p.NumberMatched != len(fc.Features) || len(p.Features) != len(fc.Features) {
 			t.Errorf("bbox %s: numberMatched %d, %d features; PostGIS finds %d", box, *p.NumberMatched, len(p.Features), len(fc.Features))
+		}
+	}
+
+	// bbox goes through the index's R-tree: for each level, the answer is
+	// what testing every grid of the collection with geo.IntersectsBound
+	// gives, in code order, and its pages (offset and cursor) join to it.
+	for _, level := range []string{"micro", "village"} {
+		coll := base + "/collections/grids-" + level + "/items"
+		var every ogcPage
+		ogcGet(t, coll+"?limit=1000", &every)
+		for _, grow := range []float64{-0.4, 0, 0.5, 3, 12} {
+			bb := b.Pad(grow * min(b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]))
+			box := url.QueryEscape(fmtBound(bb.Min[0], bb.Min[1], bb.Max[0], bb.Max[1]))
+			var want []string
+			for _, f := range every.Features {
+				if geo.IntersectsBound(f.Geometry.(orb.MultiPolygon), bb) {
+					want = append(want, f.ID.(string))
+				}
+			}
+			var p ogcPage
+			ogcGet(t, coll+"?limit=1000&bbox="+box, &p)
+			if got := ogcCodes(p); !slices.Equal(got, want) || *p.NumberMatched != len(want) {
+				t.Errorf("%s bbox %s: numberMatched %d, %v; a scan finds %v", level, box, *p.NumberMatched, got, want)
+			}
+			for _, start := range []string{coll + "?limit=5&bbox=" + box, coll + "?limit=5&cursor=&bbox=" + box} {
+				var paged []string
+				for next, pages := start, 0; next != ""; pages++ {
+					if pages > len(want) {
+						t.Fatalf("%s: the pages do not end", start)
+					}
+					var pg ogcPage
+					ogcGet(t, next, &pg)
+					if *pg.NumberMatched != len(want) {
+						t.Errorf("%s page %d: numberMatched %d, want %d", start, pages, *pg.NumberMatched, len(want))
+					}
+					paged = append(paged, ogcCodes(pg)...)
+					next = linkOf(pg.Links, "next")
+				}
+				if !slices.Equal(paged, want) {
+					t.Errorf("%s: paged %v, want %v", start, paged, want)
+				}
+			}
 		}
 	}
 

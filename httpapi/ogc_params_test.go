@@ -6,45 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paulmach/orb"
-
 	"github.com/gridmap/gridmap"
 )
-
-func TestIntersectsBound(t *testing.T) {
-	// A square with a square hole: (0,0)-(10,10), hole (4,4)-(6,6).
-	sq := orb.MultiPolygon{{
-		{{0, 0}, {10, 0}, {10, 10}, {0, 10}, {0, 0}},
-		{{4, 4}, {4, 6}, {6, 6}, {6, 4}, {4, 4}},
-	}}
-	box := func(a, b, c, d float64) orb.Bound { return orb.Bound{Min: orb.Point{a, b}, Max: orb.Point{c, d}} }
-	for _, c := range []struct {
-		name string
-		b    orb.Bound
-		want bool
-	}{
-		{"box inside", box(1, 1, 2, 2), true},
-		{"box around", box(-1, -1, 11, 11), true},
-		{"box in the hole", box(4.5, 4.5, 5.5, 5.5), false},
-		{"box over the hole's edge", box(4.5, 4.5, 7, 5.5), true},
-		{"box outside, bounds overlap", box(11, 1, 12, 2), false},
-		{"edge crossing, no vertex inside", box(-1, 4, 11, 5), true},
-		{"touching the boundary", box(10, 2, 11, 3), true},
-		{"a point box inside", box(2, 2, 2, 2), true},
-		{"far away", box(50, 50, 51, 51), false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			if got := intersectsBound(sq, c.b); got != c.want {
-				t.Errorf("intersectsBound(%v) = %v, want %v", c.b, got, c.want)
-			}
-		})
-	}
-	// A triangle whose bound overlaps a box it does not touch.
-	tri := orb.MultiPolygon{{{{0, 0}, {10, 0}, {0, 10}, {0, 0}}}}
-	if intersectsBound(tri, box(8, 8, 9, 9)) {
-		t.Error("triangle: a box beyond the hypotenuse intersects")
-	}
-}
 
 func TestParseDatetime(t *testing.T) {
 	at := func(s string) *time.Time {
