@@ -27,11 +27,11 @@ import (
 // may force a publication. A request without a token (auth not configured)
 // acts as the body's "actor".
 
-// planAPI is the plan routes' state: the service and the indexes of past
-// maps for lookups with as_of.
+// planAPI is the plan routes' state: the service and the maps of past
+// times for lookups with as_of.
 type planAPI struct {
 	svc  gridmap.PlanService
-	past *pastIndexes
+	past PastMaps
 }
 
 // planRoutes registers the plan, history, edit and topology routes when d
@@ -40,7 +40,7 @@ func (s *Server) planRoutes(api *mux.Router, d Deps) {
 	if d.Plans == nil {
 		return
 	}
-	s.plans = &planAPI{svc: d.Plans, past: newPastIndexes()}
+	s.plans = &planAPI{svc: d.Plans, past: d.Past}
 	api.Handle("/plans", s.handle(s.createPlan)).Methods(http.MethodPost)
 	api.Handle("/plans", s.handle(s.listPlans)).Methods(http.MethodGet)
 	api.Handle("/plans/{id:[0-9]+}", s.handle(s.getPlan)).Methods(http.MethodGet)

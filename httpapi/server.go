@@ -70,6 +70,9 @@ type Deps struct {
 	// Plans drafts, validates and publishes boundary plans (plans.go); nil
 	// leaves out the plan, history, grid edit, topology and as-of lookup routes.
 	Plans gridmap.PlanService
+	// Past gives the maps of past times for tiles and lookups with as_of
+	// (tiles_history.go); nil answers them with 503.
+	Past PastMaps
 	// Tokens are the API tokens (auth.go); nil: no token is valid.
 	Tokens TokenStore
 	// Stats are read by /metrics (metrics.go); nil fields are left out.
