@@ -101,7 +101,15 @@ func versionsHash(grids []gridmap.Grid) int64 {
 func (p *Past) TileSet(ctx context.Context) (*tiles.Set, error) {
 	p.mu.Lock()
 	s := p.slot
-	if s == nil || (isDone(s.done) && s.err != nil) {
+	build := s == nil
+	if s != nil {
+		select {
+		case <-s.done:
+			build = s.err != nil
+		default:
+		}
+	}
+	if build {
 		s = &tileSlot{done: make(chan struct{})}
 		p.slot = s
 		go func() {
@@ -129,13 +137,4 @@ func (p *Past) Tile(ctx context.Context, z, x, y uint32, opts tiles.Options) (ti
 		return tiles.Entry{}, err
 	}
 	return p.m.pastTiles.Tile(set, z, x, y, opts)
-}
-
-func isDone(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
 }
