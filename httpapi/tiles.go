@@ -24,8 +24,8 @@ import (
 )
 
 // GridTiles serves the vector tiles of the current grids, built from the
-// same snapshot as the lookup index (live.Map implements
-// it). The data version it returns is the one of the grids the tile shows.
+// same snapshot as the lookup index (live.Map implements it). The data
+// version it returns is the one of the grids the tile shows.
 type GridTiles interface {
 	// TileSet returns the tile set of the current grids and its data
 	// version, waiting (within ctx, for a bounded time of its choosing)
