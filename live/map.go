@@ -238,7 +238,7 @@ func (l *Map) Listen(feed gridmap.ChangeFeed) {
 func (l *Map) gridsChanged(payload string) {
 	version, _ := strconv.ParseInt(payload, 10, 64)
 	if version > l.notified.Load() {
-		l.notified.Store(version) // only the listener's goroutine writes
+		l.notified.Store(version) // only the feed's goroutine writes
 	}
 	if _, cur := l.Index(); version != 0 && version == cur {
 		return
