@@ -1,6 +1,8 @@
 // Package gridmap holds the domain types of the grid-governance GIS service:
 // grids, their levels and members, and the service interfaces that the
-// storage (postgis/) and transport (httpapi/) packages implement and use.
+// storage (postgis/) and transport (httpapi/) packages implement and use,
+// among them the sources and change feed the live state (live/) is kept
+// current from (live_source.go).
 //
 // All geometry is in EPSG:4326 (WGS84 longitude, latitude in degrees) unless
 // a name says otherwise.

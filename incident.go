@@ -382,7 +382,7 @@ type IncidentEvent struct {
 }
 
 // IncidentEvents is the live feed of incident events (new incidents and
-// status changes) of every instance. Implemented by internal/app.
+// status changes) of every instance. Implemented by live.Incidents.
 type IncidentEvents interface {
 	// Subscribe starts a subscription. With the EventID of the last event
 	// a client saw, it first gets the events it missed (replay) when they

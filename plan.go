@@ -775,10 +775,4 @@ type PlanService interface {
 	GridHistory(ctx context.Context, code string) ([]GridVersion, error)
 	// ValidateMap checks the current map (one level, or all for "").
 	ValidateMap(ctx context.Context, level Level, tol Tolerances) (TopologyReport, error)
-	// MapKeyAt returns a key that is equal for two times exactly when the
-	// map (the set of grid versions valid) was the same at both.
-	MapKeyAt(ctx context.Context, t time.Time) (string, error)
-	// GridsAt returns the grids valid at t, with the members of their
-	// codes, and the key of that map (see MapKeyAt).
-	GridsAt(ctx context.Context, t time.Time) ([]Grid, string, error)
 }

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -13,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gridmap/gridmap/geo"
+	"github.com/gridmap/gridmap/live"
 	"github.com/gridmap/gridmap/tiles"
 )
 
@@ -39,9 +38,9 @@ type StatsSources struct {
 	// Pool returns the database pool's counters.
 	Pool func() PoolStats
 	// Feed returns the incident change feed's state.
-	Feed func() FeedStats
+	Feed func() live.FeedStats
 	// Builds receives the build times of the index, tile sets and the
-	// incident aggregate (see BuildTimes.Tap).
+	// incident aggregate (see BuildTimes.Observe).
 	Builds *BuildTimes
 }
 
@@ -50,14 +49,6 @@ type PoolStats struct {
 	Acquired, Idle, Total, Max, Constructing                  int32
 	Acquires, EmptyAcquires, CanceledAcquires, NewConnections int64
 	AcquireWait                                               time.Duration
-}
-
-// FeedStats describe the incident change feed: when it last read the
-// database successfully, and how old the newest change it applied then
-// was (from the row's write to its arrival in memory).
-type FeedStats struct {
-	LastRead time.Time
-	Lag      time.Duration
 }
 
 type obsKey struct {
@@ -236,10 +227,8 @@ func (c indexCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // BuildTimes records how long the grid index, the tile sets and the
-// incident aggregate took to build. The builders report them in their
-// structured log lines ("grid index built", "grid tiles built", "incident
-// aggregate loaded", attribute took), so BuildTimes reads them there:
-// wrap the builders' logger with Tap.
+// incident aggregate took to build. Give Observe to the builders
+// (live.Options.OnBuild).
 type BuildTimes struct {
 	index, tiles, agg prometheus.Histogram
 }
@@ -257,45 +246,16 @@ func NewBuildTimes() *BuildTimes {
 	}
 }
 
-// Tap wraps a slog handler: records pass through unchanged, and the build
-// times in them are observed.
-func (b *BuildTimes) Tap(h slog.Handler) slog.Handler { return buildTap{b, h} }
-
-type buildTap struct {
-	b    *BuildTimes
-	next slog.Handler
-}
-
-func (t buildTap) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelInfo || t.next.Enabled(ctx, l)
-}
-
-func (t buildTap) Handle(ctx context.Context, r slog.Record) error {
-	var hist prometheus.Histogram
-	switch r.Message {
-	case "grid index built":
-		hist = t.b.index
-	case "grid tiles built":
-		hist = t.b.tiles
-	case "incident aggregate loaded":
-		hist = t.b.agg
+// Observe records one build of kind live.BuildIndex, live.BuildTiles or
+// live.BuildAggregate (others are ignored); it has the signature of
+// live.Options.OnBuild.
+func (b *BuildTimes) Observe(kind string, took time.Duration, _ int64) {
+	switch kind {
+	case live.BuildIndex:
+		b.index.Observe(took.Seconds())
+	case live.BuildTiles:
+		b.tiles.Observe(took.Seconds())
+	case live.BuildAggregate:
+		b.agg.Observe(took.Seconds())
 	}
-	if hist != nil {
-		r.Attrs(func(a slog.Attr) bool {
-			if a.Key != "took" {
-				return true
-			}
-			if d, err := time.ParseDuration(a.Value.String()); err == nil {
-				hist.Observe(d.Seconds())
-			}
-			return false
-		})
-	}
-	if !t.next.Enabled(ctx, r.Level) {
-		return nil
-	}
-	return t.next.Handle(ctx, r)
 }
-
-func (t buildTap) WithAttrs(as []slog.Attr) slog.Handler { return buildTap{t.b, t.next.WithAttrs(as)} }
-func (t buildTap) WithGroup(g string) slog.Handler       { return buildTap{t.b, t.next.WithGroup(g)} }

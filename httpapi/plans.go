@@ -27,11 +27,11 @@ import (
 // may force a publication. A request without a token (auth not configured)
 // acts as the body's "actor".
 
-// planAPI is the plan routes' state: the service and the indexes of past
-// maps for lookups with as_of.
+// planAPI is the plan routes' state: the service and the maps of past
+// times for lookups with as_of.
 type planAPI struct {
 	svc  gridmap.PlanService
-	past *pastIndexes
+	past PastMaps
 }
 
 // decodeStrict decodes JSON into v, refusing unknown fields; errors are

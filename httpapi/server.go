@@ -71,6 +71,9 @@ type Deps struct {
 	// Plans drafts, validates and publishes boundary plans (plans.go); nil
 	// leaves out the plan, history, grid edit, topology and as-of lookup routes.
 	Plans gridmap.PlanService
+	// Past gives the maps of past times for tiles and lookups with as_of
+	// (tiles_history.go); nil answers them with 503.
+	Past PastMaps
 	// Tokens are the API tokens (auth.go); nil: no token is valid.
 	Tokens TokenStore
 	// Stats are read by /metrics (metrics.go); nil fields are left out.
@@ -137,7 +140,7 @@ func New(cfg Config, d Deps) *Server {
 		s.incidents, s.heat, s.events = d.Incidents, d.Heat, d.Events
 	}
 	if d.Plans != nil {
-		s.plans = &planAPI{svc: d.Plans, past: newPastIndexes()}
+		s.plans = &planAPI{svc: d.Plans, past: d.Past}
 	}
 	s.mount(d, newTileAPI(s, d)) // every route, from the route table (routes.go)
 	r.Use(s.authorizeRoute)

@@ -24,8 +24,8 @@ import (
 )
 
 // GridTiles serves the vector tiles of the current grids, built from the
-// same snapshot as the lookup index (internal/app's LiveIndex implements
-// it). The data version it returns is the one of the grids the tile shows.
+// same snapshot as the lookup index (live.Map implements it). The data
+// version it returns is the one of the grids the tile shows.
 type GridTiles interface {
 	// TileSet returns the tile set of the current grids and its data
 	// version, waiting (within ctx, for a bounded time of its choosing)
@@ -52,11 +52,6 @@ const (
 	// tileWait bounds how long a request waits for a past tile set to be
 	// built (GridTiles bounds its own waits).
 	tileWait = 10 * time.Second
-	// maxHistorySets is how many past tile sets (as_of) are kept; each is
-	// built on demand from the database.
-	maxHistorySets = 4
-	// historyCacheBytes bounds the cache of past tiles.
-	historyCacheBytes = 32 << 20
 	// settled is how long after as_of the map of as_of is taken as final:
 	// later commits cannot back-date versions further.
 	settled = 5 * time.Minute
@@ -66,7 +61,7 @@ const (
 type tileAPI struct {
 	s       *Server
 	tiles   GridTiles
-	history *historySets
+	past    PastMaps // as_of (tiles_history.go)
 	pages   *pages
 	basemap string
 }
@@ -75,7 +70,7 @@ type tileAPI struct {
 // handlers (their routes: routes.go).
 func newTileAPI(s *Server, d Deps) *tileAPI {
 	return &tileAPI{s: s, tiles: d.Tiles, basemap: s.cfg.BaseMapStyleURL,
-		history: newHistorySets(s.grids), pages: newPages(d.Pages)}
+		past: d.Past, pages: newPages(d.Pages)}
 }
 
 // tileParams are the parsed parameters of a grid tile or TileJSON request.
@@ -176,14 +171,18 @@ func (t *tileAPI) gridTile(w http.ResponseWriter, r *http.Request) error {
 	if p.asOf != nil {
 		hctx, cancel := context.WithTimeout(ctx, tileWait)
 		defer cancel()
-		hs, err := t.history.set(hctx, *p.asOf)
+		past, err := pastMap(hctx, t.past, *p.asOf)
 		if err != nil {
 			return err
 		}
-		if err := checkLevels(hs.set, p.opts); err != nil {
+		set, err := past.TileSet(hctx)
+		if err != nil {
 			return err
 		}
-		if e, err = t.history.cache.Tile(hs.set, z, x, y, p.opts); err != nil && !errors.Is(err, tiles.ErrEmpty) {
+		if err := checkLevels(set, p.opts); err != nil {
+			return err
+		}
+		if e, err = past.Tile(hctx, z, x, y, p.opts); err != nil && !errors.Is(err, tiles.ErrEmpty) {
 			return err
 		}
 		cc = cacheCurrent
@@ -306,14 +305,18 @@ func (t *tileAPI) tileJSON(w http.ResponseWriter, r *http.Request) error {
 	}
 	var out tileJSONOut
 	if p.asOf != nil {
-		hs, err := t.history.set(ctx, *p.asOf)
+		past, err := pastMap(ctx, t.past, *p.asOf)
 		if err != nil {
 			return err
 		}
-		if err := checkLevels(hs.set, p.opts); err != nil {
+		set, err := past.TileSet(ctx)
+		if err != nil {
 			return err
 		}
-		out.TileJSON = hs.set.TileJSON(base)
+		if err := checkLevels(set, p.opts); err != nil {
+			return err
+		}
+		out.TileJSON = set.TileJSON(base)
 		out.AsOf = p.asOf.UTC().Format(time.RFC3339Nano)
 		query.Set("as_of", out.AsOf)
 		out.Description = fmt.Sprintf("Grid boundaries and labels as they were at %s. Feature ids are the grids' stable numeric ids, for feature-state.", out.AsOf)

@@ -11,7 +11,13 @@ import (
 // IncidentsChannel is the NOTIFY channel on which every write to incidents
 // is announced, once per statement (see migration 00003). The payload is
 // empty: listeners read the change feed (IncidentChanges).
-const IncidentsChannel = "gridmap_incidents"
+const IncidentsChannel = gridmap.IncidentsChannel
+
+// The store is the source live keeps its grids and incident aggregate from.
+var (
+	_ gridmap.GridSource     = (*Store)(nil)
+	_ gridmap.IncidentSource = (*Store)(nil)
+)
 
 // The change feed. Every incident row carries the id of the transaction
 // that last wrote it (txid, set on insert by default and on update by a

@@ -8,12 +8,17 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gridmap/gridmap"
 )
 
 // GridsChannel is the NOTIFY channel on which every change to grid versions
 // or members is announced (see migration 00002); the payload is the new data
 // version.
-const GridsChannel = "gridmap_grids"
+const GridsChannel = gridmap.GridsChannel
+
+// The listener is live's change feed.
+var _ gridmap.ChangeFeed = (*Listener)(nil)
 
 // Listener holds one connection in LISTEN on every channel subscribed to
 // (GridsChannel, IncidentsChannel, TokensChannel), with one reconnect loop

@@ -65,8 +65,8 @@ FROM grid_version`
 // MapKeyAt returns a key of the map as it was at t: equal for two times
 // exactly when the same grid versions were valid at both. It reads the
 // validity columns of every version (small: one row per change).
-func (p *Plans) MapKeyAt(ctx context.Context, t time.Time) (string, error) {
-	return mapKey(ctx, p.st.pool, t)
+func (s *Store) MapKeyAt(ctx context.Context, t time.Time) (string, error) {
+	return mapKey(ctx, s.pool, t)
 }
 
 func mapKey(ctx context.Context, q querier, t time.Time) (string, error) {
@@ -80,9 +80,9 @@ func mapKey(ctx context.Context, q querier, t time.Time) (string, error) {
 // GridsAt returns the grids valid at t with the members of their codes
 // (members are not versioned: the people now responsible for each code),
 // ordered by code, and the map's key (see MapKeyAt), read in one snapshot.
-func (p *Plans) GridsAt(ctx context.Context, t time.Time) (grids []gridmap.Grid, key string, err error) {
+func (s *Store) GridsAt(ctx context.Context, t time.Time) (grids []gridmap.Grid, key string, err error) {
 	defer gridmap.Wrap(&err, "postgis.GridsAt")
-	tx, err := p.st.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, "", mapErr(err, "database")
 	}

@@ -1,6 +1,7 @@
-// Package app wires the service from its parts: the PostGIS store, the live
-// grid index and the HTTP API. cmd/gridmap and the end-to-end tests build
-// the same thing through it.
+// Package app is the composition root: it wires the service from its parts
+// (the PostGIS store, the live state of package live, the HTTP API) and
+// does no work of its own. cmd/gridmap and the end-to-end tests build the
+// same thing through it.
 package app
 
 import (
@@ -11,28 +12,29 @@ import (
 	"time"
 
 	"github.com/gridmap/gridmap/httpapi"
+	"github.com/gridmap/gridmap/live"
 	"github.com/gridmap/gridmap/postgis"
 )
 
 // App is one running instance of the service.
 type App struct {
-	Store   *postgis.Store
-	Live    *LiveIndex
+	Store *postgis.Store
+	// Live is the current map (index and tiles) and the maps of past times.
+	Live    *live.Map
 	Handler http.Handler
 	// Incidents keeps the incident aggregate and live events current.
-	Incidents *IncidentFeed
+	Incidents *live.Incidents
 	// API is Handler as the HTTP server it is (tokens, metrics).
 	API *httpapi.Server
 }
 
-// New wires an instance on an open store. Call Run to keep its index live.
+// New wires an instance on an open store. Call Run to keep it live.
 func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
-	// The builders' log lines carry their build times to /metrics.
-	builds := httpapi.NewBuildTimes()
-	tapped := slog.New(builds.Tap(log.Handler()))
-	live := NewLiveIndex(st, tapped)
-	feed := NewIncidentFeed(st, tapped)
-	ref := newRefTables(st) // levels and categories in memory (fallback.go)
+	builds := httpapi.NewBuildTimes() // build times reach /metrics through OnBuild
+	opts := live.Options{Logger: log, OnBuild: builds.Observe}
+	m := live.NewMap(st, opts)
+	feed := live.NewIncidents(st, opts)
+	ref := live.NewRefTables(st) // levels and categories in memory
 	plans := postgis.NewPlans(st)
 	if cfg.Topology.WidthM > 0 {
 		plans.Tolerances.WidthM = cfg.Topology.WidthM
@@ -44,9 +46,10 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 		Incidents: ref, Heat: feed.Aggregate, Events: feed,
 		Grids:     ref,
 		Logger:    log,
-		Index:     live.Index,
-		WaitIndex: live.WaitVersion,
-		Tiles:     live,
+		Index:     m.Index,
+		WaitIndex: m.WaitVersion,
+		Tiles:     m,
+		Past:      m,
 		Plans:     plans,
 		Tokens:    st,
 		Stats:     httpapi.StatsSources{Pool: poolStats(st), Feed: feed.Stats, Builds: builds},
@@ -55,19 +58,19 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 			if err := st.Ping(ctx); err != nil {
 				checks["database"] = "unreachable"
 			}
-			if ix, _ := live.Index(); ix == nil {
+			if ix, _ := m.Index(); ix == nil {
 				checks["index"] = "not loaded yet"
 			}
 			checks["incidents"], checks["change_feed"] = "", ""
 			if feed.Aggregate() == nil {
 				checks["incidents"] = "statistics still loading"
-			} else if t := feed.Stats().LastRead; time.Since(t) > 3*pollEvery {
+			} else if t := feed.Stats().LastRead; time.Since(t) > 3*live.PollEvery {
 				checks["change_feed"] = fmt.Sprintf("statistics and events behind: the change feed last read the database %s ago", time.Since(t).Round(time.Second))
 			}
 			return checks
 		},
 	})
-	return &App{Store: st, Live: live, Handler: h, Incidents: feed, API: h}
+	return &App{Store: st, Live: m, Handler: h, Incidents: feed, API: h}
 }
 
 // poolStats reads the pool's counters for /metrics.
@@ -82,15 +85,15 @@ func poolStats(st *postgis.Store) func() httpapi.PoolStats {
 	}
 }
 
-// Run keeps the index, the incident statistics and the tokens live until
+// Run keeps the map, the incident statistics and the tokens live until
 // ctx ends, all fed by one listening connection.
 func (a *App) Run(ctx context.Context) {
 	ln := a.Store.NewListener()
-	ln.Subscribe(postgis.GridsChannel, a.Live.gridsChanged)
-	ln.Subscribe(postgis.IncidentsChannel, a.Incidents.incidentsChanged)
+	a.Live.Listen(ln)
+	a.Incidents.Listen(ln)
 	ln.Subscribe(postgis.TokensChannel, func(string) { a.API.TokensChanged() })
 	go ln.Run(ctx)
-	go a.Incidents.run(ctx)
+	go a.Incidents.Run(ctx)
 	go a.API.WatchTokens(ctx)
-	a.Live.run(ctx)
+	a.Live.Run(ctx)
 }

@@ -1,4 +1,4 @@
-package app
+package live
 
 import (
 	"context"
@@ -13,15 +13,13 @@ import (
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/heat"
-	"github.com/gridmap/gridmap/httpapi"
-	"github.com/gridmap/gridmap/postgis"
 )
 
 // Tuning of the incident feed.
 const (
-	// pollEvery reads the change feed even without a notice, in case one
+	// PollEvery reads the change feed even without a notice, in case one
 	// was lost while the listening connection was down.
-	pollEvery = 5 * time.Second
+	PollEvery = 5 * time.Second
 	// applyBatch rows go into the aggregate under one write lock.
 	applyBatch = 16384
 	// ringSize events are kept for subscribers that reconnect.
@@ -30,19 +28,20 @@ const (
 	subBuffer = 1024
 )
 
-// IncidentFeed keeps the in-memory incident aggregate (heat.Aggregate) of
-// this instance current from the database's change feed, and fans the
-// changes out to live subscribers as events. It first loads every incident,
-// then reads the feed whenever any instance writes incidents (NOTIFY) and
-// every pollEvery, so every instance sees every change, whichever instance
-// made it.
-type IncidentFeed struct {
-	store  *postgis.Store
-	log    *slog.Logger
-	agg    atomic.Pointer[heat.Aggregate] // nil until loaded
-	kick   chan struct{}
-	loaded chan struct{}
-	snap   string // snapshot of the last read
+// Incidents keeps the in-memory incident aggregate (heat.Aggregate) of
+// this instance current from the source's change reads, and fans the
+// changes out to live subscribers as events (the broker). It first loads
+// every incident, then reads the changes whenever any instance writes
+// incidents (a notice on gridmap.IncidentsChannel) and every PollEvery, so
+// every instance sees every change, whichever instance made it.
+type Incidents struct {
+	src     gridmap.IncidentSource
+	log     *slog.Logger
+	onBuild func(kind string, took time.Duration, version int64)
+	agg     atomic.Pointer[heat.Aggregate] // nil until loaded
+	kick    chan struct{}
+	loaded  chan struct{}
+	snap    string // snapshot of the last read
 	// lastRead (unix ns) is when a read last succeeded; lag (ns) how old
 	// the newest change it applied was (0 when it found none): /metrics
 	// and /readyz show them.
@@ -55,12 +54,14 @@ type IncidentFeed struct {
 	subs     map[chan gridmap.IncidentEvent]struct{}
 }
 
-// NewIncidentFeed returns a feed on st; Run starts it.
-func NewIncidentFeed(st *postgis.Store, log *slog.Logger) *IncidentFeed {
+// NewIncidents returns the aggregate and broker over src. Call Listen
+// with the change feed, then Run.
+func NewIncidents(src gridmap.IncidentSource, opts Options) *Incidents {
+	opts = opts.withDefaults()
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return &IncidentFeed{
-		store: st, log: log,
+	return &Incidents{
+		src: src, log: opts.Logger, onBuild: opts.OnBuild,
 		kick:     make(chan struct{}, 1),
 		loaded:   make(chan struct{}),
 		instance: hex.EncodeToString(b[:]),
@@ -68,10 +69,18 @@ func NewIncidentFeed(st *postgis.Store, log *slog.Logger) *IncidentFeed {
 	}
 }
 
+// FeedStats describe the incident change feed: when it last read the
+// database successfully, and how old the newest change it applied then
+// was (from the row's write to its arrival in memory).
+type FeedStats struct {
+	LastRead time.Time
+	Lag      time.Duration
+}
+
 // Stats returns when the feed last read the database and how old the
 // newest change it applied then was.
-func (f *IncidentFeed) Stats() httpapi.FeedStats {
-	var st httpapi.FeedStats
+func (f *Incidents) Stats() FeedStats {
+	var st FeedStats
 	if n := f.lastRead.Load(); n > 0 {
 		st.LastRead = time.Unix(0, n)
 	}
@@ -80,24 +89,31 @@ func (f *IncidentFeed) Stats() httpapi.FeedStats {
 }
 
 // Aggregate returns the aggregate, or nil while the first load runs.
-func (f *IncidentFeed) Aggregate() *heat.Aggregate { return f.agg.Load() }
+func (f *Incidents) Aggregate() *heat.Aggregate { return f.agg.Load() }
 
 // Loaded is closed once the first load is done.
-func (f *IncidentFeed) Loaded() <-chan struct{} { return f.loaded }
+func (f *Incidents) Loaded() <-chan struct{} { return f.loaded }
 
-// incidentsChanged is the listener's callback for
-// postgis.IncidentsChannel, also called after every (re)subscription so the
-// feed is read for anything missed.
-func (f *IncidentFeed) incidentsChanged(string) {
+// Listen has feed announce incident writes (gridmap.IncidentsChannel)
+// to f. Call it before feed runs.
+func (f *Incidents) Listen(feed gridmap.ChangeFeed) {
+	feed.Subscribe(gridmap.IncidentsChannel, f.incidentsChanged)
+}
+
+// incidentsChanged is the feed's callback for gridmap.IncidentsChannel,
+// also called after every (re)subscription so the changes are read for
+// anything missed.
+func (f *Incidents) incidentsChanged(string) {
 	select {
 	case f.kick <- struct{}{}:
 	default:
 	}
 }
 
-// run loads and follows the feed until ctx ends.
-func (f *IncidentFeed) run(ctx context.Context) {
-	tick := time.NewTicker(pollEvery)
+// Run loads the aggregate and follows the changes until ctx ends, then
+// closes every subscription.
+func (f *Incidents) Run(ctx context.Context) {
+	tick := time.NewTicker(PollEvery)
 	defer tick.Stop()
 	defer f.closeSubs()
 	for {
@@ -114,13 +130,13 @@ func (f *IncidentFeed) run(ctx context.Context) {
 }
 
 // read applies the changes since the last read (everything the first time).
-func (f *IncidentFeed) read(ctx context.Context) error {
+func (f *Incidents) read(ctx context.Context) error {
 	agg := f.agg.Load()
 	first := agg == nil
 	start := time.Now()
 	if first {
 		agg = heat.New()
-		if n, err := f.store.CountIncidents(ctx, false); err == nil && n > 0 {
+		if n, err := f.src.CountIncidents(ctx, false); err == nil && n > 0 {
 			agg.Grow(int(n) + int(n)/16)
 		}
 	}
@@ -136,7 +152,7 @@ func (f *IncidentFeed) read(ctx context.Context) error {
 		batch = batch[:0]
 	}
 	var newest time.Time
-	next, err := f.store.IncidentChanges(ctx, f.snap, func(in gridmap.Incident) error {
+	next, err := f.src.IncidentChanges(ctx, f.snap, func(in gridmap.Incident) error {
 		if in.UpdatedAt.After(newest) {
 			newest = in.UpdatedAt
 		}
@@ -163,13 +179,15 @@ func (f *IncidentFeed) read(ctx context.Context) error {
 	if first {
 		f.agg.Store(agg)
 		close(f.loaded)
-		f.log.Info("incident aggregate loaded", "incidents", agg.Len(), "bytes", agg.Bytes(), "took", time.Since(start).String())
+		took := time.Since(start)
+		f.onBuild(BuildAggregate, took, 0)
+		f.log.Info("incident aggregate loaded", "incidents", agg.Len(), "bytes", agg.Bytes(), "took", took.String())
 	}
 	return nil
 }
 
 // publish turns the changes of one read into events for the subscribers.
-func (f *IncidentFeed) publish(changes []heat.Change) {
+func (f *Incidents) publish(changes []heat.Change) {
 	now := time.Now().Truncate(time.Millisecond)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -207,7 +225,7 @@ func (f *IncidentFeed) publish(changes []heat.Change) {
 }
 
 // Subscribe implements gridmap.IncidentEvents.
-func (f *IncidentFeed) Subscribe(lastEventID string) (replay []gridmap.IncidentEvent, live <-chan gridmap.IncidentEvent, resync bool, cancel func()) {
+func (f *Incidents) Subscribe(lastEventID string) (replay []gridmap.IncidentEvent, live <-chan gridmap.IncidentEvent, resync bool, cancel func()) {
 	ch := make(chan gridmap.IncidentEvent, subBuffer)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -234,7 +252,7 @@ func (f *IncidentFeed) Subscribe(lastEventID string) (replay []gridmap.IncidentE
 	}
 }
 
-func (f *IncidentFeed) closeSubs() {
+func (f *Incidents) closeSubs() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for ch := range f.subs {

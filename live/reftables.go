@@ -1,4 +1,4 @@
-package app
+package live
 
 import (
 	"context"
@@ -6,39 +6,46 @@ import (
 	"time"
 
 	"github.com/gridmap/gridmap"
-	"github.com/gridmap/gridmap/postgis"
 )
 
-// refTTL is how long the reference tables read through refTables are
+// refTTL is how long the reference tables read through RefTables are
 // served from memory before they are read again.
 const refTTL = 10 * time.Second
 
-// refTables is the store with its two small reference tables, the grid
+// RefStore is what RefTables wraps: the grid and incident services of the
+// store (postgis.Store).
+type RefStore interface {
+	gridmap.GridService
+	gridmap.IncidentService
+}
+
+// RefTables is the store with its two small reference tables, the grid
 // levels and the incident categories, kept in memory: every statistics,
 // tile-level and category check reads them, and with them in memory those
 // answers (which come from memory otherwise) keep working while PostgreSQL
 // is down or restarting (issue 7). They are read again after refTTL; when
 // the database cannot be reached the last good copy is served.
-type refTables struct {
-	*postgis.Store
+type RefTables struct {
+	RefStore
 	levels ttlValue[[]gridmap.Level]
 	cats   ttlValue[[]gridmap.CategoryInfo]
 }
 
-func newRefTables(st *postgis.Store) *refTables {
-	return &refTables{Store: st,
+// NewRefTables returns st with its levels and categories kept in memory.
+func NewRefTables(st RefStore) *RefTables {
+	return &RefTables{RefStore: st,
 		levels: ttlValue[[]gridmap.Level]{ttl: refTTL, now: time.Now},
 		cats:   ttlValue[[]gridmap.CategoryInfo]{ttl: refTTL, now: time.Now}}
 }
 
 // Levels implements gridmap.GridService.
-func (r *refTables) Levels(ctx context.Context) ([]gridmap.Level, error) {
-	return r.levels.get(ctx, r.Store.Levels)
+func (r *RefTables) Levels(ctx context.Context) ([]gridmap.Level, error) {
+	return r.levels.get(ctx, r.RefStore.Levels)
 }
 
 // Categories implements gridmap.IncidentService.
-func (r *refTables) Categories(ctx context.Context) ([]gridmap.CategoryInfo, error) {
-	return r.cats.get(ctx, r.Store.Categories)
+func (r *RefTables) Categories(ctx context.Context) ([]gridmap.CategoryInfo, error) {
+	return r.cats.get(ctx, r.RefStore.Categories)
 }
 
 // ttlValue is a value read through load and served from memory for ttl;

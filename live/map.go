@@ -1,4 +1,4 @@
-package app
+package live
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
-	"github.com/gridmap/gridmap/postgis"
+	"github.com/gridmap/gridmap/internal/lru"
 	"github.com/gridmap/gridmap/tiles"
 )
 
-// LiveIndex keeps the current geo.Index and the vector tiles of the same
+// Map keeps the current geo.Index and the vector tiles of the same
 // grids: built at start, rebuilt whenever the change feed reports a grid
 // change on any instance, and swapped in atomically so lookups never wait
 // and never see half an index.
@@ -33,12 +33,15 @@ import (
 // bounds, at every zoom) are dropped from the cache and the rest carry
 // over to the new version, so only touched tiles are recut. Members
 // changes bump the data version but touch no tile.
-type LiveIndex struct {
-	store  *postgis.Store
-	log    *slog.Logger
-	cur    atomic.Pointer[snapshot]
-	kick   chan struct{} // capacity 1: many notices coalesce into one rebuild
-	loaded chan struct{} // closed after the first successful index build
+//
+// It also keeps the maps of past times (At, past.go). Safe for concurrent use.
+type Map struct {
+	src     gridmap.GridSource
+	log     *slog.Logger
+	onBuild func(kind string, took time.Duration, version int64)
+	cur     atomic.Pointer[snapshot]
+	kick    chan struct{} // capacity 1: many notices coalesce into one rebuild
+	loaded  chan struct{} // closed after the first successful index build
 	// notified is the highest data version the change feed announced:
 	// tile requests for a version up to it wait for the rebuild.
 	notified atomic.Int64
@@ -56,6 +59,11 @@ type LiveIndex struct {
 	// grids (a rebuild diffs against it to find the tiles to drop) and its
 	// data version. Stored under tileMu's write lock.
 	published atomic.Pointer[publishedSet]
+
+	// past keeps the maps of past times by map key (past.go); their
+	// tiles share pastTiles.
+	past      *lru.Cache[string, *Past]
+	pastTiles *tiles.Cache
 }
 
 type publishedSet struct {
@@ -82,22 +90,25 @@ type tileSlot struct {
 	err  error
 }
 
-// NewLiveIndex returns a LiveIndex over st with the default tile settings
-// and a tile cache of tiles.DefaultCacheBytes.
-func NewLiveIndex(st *postgis.Store, log *slog.Logger) *LiveIndex {
-	return &LiveIndex{
-		store: st, log: log,
+// NewMap returns a Map over src with the default tile settings and a tile
+// cache of tiles.DefaultCacheBytes. Call Listen with the change feed, then
+// Run.
+func NewMap(src gridmap.GridSource, opts Options) *Map {
+	opts = opts.withDefaults()
+	return &Map{
+		src: src, log: opts.Logger, onBuild: opts.OnBuild,
 		kick: make(chan struct{}, 1), loaded: make(chan struct{}), maxWait: 10 * time.Second,
 		tileCfg: tiles.DefaultConfig(), tileCache: tiles.NewCache(0),
+		past: lru.New[string, *Past](opts.PastMaps, nil), pastTiles: tiles.NewCache(opts.PastTileBytes),
 	}
 }
 
 // Loaded is closed once the first index is built.
-func (l *LiveIndex) Loaded() <-chan struct{} { return l.loaded }
+func (l *Map) Loaded() <-chan struct{} { return l.loaded }
 
 // Index returns the current index and its data version; nil before the
 // first build.
-func (l *LiveIndex) Index() (*geo.Index, int64) {
+func (l *Map) Index() (*geo.Index, int64) {
 	if s := l.cur.Load(); s != nil {
 		return s.ix, s.ver
 	}
@@ -106,7 +117,7 @@ func (l *LiveIndex) Index() (*geo.Index, int64) {
 
 // WaitVersion waits until the current index is at data version v or
 // newer, woken by each snapshot swap (no polling). False when ctx ends first.
-func (l *LiveIndex) WaitVersion(ctx context.Context, v int64) bool {
+func (l *Map) WaitVersion(ctx context.Context, v int64) bool {
 	for {
 		s := l.cur.Load()
 		if s == nil {
@@ -137,8 +148,8 @@ func (l *LiveIndex) WaitVersion(ctx context.Context, v int64) bool {
 // answer for long.
 //
 // Errors: EUNAVAILABLE when no tile set is ready before ctx ends, or when
-// the current grids could not be tiled (the log says why; run retries).
-func (l *LiveIndex) TileSet(ctx context.Context, minVersion int64) (*tiles.Set, int64, error) {
+// the current grids could not be tiled (the log says why; Run retries).
+func (l *Map) TileSet(ctx context.Context, minVersion int64) (*tiles.Set, int64, error) {
 	// The fast path takes no lock and starts no timer.
 	if s := l.cur.Load(); s != nil && s.ver >= minVersion {
 		select {
@@ -198,7 +209,7 @@ func tilesNotReady() error {
 //
 // Errors: as TileSet; EINVALID for a tile out of range; tiles.ErrEmpty for
 // a tile with no feature.
-func (l *LiveIndex) Tile(ctx context.Context, minVersion int64, z, x, y uint32, opts tiles.Options) (tiles.Entry, int64, error) {
+func (l *Map) Tile(ctx context.Context, minVersion int64, z, x, y uint32, opts tiles.Options) (tiles.Entry, int64, error) {
 	if _, _, err := l.TileSet(ctx, minVersion); err != nil {
 		return tiles.Entry{}, 0, err
 	}
@@ -213,15 +224,21 @@ func (l *LiveIndex) Tile(ctx context.Context, minVersion int64, z, x, y uint32, 
 }
 
 // TileCacheStats returns the tile cache's counters.
-func (l *LiveIndex) TileCacheStats() tiles.CacheStats { return l.tileCache.Stats() }
+func (l *Map) TileCacheStats() tiles.CacheStats { return l.tileCache.Stats() }
 
-// gridsChanged is the listener's callback for postgis.GridsChannel: the
+// Listen has feed announce grid changes (gridmap.GridsChannel) to l.
+// Call it before feed runs.
+func (l *Map) Listen(feed gridmap.ChangeFeed) {
+	feed.Subscribe(gridmap.GridsChannel, l.gridsChanged)
+}
+
+// gridsChanged is the feed's callback for gridmap.GridsChannel: the
 // payload is the new data version, "" after every (re)subscription (which
 // also covers the initial build).
-func (l *LiveIndex) gridsChanged(payload string) {
+func (l *Map) gridsChanged(payload string) {
 	version, _ := strconv.ParseInt(payload, 10, 64)
 	if version > l.notified.Load() {
-		l.notified.Store(version) // only the listener's goroutine writes
+		l.notified.Store(version) // only the feed's goroutine writes
 	}
 	if _, cur := l.Index(); version != 0 && version == cur {
 		return
@@ -232,8 +249,9 @@ func (l *LiveIndex) gridsChanged(payload string) {
 	}
 }
 
-// run rebuilds on every kick until ctx ends.
-func (l *LiveIndex) run(ctx context.Context) {
+// Run builds the current map, then rebuilds it on every change notice,
+// until ctx ends.
+func (l *Map) Run(ctx context.Context) {
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	for {
@@ -250,9 +268,9 @@ func (l *LiveIndex) run(ctx context.Context) {
 	}
 }
 
-func (l *LiveIndex) rebuild(ctx context.Context) error {
+func (l *Map) rebuild(ctx context.Context) error {
 	start := time.Now()
-	grids, version, err := l.store.CurrentGrids(ctx)
+	grids, version, err := l.src.CurrentGrids(ctx)
 	if err != nil {
 		return err
 	}
@@ -282,14 +300,16 @@ func (l *LiveIndex) rebuild(ctx context.Context) error {
 		close(l.loaded)
 	}
 	vertices, bytes := ix.Stats()
+	took := time.Since(start)
+	l.onBuild(BuildIndex, took, version)
 	l.log.Info("grid index built", "grids", ix.Len(), "vertices", vertices, "bytes", bytes,
-		"data_version", version, "took", time.Since(start).String())
+		"data_version", version, "took", took.String())
 	return l.buildTiles(s, grids)
 }
 
 // swap installs s and wakes everyone waiting for a newer snapshot. Only
 // the rebuild goroutine calls it.
-func (l *LiveIndex) swap(s *snapshot) {
+func (l *Map) swap(s *snapshot) {
 	s.replaced = make(chan struct{})
 	if old := l.cur.Swap(s); old != nil {
 		close(old.replaced)
@@ -299,8 +319,8 @@ func (l *LiveIndex) swap(s *snapshot) {
 // buildTiles builds the tile set of s from grids (the grids of s.ix),
 // publishes it in s.tiles, and drops from the cache exactly the tiles that
 // the grids changed since the last published set touch. On failure
-// s.tiles carries the error; run retries the rebuild.
-func (l *LiveIndex) buildTiles(s *snapshot, grids []gridmap.Grid) error {
+// s.tiles carries the error; Run retries the rebuild.
+func (l *Map) buildTiles(s *snapshot, grids []gridmap.Grid) error {
 	start := time.Now()
 	// Sets share a cache epoch (the first set's version) so that unchanged
 	// tiles carry over; the data version travels in URLs and answers.
@@ -327,8 +347,10 @@ func (l *LiveIndex) buildTiles(s *snapshot, grids []gridmap.Grid) error {
 		dropped = l.tileCache.Invalidate(changed...)
 	}
 	l.tileMu.Unlock()
+	took := time.Since(start)
+	l.onBuild(BuildTiles, took, s.ver)
 	l.log.Info("grid tiles built", "grids", set.Len(), "data_version", s.ver,
-		"changed_bounds", len(changed), "tiles_dropped", dropped, "took", time.Since(start).String())
+		"changed_bounds", len(changed), "tiles_dropped", dropped, "took", took.String())
 	return nil
 }
 

@@ -1,0 +1,55 @@
+// Package live owns one instance's live state: the current map (the grid
+// index and the tile set of one data version, swapped in atomically), the
+// maps of past times for as_of (one LRU, one loading path, one answer
+// type, Past), the in-memory incident aggregate with its event broker, and
+// the reference tables kept in memory. All of it is kept current by one
+// change feed (gridmap.ChangeFeed) and read from small root interfaces
+// (gridmap.GridSource, gridmap.IncidentSource), which postgis implements;
+// live imports neither postgis nor httpapi, and its tests run on fakes.
+package live
+
+import (
+	"log/slog"
+	"time"
+)
+
+// What Options.OnBuild reports.
+const (
+	// BuildIndex: the grids of a data version loaded and indexed.
+	BuildIndex = "index"
+	// BuildTiles: the tile set of the current grids built.
+	BuildTiles = "tiles"
+	// BuildAggregate: the first load of the incident aggregate.
+	BuildAggregate = "aggregate"
+)
+
+// Options are the settings of Map and Incidents. Zero values are defaults.
+type Options struct {
+	// Logger receives the build and failure lines (default slog.Default()).
+	Logger *slog.Logger
+	// OnBuild, when set, is called after each build of kind BuildIndex,
+	// BuildTiles or BuildAggregate with how long it took and the data
+	// version built (0 for the aggregate). /metrics reads it.
+	OnBuild func(kind string, took time.Duration, version int64)
+	// PastMaps is how many maps of past times (as_of) are kept, least
+	// recently used out first (default 4; a street's is a few hundred kB).
+	PastMaps int
+	// PastTileBytes bounds the cache of past maps' tiles (default 32 MiB).
+	PastTileBytes int64
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.OnBuild == nil {
+		o.OnBuild = func(string, time.Duration, int64) {}
+	}
+	if o.PastMaps <= 0 {
+		o.PastMaps = 4
+	}
+	if o.PastTileBytes <= 0 {
+		o.PastTileBytes = 32 << 20
+	}
+	return o
+}
