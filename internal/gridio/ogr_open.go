@@ -47,7 +47,7 @@ type FileOptions struct {
 // The returned sequence must be read to its end or abandoned; close
 // releases the file. Errors: EINVALID for an unknown crs, a file that
 // cannot be opened, or a format that needs GDAL when it is missing.
-func OpenFile(ctx context.Context, path string, o FileOptions) (rows iter.Seq2[Row, error], close func() error, err error) {
+func OpenFile(ctx context.Context, path string, o FileOptions) (rows iter.Seq2[gridmap.GridRow, error], close func() error, err error) {
 	crs, err := parseCRS(o.CRS)
 	if err != nil {
 		return nil, nil, err
@@ -101,8 +101,8 @@ var exportKeys = []string{"level", "parent", "grid_id", "version", "valid_from",
 
 // postprocess turns exported bookkeeping back into attributes and converts
 // coordinates to WGS84.
-func postprocess(rows iter.Seq2[Row, error], crs geo.CRS) iter.Seq2[Row, error] {
-	return func(yield func(Row, error) bool) {
+func postprocess(rows iter.Seq2[gridmap.GridRow, error], crs geo.CRS) iter.Seq2[gridmap.GridRow, error] {
+	return func(yield func(gridmap.GridRow, error) bool) {
 		for row, err := range rows {
 			if err == nil && unexport(&row) {
 				// The exported attributes were JSON text: check what it held.
@@ -137,7 +137,7 @@ func postprocess(rows iter.Seq2[Row, error], crs geo.CRS) iter.Seq2[Row, error] 
 // since, less the bookkeeping (exportKeys, and an id that repeats the
 // code, as ogr2ogr writes the feature id).
 // It reports whether the attributes came from JSON text.
-func unexport(row *Row) (fromText bool) {
+func unexport(row *gridmap.GridRow) (fromText bool) {
 	a := row.Attributes
 	for _, k := range []string{"grid_id", "version", "valid_from", "attributes"} {
 		if _, ok := a[k]; !ok {
