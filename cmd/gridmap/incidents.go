@@ -83,8 +83,8 @@ func cmdImportIncidents(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	c := incidentio.NewChecker(cats, time.Now())
-	if c.CRS, err = parseCRS(*crs); err != nil {
-		return err
+	if c.CRS, err = geo.ParseCRS(*crs); err != nil {
+		return fmt.Errorf("--crs %q: use %s", *crs, geo.CRSChoices)
 	}
 	if *source != "" {
 		src, ok := gridmap.ParseSource(*source)
@@ -138,14 +138,6 @@ func formatOf(file string) string {
 		return "geojson"
 	}
 	return ""
-}
-
-func parseCRS(s string) (geo.CRS, error) {
-	switch c := geo.CRS(strings.ToLower(s)); c {
-	case geo.WGS84, geo.GCJ02, geo.BD09:
-		return c, nil
-	}
-	return "", fmt.Errorf("--crs %q: use wgs84, gcj02 or bd09", s)
 }
 
 // currentIndex builds the grid index of the current grids, as the server

@@ -23,9 +23,9 @@ type FileOptions struct {
 	CSV CSVOptions
 	// OGR chooses the layer and text encoding of a file read through GDAL.
 	OGR OGROptions
-	// CRS is the coordinate system of the file's coordinates: "" or wgs84,
-	// cgcs2000 (taken as WGS84, see below), gcj02 or bd09 (converted to
-	// WGS84 with geo.ToWGS84).
+	// CRS is the coordinate system of the file's coordinates, a name
+	// geo.ParseCRS reads: "" or wgs84, cgcs2000 (taken as WGS84, see
+	// below), gcj02 or bd09 (converted to WGS84 with geo.ToWGS84).
 	CRS string
 }
 
@@ -48,9 +48,9 @@ type FileOptions struct {
 // releases the file. Errors: EINVALID for an unknown crs, a file that
 // cannot be opened, or a format that needs GDAL when it is missing.
 func OpenFile(ctx context.Context, path string, o FileOptions) (rows iter.Seq2[gridmap.GridRow, error], close func() error, err error) {
-	crs, err := parseCRS(o.CRS)
+	crs, err := geo.ParseCRS(o.CRS)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, gridmap.Errorf(gridmap.EINVALID, "--crs %q is not supported: use %s", o.CRS, geo.CRSChoices)
 	}
 	name := strings.ToLower(filepath.Base(path))
 	name = strings.TrimSuffix(name, ".gz")
@@ -84,16 +84,6 @@ func OpenFile(ctx context.Context, path string, o FileOptions) (rows iter.Seq2[g
 		}
 		return postprocess(rows, crs), cleanup, nil
 	}
-}
-
-func parseCRS(s string) (geo.CRS, error) {
-	switch c := strings.ToLower(s); c {
-	case "", "wgs84", "epsg:4326", "cgcs2000", "epsg:4490":
-		return geo.WGS84, nil
-	case string(geo.GCJ02), string(geo.BD09):
-		return geo.CRS(c), nil
-	}
-	return "", gridmap.Errorf(gridmap.EINVALID, "--crs %q is not supported: use wgs84, cgcs2000 (taken as WGS84), gcj02 (Gaode/Tencent) or bd09 (Baidu)", s)
 }
 
 // exportKeys are the bookkeeping properties of a gridmap export.

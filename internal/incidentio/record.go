@@ -170,11 +170,10 @@ func (c *Checker) Check(r Record) (Checked, []gridmap.ItemError) {
 
 	out.CRS = c.CRS
 	if v, ok := str("crs"); ok {
-		switch crs := geo.CRS(strings.ToLower(v)); crs {
-		case geo.WGS84, geo.GCJ02, geo.BD09:
+		if crs, err := geo.ParseCRS(v); err == nil {
 			out.CRS = crs
-		default:
-			bad("crs", "unknown coordinate system %q; use wgs84, gcj02 or bd09", v)
+		} else {
+			bad("crs", "unknown coordinate system %q; use %s", v, geo.CRSChoices)
 		}
 	}
 
