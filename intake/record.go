@@ -1,9 +1,4 @@
-// Package incidentio turns posted or imported incidents (JSON, NDJSON, CSV,
-// GeoJSON) into rows ready for IncidentService.ImportIncidents: each field
-// checked, the location converted to WGS84 and assigned to its grid through
-// the in-memory index. A bad row is reported by index, line and field and
-// reading goes on, so every problem of a batch is reported at once.
-package incidentio
+package intake
 
 import (
 	"encoding/json"
