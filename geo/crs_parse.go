@@ -16,7 +16,7 @@ const CRSChoices = "wgs84 (GPS, EPSG:4326), cgcs2000 (EPSG:4490, taken as WGS84)
 // as WGS84 without a shift, as they agree to a few centimetres; gcj02 and
 // bd09 are themselves. Errors: EINVALID naming s and CRSChoices.
 func ParseCRS(s string) (CRS, error) {
-	switch c := strings.ToLower(strings.TrimSpace(s)); c {
+	switch c := strings.ToLower(s); c {
 	case "", string(WGS84), "epsg:4326", "cgcs2000", "epsg:4490":
 		return WGS84, nil
 	case string(GCJ02), string(BD09):

@@ -24,7 +24,7 @@ func TestParseCRS(t *testing.T) {
 		{"epsg 4490 as wgs84", "epsg:4490", geo.WGS84, false},
 		{"gcj02", "GCJ02", geo.GCJ02, false},
 		{"bd09", "bd09", geo.BD09, false},
-		{"spaces", " bd09 ", geo.BD09, false},
+		{"spaces", " bd09 ", "", true},
 		{"unknown", "utm", "", true},
 		{"a near miss", "gcj-02", "", true},
 	}
