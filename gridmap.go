@@ -47,6 +47,19 @@ type Grid struct {
 	Members []Member `json:"-"`
 }
 
+// GridRow is one grid read from a file (internal/gridio) for
+// postgis.Store.ImportGrids, before validation in PostGIS. Index is its
+// 0-based position in the file. Boundary is a Polygon or MultiPolygon in
+// EPSG:4326 degrees.
+type GridRow struct {
+	Index      int
+	Code       string
+	Name       string
+	Parent     string
+	Attributes map[string]any
+	Boundary   orb.Geometry
+}
+
 // Member is a person responsible for a grid. Contact is personal data.
 type Member struct {
 	GridCode string `json:"grid_code"`

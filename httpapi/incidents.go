@@ -2,11 +2,8 @@ package httpapi
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
-	"fmt"
-	"iter"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,7 +12,7 @@ import (
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
-	"github.com/gridmap/gridmap/internal/incidentio"
+	"github.com/gridmap/gridmap/intake"
 )
 
 // incidentGrid is the grid of an incident as the API shows it; name and
@@ -118,23 +115,32 @@ type batchItemJSON struct {
 	Grid       *incidentGrid `json:"grid"`
 }
 
-// awaitIndex waits (at most 5 s) until the index is at data version v or
-// newer; false when it is not.
-func (s *Server) awaitIndex(ctx context.Context, v int64) bool {
-	if s.waitIndex == nil {
-		return false
+// incidentWait bounds how long a post waits for this instance's index to
+// catch up with a boundary change that landed while it was assigned.
+const incidentWait = 5 * time.Second
+
+// liveMap is the live map as the server's dependencies give it
+// (Deps.Index, Deps.WaitIndex), for intake.
+type liveMap struct{ s *Server }
+
+func (m liveMap) Index() (*geo.Index, int64) {
+	if m.s.index == nil {
+		return nil, 0
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	return s.waitIndex(ctx, v)
+	return m.s.index()
+}
+
+func (m liveMap) WaitVersion(ctx context.Context, v int64) bool {
+	return m.s.waitIndex != nil && m.s.waitIndex(ctx, v)
 }
 
 // postIncidents stores one incident or a batch {"incidents": [...]} (at most
-// 10,000), assigned through the in-memory index. ?crs=wgs84|gcj02|bd09 is
-// the default coordinate system of the items; ?partial=true stores the good
-// items of a batch that has bad ones. One incident answers 201 with the
-// stored incident, or 200 with the incident stored before under its
-// external id. A batch answers counts, the errors and each stored item.
+// 10,000) through intake, assigned through the in-memory index.
+// ?crs=wgs84|gcj02|bd09 is the default coordinate system of the items;
+// ?partial=true stores the good items of a batch that has bad ones. One
+// incident answers 201 with the stored incident, or 200 with the incident
+// stored before under its external id. A batch answers counts, the errors
+// and each stored item.
 func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	crs, err := paramCRS(q.Get("crs"))
@@ -149,44 +155,19 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	recs, single, err := incidentio.ReadJSON(bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	if _, err := s.currentIndex(); err != nil {
-		return err
-	}
-	cats, err := s.incidents.Categories(r.Context())
+	recs, single, err := intake.ReadJSON(bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	now := time.Now()
-	c := incidentio.NewChecker(cats, now)
-	c.CRS = crs
-	opts := gridmap.ImportIncidentsOptions{Items: true, Partial: partial != nil && *partial && !single,
-		By: PrincipalFrom(r.Context()).By()}
-	// Assigned with the index and version read together; when a boundary
-	// change lands meanwhile the store refuses, and the batch is assigned
-	// again once this instance's index has caught up.
-	var res gridmap.ImportIncidentsResult
-	var ix *geo.Index
-	for attempt := 0; ; attempt++ {
-		ix, opts.BoundaryVersion = s.index()
-		rows := incidentio.Rows(incidentio.Records(recs), c, ix, opts.BoundaryVersion)
-		if scope := s.writeScope(r); scope != nil {
-			if rows, err = scopedRows(rows, scope); err != nil {
-				return err
-			}
-		}
-		res, err = s.incidents.ImportIncidents(r.Context(), opts, rows)
-		sg, stale := gridmap.StaleGridsOf(err)
-		if !stale || attempt == 2 || !s.awaitIndex(r.Context(), sg.Current) {
-			break
-		}
-	}
+	in := intake.Intake{Map: liveMap{s}, Store: s.incidents, MaxWait: incidentWait}
+	res, err := in.Import(r.Context(), intake.Request{Records: intake.Records(recs), CRS: crs, Now: now, Scope: s.writeScope(r),
+		Options: gridmap.ImportIncidentsOptions{Items: true, Partial: partial != nil && *partial && !single,
+			By: PrincipalFrom(r.Context()).By()}})
 	if err != nil {
 		return err
 	}
+	ix := res.Index
 	s.metrics.ingested(res.Created, res.Existing, len(res.Errors))
 	if single {
 		it := res.Items[0]
@@ -216,45 +197,6 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 		"errors": errs, "incidents": items,
 	})
 	return nil
-}
-
-// scopedRows reads rows whole and checks each good one's grid with scope
-// (writeScope): when any is outside it, the post is refused, EFORBIDDEN
-// naming every such item; else it yields the rows read.
-func scopedRows(rows iter.Seq2[gridmap.IncidentRow, error], scope func(string) error) (iter.Seq2[gridmap.IncidentRow, error], error) {
-	type item struct {
-		row gridmap.IncidentRow
-		err error
-	}
-	var all []item
-	var out []gridmap.ItemError
-	var first error
-	read := 0
-	for row, err := range rows {
-		all = append(all, item{row, err})
-		read = max(read, row.Index+1)
-		if err != nil {
-			continue
-		}
-		if serr := scope(row.Incident.GridCode); serr != nil {
-			first = cmp.Or(first, serr)
-			out = append(out, gridmap.ItemError{Index: row.Index, Code: row.Incident.ExternalID, Message: gridmap.ErrorMessage(serr)})
-		}
-	}
-	if len(out) > 0 {
-		msg := gridmap.ErrorMessage(first)
-		if read > 1 {
-			msg = fmt.Sprintf("%d of %d incidents are outside the grid this token is scoped to; nothing was stored (errors names each): %s", len(out), read, msg)
-		}
-		return nil, &gridmap.Error{Code: gridmap.EFORBIDDEN, Message: msg, Details: out}
-	}
-	return func(yield func(gridmap.IncidentRow, error) bool) {
-		for _, it := range all {
-			if !yield(it.row, it.err) {
-				return
-			}
-		}
-	}, nil
 }
 
 // idVar reads the {id} path variable of a what ("incident", "plan"): a

@@ -17,7 +17,7 @@ import (
 )
 
 // Limits (issue 7). Request bodies are bounded by Config.MaxBodyBytes,
-// batches by MaxBatchPoints and incidentio.MaxBatch, request time by
+// batches by MaxBatchPoints and intake.MaxBatch, request time by
 // TrustConfig.RequestTimeout (through the request context, so every query
 // ends with it) and the http.Server's timeouts, database connections by
 // the pool's size (pool_max_conns in DATABASE_URL). This file adds the

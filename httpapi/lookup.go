@@ -89,14 +89,13 @@ func (s *Server) currentIndex() (*geo.Index, error) {
 	return nil, &gridmap.Error{Code: gridmap.EUNAVAILABLE, Message: "the grid index is not loaded yet; try again shortly"}
 }
 
+// paramCRS reads ?crs= (geo.ParseCRS; absent: WGS84).
 func paramCRS(v string) (geo.CRS, error) {
-	switch c := geo.CRS(strings.ToLower(v)); c {
-	case "":
-		return geo.WGS84, nil
-	case geo.WGS84, geo.GCJ02, geo.BD09:
-		return c, nil
+	c, err := geo.ParseCRS(v)
+	if err != nil {
+		return "", gridmap.Errorf(gridmap.EINVALID, "crs=%q is not supported; use %s", v, geo.CRSChoices)
 	}
-	return "", gridmap.Errorf(gridmap.EINVALID, "crs=%q is not supported; use wgs84 (GPS, EPSG:4326), gcj02 (Gaode/Tencent) or bd09 (Baidu)", v)
+	return c, nil
 }
 
 // checkLonLat validates a WGS84-range coordinate pair, spotting swapped axes.

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gridmap/gridmap"
-	"github.com/gridmap/gridmap/internal/gridio"
 )
 
 // ImportOptions controls ImportGrids.
@@ -44,7 +43,7 @@ const maxListedProblems = 500
 // codes, unknown parents. Any problem aborts the import with an EINVALID
 // *gridmap.Error whose Details is the []gridmap.ItemError, and nothing is
 // written.
-func (s *Store) ImportGrids(ctx context.Context, opts ImportOptions, rows iter.Seq2[gridio.Row, error]) (res ImportResult, err error) {
+func (s *Store) ImportGrids(ctx context.Context, opts ImportOptions, rows iter.Seq2[gridmap.GridRow, error]) (res ImportResult, err error) {
 	defer gridmap.Wrap(&err, "postgis.ImportGrids")
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
 	"github.com/gridmap/gridmap/heat"
-	"github.com/gridmap/gridmap/internal/incidentio"
+	"github.com/gridmap/gridmap/intake"
 	"github.com/gridmap/gridmap/postgis"
 )
 
@@ -72,7 +72,7 @@ func benchIncidents(ix *geo.Index, n int, seed uint64, prefix string) []gridmap.
 
 func importBench(tb testing.TB, st *postgis.Store, ix *geo.Index, version int64, incs []gridmap.Incident) gridmap.ImportIncidentsResult {
 	tb.Helper()
-	res, err := st.ImportIncidents(context.Background(), gridmap.ImportIncidentsOptions{}, incidentio.Assign(checked(incs), ix, version))
+	res, err := st.ImportIncidents(context.Background(), gridmap.ImportIncidentsOptions{}, intake.Assign(checked(incs), ix, version))
 	if err != nil {
 		tb.Fatal(err)
 	}

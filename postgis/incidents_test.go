@@ -14,8 +14,8 @@ import (
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
 	"github.com/gridmap/gridmap/heat"
+	"github.com/gridmap/gridmap/intake"
 	"github.com/gridmap/gridmap/internal/demodata"
-	"github.com/gridmap/gridmap/internal/incidentio"
 	"github.com/gridmap/gridmap/internal/testdb"
 	"github.com/gridmap/gridmap/postgis"
 )
@@ -51,13 +51,13 @@ func postRecords(tb testing.TB, st *postgis.Store, ix *geo.Index, version int64,
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rs := make([]incidentio.Record, len(recs))
+	rs := make([]intake.Record, len(recs))
 	for i, r := range recs {
-		rs[i] = incidentio.Record{Index: i, Fields: r}
+		rs[i] = intake.Record{Index: i, Fields: r}
 	}
-	c := incidentio.NewChecker(cats, time.Now())
+	c := intake.NewChecker(cats, time.Now())
 	return st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{Partial: partial, Items: true},
-		incidentio.Rows(incidentio.Records(rs), c, ix, version))
+		intake.Rows(intake.Records(rs), c, ix, version))
 }
 
 // centre is a point inside micro-grid 37081200100101 of the demo street.
@@ -380,7 +380,7 @@ func TestIncidentCountsMatchSpatialJoin(t *testing.T) {
 			Source: gridmap.SourceHotline, Status: gridmap.StatusReported, Location: orb.Point{116.0 + float64(i)*0.01, 35.0},
 			ReportedAt: end.Add(-time.Duration(i) * time.Hour)})
 	}
-	res, err := st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{}, incidentio.Assign(checked(incs), ix, version))
+	res, err := st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{}, intake.Assign(checked(incs), ix, version))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,10 +459,10 @@ func TestIncidentCountsMatchSpatialJoin(t *testing.T) {
 	}
 }
 
-func checked(incs []gridmap.Incident) func(func(incidentio.Checked, error) bool) {
-	return func(yield func(incidentio.Checked, error) bool) {
+func checked(incs []gridmap.Incident) func(func(intake.Checked, error) bool) {
+	return func(yield func(intake.Checked, error) bool) {
 		for i, in := range incs {
-			if !yield(incidentio.Checked{Index: i, Incident: in, CRS: geo.WGS84}, nil) {
+			if !yield(intake.Checked{Index: i, Incident: in, CRS: geo.WGS84}, nil) {
 				return
 			}
 		}
@@ -525,9 +525,9 @@ func TestIncidentImportHoldsTheGridVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	imp := func(id string, v int64) (gridmap.ImportIncidentsResult, error) {
-		c := incidentio.NewChecker(cats, time.Now())
-		recs := incidentio.Records([]incidentio.Record{{Index: 0, Fields: rec(id, p)}})
-		return st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{Items: true, BoundaryVersion: v}, incidentio.Rows(recs, c, ix, v))
+		c := intake.NewChecker(cats, time.Now())
+		recs := intake.Records([]intake.Record{{Index: 0, Fields: rec(id, p)}})
+		return st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{Items: true, BoundaryVersion: v}, intake.Rows(recs, c, ix, v))
 	}
 	if _, err := imp("V-1", version-1); err == nil {
 		t.Fatal("rows assigned under an older version were stored")

@@ -22,8 +22,8 @@ import (
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
 	"github.com/gridmap/gridmap/httpapi"
+	"github.com/gridmap/gridmap/intake"
 	"github.com/gridmap/gridmap/internal/demodata"
-	"github.com/gridmap/gridmap/internal/incidentio"
 	"github.com/gridmap/gridmap/postgis"
 )
 
@@ -123,14 +123,14 @@ func demoIncidentsDB(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	incs := demodata.Incidents(ix, time.Now(), demodata.DefaultIncidents)
-	rows := func(yield func(incidentio.Checked, error) bool) {
+	rows := func(yield func(intake.Checked, error) bool) {
 		for i, in := range incs {
-			if !yield(incidentio.Checked{Index: i, Incident: in, CRS: geo.WGS84}, nil) {
+			if !yield(intake.Checked{Index: i, Incident: in, CRS: geo.WGS84}, nil) {
 				return
 			}
 		}
 	}
-	if _, err := st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{}, incidentio.Assign(rows, ix, version)); err != nil {
+	if _, err := st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{}, intake.Assign(rows, ix, version)); err != nil {
 		tb.Fatal(err)
 	}
 	return url

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -13,8 +14,8 @@ import (
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
+	"github.com/gridmap/gridmap/intake"
 	"github.com/gridmap/gridmap/internal/demodata"
-	"github.com/gridmap/gridmap/internal/incidentio"
 	"github.com/gridmap/gridmap/postgis"
 )
 
@@ -56,16 +57,28 @@ func cmdImportIncidents(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer f.Close()
-	var recs iter.Seq2[incidentio.Record, error]
+	var recs iter.Seq2[intake.Record, error]
 	switch *format {
 	case "csv":
-		recs = incidentio.ReadCSV(f, colMap)
+		recs = intake.ReadCSV(f, colMap)
 	case "ndjson", "jsonl":
-		recs = incidentio.ReadNDJSON(f)
+		recs = intake.ReadNDJSON(f)
 	case "geojson", "json":
-		recs = incidentio.ReadGeoJSON(f)
+		recs = intake.ReadGeoJSON(f)
 	default:
 		return fmt.Errorf("--format %q: use csv, ndjson or geojson", *format)
+	}
+
+	c, err := geo.ParseCRS(*crs)
+	if err != nil {
+		return fmt.Errorf("--crs %q: use %s", *crs, geo.CRSChoices)
+	}
+	var src gridmap.Source
+	if *source != "" {
+		var ok bool
+		if src, ok = gridmap.ParseSource(*source); !ok {
+			return fmt.Errorf("--source %q: use grid_worker, hotline, visit or other", *source)
+		}
 	}
 
 	st, err := openStore(ctx, loadConfig())
@@ -74,40 +87,18 @@ func cmdImportIncidents(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	defer st.Close()
 	start := time.Now()
-	ix, version, err := currentIndex(ctx, st)
-	if err != nil {
+	m := &storeMap{st: st}
+	if m.ix, m.ver, err = currentIndex(ctx, st); err != nil {
 		return err
-	}
-	cats, err := st.Categories(ctx)
-	if err != nil {
-		return err
-	}
-	c := incidentio.NewChecker(cats, time.Now())
-	if c.CRS, err = parseCRS(*crs); err != nil {
-		return err
-	}
-	if *source != "" {
-		src, ok := gridmap.ParseSource(*source)
-		if !ok {
-			return fmt.Errorf("--source %q: use grid_worker, hotline, visit or other", *source)
-		}
-		c.Source = src
 	}
 	// The rows are read only once the import holds the grid version, so
-	// when the grids changed since the index was built it is built again.
-	var res gridmap.ImportIncidentsResult
-	for attempt := 0; ; attempt++ {
-		opts := gridmap.ImportIncidentsOptions{Partial: *partial, BoundaryVersion: version, By: commandActor("gridmap import incidents " + filepath.Base(file))}
-		res, err = st.ImportIncidents(ctx, opts, incidentio.Rows(recs, c, ix, version))
-		if _, stale := gridmap.StaleGridsOf(err); !stale || attempt == 2 {
-			break
-		}
-		if ix, version, err = currentIndex(ctx, st); err != nil {
-			return err
-		}
-	}
+	// when the grids changed since the index was built it is built again
+	// (storeMap.WaitVersion) and the file read then.
+	in := intake.Intake{Map: m, Store: st}
+	res, err := in.Import(ctx, intake.Request{Records: recs, CRS: c, Source: src,
+		Options: gridmap.ImportIncidentsOptions{Partial: *partial, By: commandActor("gridmap import incidents " + filepath.Base(file))}})
 	if err != nil {
-		return err
+		return cmp.Or(m.err, err)
 	}
 	took := time.Since(start)
 	fmt.Fprintf(stdout, "imported %s in %.1fs (%.0f rows/s): %d rows, %d new, %d stored before, %d outside every grid (stored unassigned), %d bad rows skipped\n",
@@ -140,12 +131,26 @@ func formatOf(file string) string {
 	return ""
 }
 
-func parseCRS(s string) (geo.CRS, error) {
-	switch c := geo.CRS(strings.ToLower(s)); c {
-	case geo.WGS84, geo.GCJ02, geo.BD09:
-		return c, nil
+// storeMap is the grid map of a command: the index of the current grids,
+// built from the store as the server builds it; WaitVersion builds it
+// again. err is the error that stopped the last rebuild.
+type storeMap struct {
+	st  *postgis.Store
+	ix  *geo.Index
+	ver int64
+	err error
+}
+
+func (m *storeMap) Index() (*geo.Index, int64) { return m.ix, m.ver }
+
+func (m *storeMap) WaitVersion(ctx context.Context, v int64) bool {
+	ix, ver, err := currentIndex(ctx, m.st)
+	if err != nil {
+		m.err = err
+		return false
 	}
-	return "", fmt.Errorf("--crs %q: use wgs84, gcj02 or bd09", s)
+	m.ix, m.ver = ix, ver
+	return ver >= v
 }
 
 // currentIndex builds the grid index of the current grids, as the server
@@ -187,14 +192,14 @@ func demoIncidents(ctx context.Context, st *postgis.Store, stdout io.Writer, ifE
 		}
 	}
 	incs := demodata.Incidents(ix, time.Now(), demodata.DefaultIncidents)
-	rows := func(yield func(incidentio.Checked, error) bool) {
+	rows := func(yield func(intake.Checked, error) bool) {
 		for i, in := range incs {
-			if !yield(incidentio.Checked{Index: i, Incident: in, CRS: geo.WGS84}, nil) {
+			if !yield(intake.Checked{Index: i, Incident: in, CRS: geo.WGS84}, nil) {
 				return
 			}
 		}
 	}
-	res, err := st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{By: commandActor("gridmap demo")}, incidentio.Assign(rows, ix, version))
+	res, err := st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{By: commandActor("gridmap demo")}, intake.Assign(rows, ix, version))
 	if err != nil {
 		return err
 	}

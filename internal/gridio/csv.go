@@ -54,11 +54,11 @@ var (
 // A row that cannot be a grid yields a *gridmap.ItemError with its line and
 // reading goes on; a file whose header names neither shape, or that is not
 // UTF-8 CSV, yields one EINVALID *gridmap.Error and stops.
-func ReadCSV(r io.Reader, o CSVOptions) iter.Seq2[Row, error] {
-	return func(yield func(Row, error) bool) {
+func ReadCSV(r io.Reader, o CSVOptions) iter.Seq2[gridmap.GridRow, error] {
+	return func(yield func(gridmap.GridRow, error) bool) {
 		r, err := MaybeGunzip(r)
 		if err != nil {
-			yield(Row{}, err)
+			yield(gridmap.GridRow{}, err)
 			return
 		}
 		cr := csv.NewReader(r)
@@ -66,7 +66,7 @@ func ReadCSV(r io.Reader, o CSVOptions) iter.Seq2[Row, error] {
 		cr.ReuseRecord = true
 		header, err := cr.Read()
 		if err != nil {
-			yield(Row{}, gridmap.Errorf(gridmap.EINVALID, "not a CSV file with a header line: %v", csvErr(err)))
+			yield(gridmap.GridRow{}, gridmap.Errorf(gridmap.EINVALID, "not a CSV file with a header line: %v", csvErr(err)))
 			return
 		}
 		header = slices.Clone(header)
@@ -74,12 +74,12 @@ func ReadCSV(r io.Reader, o CSVOptions) iter.Seq2[Row, error] {
 			header[0] = strings.TrimPrefix(header[0], "\uFEFF")
 		}
 		if !utf8.ValidString(strings.Join(header, "")) {
-			yield(Row{}, notUTF8(1))
+			yield(gridmap.GridRow{}, notUTF8(1))
 			return
 		}
 		cols, err := csvColumns(header, o)
 		if err != nil {
-			yield(Row{}, err)
+			yield(gridmap.GridRow{}, err)
 			return
 		}
 		if cols.wkt >= 0 {
@@ -179,7 +179,7 @@ func csvColumns(header []string, o CSVOptions) (csvCols, error) {
 // fields sets the code, name, parent and attributes of a record, and
 // returns the column holding text that may not be stored and its problem
 // (rowText), "" when none does.
-func (c csvCols) fields(header, rec []string, row *Row) (column, problem string) {
+func (c csvCols) fields(header, rec []string, row *gridmap.GridRow) (column, problem string) {
 	get := func(i int) string {
 		if i >= 0 && i < len(rec) {
 			return strings.TrimSpace(rec[i])
@@ -229,22 +229,22 @@ func validRecord(rec []string) bool {
 }
 
 // readWKTRows reads one grid per row from the WKT column.
-func readWKTRows(cr *csv.Reader, header []string, c csvCols, yield func(Row, error) bool) {
+func readWKTRows(cr *csv.Reader, header []string, c csvCols, yield func(gridmap.GridRow, error) bool) {
 	for i := 0; ; i++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			return
 		}
 		if err != nil {
-			yield(Row{}, gridmap.Errorf(gridmap.EINVALID, "not a valid CSV: %v", csvErr(err)))
+			yield(gridmap.GridRow{}, gridmap.Errorf(gridmap.EINVALID, "not a valid CSV: %v", csvErr(err)))
 			return
 		}
 		line, _ := cr.FieldPos(0) // after the error check: FieldPos panics after a parse error
 		if !validRecord(rec) {
-			yield(Row{}, notUTF8(line))
+			yield(gridmap.GridRow{}, notUTF8(line))
 			return
 		}
-		row := Row{Index: i}
+		row := gridmap.GridRow{Index: i}
 		col, problem := c.fields(header, rec, &row)
 		bad := func(field, format string, args ...any) bool {
 			return yield(row, &gridmap.ItemError{Index: i, Line: line, Code: row.Code, Field: field, Message: fmt.Sprintf(format, args...)})
@@ -288,9 +288,9 @@ func readWKTRows(cr *csv.Reader, header []string, c csvCols, yield func(Row, err
 }
 
 // readVertexRows assembles grids from consecutive vertex rows.
-func readVertexRows(cr *csv.Reader, header []string, c csvCols, yield func(Row, error) bool) {
+func readVertexRows(cr *csv.Reader, header []string, c csvCols, yield func(gridmap.GridRow, error) bool) {
 	var (
-		cur     *Row
+		cur     *gridmap.GridRow
 		curLine int
 		mp      orb.MultiPolygon
 		part    string
@@ -334,12 +334,12 @@ func readVertexRows(cr *csv.Reader, header []string, c csvCols, yield func(Row, 
 			return
 		}
 		if err != nil {
-			yield(Row{}, gridmap.Errorf(gridmap.EINVALID, "not a valid CSV: %v", csvErr(err)))
+			yield(gridmap.GridRow{}, gridmap.Errorf(gridmap.EINVALID, "not a valid CSV: %v", csvErr(err)))
 			return
 		}
 		line, _ := cr.FieldPos(0) // after the error check: FieldPos panics after a parse error
 		if !validRecord(rec) {
-			yield(Row{}, notUTF8(line))
+			yield(gridmap.GridRow{}, notUTF8(line))
 			return
 		}
 		get := func(i int) string {
@@ -354,7 +354,7 @@ func readVertexRows(cr *csv.Reader, header []string, c csvCols, yield func(Row, 
 			if stopped {
 				return
 			}
-			cur = &Row{Index: index}
+			cur = &gridmap.GridRow{Index: index}
 			index++
 			curLine = line
 			col, text := c.fields(header, rec, cur)

@@ -16,7 +16,7 @@ import (
 
 // readAll collects the rows and item errors of a sequence, and the fatal
 // error that stopped it.
-func readAll(tb testing.TB, seq func(func(Row, error) bool)) (rows []Row, items []gridmap.ItemError, fatal error) {
+func readAll(tb testing.TB, seq func(func(gridmap.GridRow, error) bool)) (rows []gridmap.GridRow, items []gridmap.ItemError, fatal error) {
 	tb.Helper()
 	for row, err := range seq {
 		var ie *gridmap.ItemError
@@ -40,7 +40,7 @@ func TestReadCSV(t *testing.T) {
 		name  string
 		csv   string
 		opts  *CSVOptions
-		rows  []Row
+		rows  []gridmap.GridRow
 		items []string // "line:field:message substring"
 		fatal string
 	}{
@@ -48,7 +48,7 @@ func TestReadCSV(t *testing.T) {
 			name: "WKT, one grid a row, extra columns as attributes",
 			csv:  "code,name,parent,wkt,households\nA1,甲,A,\"POLYGON((116.1 35.1,116.2 35.1,116.2 35.2,116.1 35.2,116.1 35.1))\",12\n",
 			opts: &CSVOptions{Props: Props{Code: "code", Name: "name", Parent: "parent"}},
-			rows: []Row{{Index: 0, Code: "A1", Name: "甲", Parent: "A", Attributes: map[string]any{"households": "12"}, Boundary: square}},
+			rows: []gridmap.GridRow{{Index: 0, Code: "A1", Name: "甲", Parent: "A", Attributes: map[string]any{"households": "12"}, Boundary: square}},
 		},
 		{
 			name:  "a parent column asked for and missing",
@@ -59,7 +59,7 @@ func TestReadCSV(t *testing.T) {
 		{
 			name: "WKT MULTIPOLYGON with a byte-order mark, EWKT and an empty name",
 			csv:  "\uFEFFcode,name,geometry\nA1,,\"SRID=4326;MULTIPOLYGON(((116.1 35.1,116.2 35.1,116.2 35.2,116.1 35.2,116.1 35.1)))\"\n",
-			rows: []Row{{Index: 0, Code: "A1", Name: "A1", Attributes: map[string]any{}, Boundary: orb.MultiPolygon{square}}},
+			rows: []gridmap.GridRow{{Index: 0, Code: "A1", Name: "A1", Attributes: map[string]any{}, Boundary: orb.MultiPolygon{square}}},
 		},
 		{
 			name:  "bad rows are reported by line and reading goes on",
@@ -78,7 +78,7 @@ func TestReadCSV(t *testing.T) {
 				"B1,乙,1,1,116.12,35.12\nB1,乙,1,1,116.12,35.14\nB1,乙,1,1,116.14,35.14\n" +
 				"B1,乙,2,0,117,36\nB1,乙,2,0,117.1,36\nB1,乙,2,0,117.1,36.1\n" +
 				"B2,丙,1,0,116.1,35.1\nB2,丙,1,0,116.2,35.1\nB2,丙,1,0,116.2,35.2\nB2,丙,1,0,116.1,35.2\nB2,丙,1,0,116.1,35.1\n",
-			rows: []Row{
+			rows: []gridmap.GridRow{
 				{Index: 0, Code: "B1", Name: "乙", Attributes: map[string]any{}, Boundary: orb.MultiPolygon{
 					{square[0], {{116.12, 35.12}, {116.12, 35.14}, {116.14, 35.14}, {116.12, 35.12}}},
 					{{{117, 36}, {117.1, 36}, {117.1, 36.1}, {117, 36}}},
@@ -90,7 +90,7 @@ func TestReadCSV(t *testing.T) {
 			name:  "vertex table: a grid split over the file, a bad number, too few vertices",
 			csv:   "code,x,y\nC1,1,1\nC1,2,1\nC1,2,2\nC2,1,1\nC1,5,5\nC3,1,one\nC4,1,1\nC4,2,2\n",
 			items: []string{"5:geometry:at least 4", "6:code:consecutive lines", "7:y:not a number", "8:geometry:at least 4"},
-			rows:  []Row{{Index: 0, Code: "C1", Name: "C1", Attributes: map[string]any{}, Boundary: orb.MultiPolygon{{{{1, 1}, {2, 1}, {2, 2}, {1, 1}}}}}},
+			rows:  []gridmap.GridRow{{Index: 0, Code: "C1", Name: "C1", Attributes: map[string]any{}, Boundary: orb.MultiPolygon{{{{1, 1}, {2, 1}, {2, 2}, {1, 1}}}}}},
 		},
 		{
 			name:  "neither WKT nor lon/lat columns",
@@ -117,7 +117,7 @@ func TestReadCSV(t *testing.T) {
 			name: "lon/lat columns asked for although there is a wkt column",
 			csv:  "code,wkt,E,N\nD1,ignored,1,1\nD1,ignored,2,1\nD1,ignored,2,2\n",
 			opts: &CSVOptions{Props: Props{Code: "code"}, Lon: "E", Lat: "N"},
-			rows: []Row{{Index: 0, Code: "D1", Name: "D1", Attributes: map[string]any{"wkt": "ignored"}, Boundary: orb.MultiPolygon{{{{1, 1}, {2, 1}, {2, 2}, {1, 1}}}}}},
+			rows: []gridmap.GridRow{{Index: 0, Code: "D1", Name: "D1", Attributes: map[string]any{"wkt": "ignored"}, Boundary: orb.MultiPolygon{{{{1, 1}, {2, 1}, {2, 2}, {1, 1}}}}}},
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {

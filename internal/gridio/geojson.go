@@ -1,5 +1,7 @@
-// Package gridio reads grids from interchange formats into rows ready for
-// postgis.Store.ImportGrids, reporting each bad item by its position.
+// Package gridio reads grids from interchange formats (GeoJSON, CSV, and
+// through GDAL's ogr2ogr whatever else it reads) into gridmap.GridRow values
+// ready for postgis.Store.ImportGrids, reporting each bad item by its
+// position.
 package gridio
 
 import (
@@ -17,17 +19,6 @@ import (
 
 	"github.com/gridmap/gridmap"
 )
-
-// Row is one grid read from a file, before validation in PostGIS.
-// Boundary is a Polygon or MultiPolygon in EPSG:4326 degrees.
-type Row struct {
-	Index      int
-	Code       string
-	Name       string
-	Parent     string
-	Attributes map[string]any
-	Boundary   orb.Geometry
-}
 
 // Props names the feature properties that carry a grid's code, name and
 // parent code. Other properties become the grid's attributes.
@@ -55,11 +46,11 @@ func MaybeGunzip(r io.Reader) (io.Reader, error) {
 // cannot be a grid yields a *gridmap.ItemError and reading goes on, so every
 // bad feature is reported at once; a file that is not a FeatureCollection at
 // all yields one EINVALID *gridmap.Error and stops.
-func ReadGeoJSON(r io.Reader, p Props) iter.Seq2[Row, error] {
-	return func(yield func(Row, error) bool) {
+func ReadGeoJSON(r io.Reader, p Props) iter.Seq2[gridmap.GridRow, error] {
+	return func(yield func(gridmap.GridRow, error) bool) {
 		for at, raw := range Features(r) {
 			if raw == nil { // the collection itself is broken
-				yield(Row{}, at.Err)
+				yield(gridmap.GridRow{}, at.Err)
 				return
 			}
 			if !yield(rowFromFeature(at.Index, raw, p)) {
@@ -152,9 +143,9 @@ func errOr(err error, t any) any {
 	return t
 }
 
-func rowFromFeature(i int, raw json.RawMessage, p Props) (Row, error) {
-	row := Row{Index: i}
-	bad := func(field, format string, args ...any) (Row, error) {
+func rowFromFeature(i int, raw json.RawMessage, p Props) (gridmap.GridRow, error) {
+	row := gridmap.GridRow{Index: i}
+	bad := func(field, format string, args ...any) (gridmap.GridRow, error) {
 		return row, &gridmap.ItemError{Index: i, Code: row.Code, Field: field, Message: fmt.Sprintf(format, args...)}
 	}
 	f, err := geojson.UnmarshalFeature(raw)

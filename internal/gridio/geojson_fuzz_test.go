@@ -31,7 +31,7 @@ func checkReadErr(t *testing.T, err error) {
 
 // checkRowText fails when a row that passed holds bytes that are not text
 // (issue 12): they must be an item error, not reach the database.
-func checkRowText(t *testing.T, row Row, err error) {
+func checkRowText(t *testing.T, row gridmap.GridRow, err error) {
 	t.Helper()
 	if err != nil {
 		return

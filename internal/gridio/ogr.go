@@ -71,7 +71,7 @@ func ogrSource(path string) (string, error) {
 //
 // Errors: EINVALID when GDAL is not installed, cannot open the file, the
 // file has several layers and o.Layer is empty, or o.Layer is not one.
-func ReadOGR(ctx context.Context, path string, p Props, o OGROptions) (rows iter.Seq2[Row, error], cleanup func() error, err error) {
+func ReadOGR(ctx context.Context, path string, p Props, o OGROptions) (rows iter.Seq2[gridmap.GridRow, error], cleanup func() error, err error) {
 	if !HaveOGR() {
 		return nil, nil, errNoOGR(path)
 	}
@@ -127,11 +127,11 @@ func ReadOGR(ctx context.Context, path string, p Props, o OGROptions) (rows iter
 		return nil, nil, gridmap.Errorf(gridmap.EINVALID, "ogr2ogr could not convert %s: %s", filepath.Base(path), msg)
 	}
 	cleanup = func() error { return os.RemoveAll(dir) }
-	return func(yield func(Row, error) bool) {
+	return func(yield func(gridmap.GridRow, error) bool) {
 		defer os.RemoveAll(dir)
 		f, err := os.Open(out)
 		if err != nil {
-			yield(Row{}, err)
+			yield(gridmap.GridRow{}, err)
 			return
 		}
 		defer f.Close()

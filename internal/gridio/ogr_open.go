@@ -23,9 +23,9 @@ type FileOptions struct {
 	CSV CSVOptions
 	// OGR chooses the layer and text encoding of a file read through GDAL.
 	OGR OGROptions
-	// CRS is the coordinate system of the file's coordinates: "" or wgs84,
-	// cgcs2000 (taken as WGS84, see below), gcj02 or bd09 (converted to
-	// WGS84 with geo.ToWGS84).
+	// CRS is the coordinate system of the file's coordinates, a name
+	// geo.ParseCRS reads: "" or wgs84, cgcs2000 (taken as WGS84, see
+	// below), gcj02 or bd09 (converted to WGS84 with geo.ToWGS84).
 	CRS string
 }
 
@@ -47,10 +47,10 @@ type FileOptions struct {
 // The returned sequence must be read to its end or abandoned; close
 // releases the file. Errors: EINVALID for an unknown crs, a file that
 // cannot be opened, or a format that needs GDAL when it is missing.
-func OpenFile(ctx context.Context, path string, o FileOptions) (rows iter.Seq2[Row, error], close func() error, err error) {
-	crs, err := parseCRS(o.CRS)
+func OpenFile(ctx context.Context, path string, o FileOptions) (rows iter.Seq2[gridmap.GridRow, error], close func() error, err error) {
+	crs, err := geo.ParseCRS(o.CRS)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, gridmap.Errorf(gridmap.EINVALID, "--crs %q is not supported: use %s", o.CRS, geo.CRSChoices)
 	}
 	name := strings.ToLower(filepath.Base(path))
 	name = strings.TrimSuffix(name, ".gz")
@@ -86,23 +86,13 @@ func OpenFile(ctx context.Context, path string, o FileOptions) (rows iter.Seq2[R
 	}
 }
 
-func parseCRS(s string) (geo.CRS, error) {
-	switch c := strings.ToLower(s); c {
-	case "", "wgs84", "epsg:4326", "cgcs2000", "epsg:4490":
-		return geo.WGS84, nil
-	case string(geo.GCJ02), string(geo.BD09):
-		return geo.CRS(c), nil
-	}
-	return "", gridmap.Errorf(gridmap.EINVALID, "--crs %q is not supported: use wgs84, cgcs2000 (taken as WGS84), gcj02 (Gaode/Tencent) or bd09 (Baidu)", s)
-}
-
 // exportKeys are the bookkeeping properties of a gridmap export.
 var exportKeys = []string{"level", "parent", "grid_id", "version", "valid_from", "valid_to"}
 
 // postprocess turns exported bookkeeping back into attributes and converts
 // coordinates to WGS84.
-func postprocess(rows iter.Seq2[Row, error], crs geo.CRS) iter.Seq2[Row, error] {
-	return func(yield func(Row, error) bool) {
+func postprocess(rows iter.Seq2[gridmap.GridRow, error], crs geo.CRS) iter.Seq2[gridmap.GridRow, error] {
+	return func(yield func(gridmap.GridRow, error) bool) {
 		for row, err := range rows {
 			if err == nil && unexport(&row) {
 				// The exported attributes were JSON text: check what it held.
@@ -137,7 +127,7 @@ func postprocess(rows iter.Seq2[Row, error], crs geo.CRS) iter.Seq2[Row, error] 
 // since, less the bookkeeping (exportKeys, and an id that repeats the
 // code, as ogr2ogr writes the feature id).
 // It reports whether the attributes came from JSON text.
-func unexport(row *Row) (fromText bool) {
+func unexport(row *gridmap.GridRow) (fromText bool) {
 	a := row.Attributes
 	for _, k := range []string{"grid_id", "version", "valid_from", "attributes"} {
 		if _, ok := a[k]; !ok {

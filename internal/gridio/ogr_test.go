@@ -11,6 +11,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
 )
 
@@ -44,7 +45,7 @@ func TestUnexport(t *testing.T) {
 			map[string]any{"grid_id": 1.0, "version": 1.0, "valid_from": "x", "attributes": "{broken"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			row := Row{Code: "A1", Attributes: c.in}
+			row := gridmap.GridRow{Code: "A1", Attributes: c.in}
 			unexport(&row)
 			if !reflect.DeepEqual(row.Attributes, c.want) {
 				t.Errorf("got %v, want %v", row.Attributes, c.want)

@@ -11,7 +11,7 @@ import (
 // characters, the attributes as gridmap.CheckJSONText. It returns the bad
 // field, as name (the file's name for "code", "name", "parent" or an
 // attribute key) says it, and the problem; "" when the row is fine.
-func rowText(row *Row, name func(field string) string) (field, problem string) {
+func rowText(row *gridmap.GridRow, name func(field string) string) (field, problem string) {
 	for _, f := range []struct{ field, v string }{{"code", row.Code}, {"name", row.Name}, {"parent", row.Parent}} {
 		if p := gridmap.TextProblem(f.v, gridmap.MaxName, false); p != "" {
 			return name(f.field), p

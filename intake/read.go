@@ -1,4 +1,4 @@
-package incidentio
+package intake
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package incidentio_test
+package intake_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/gridmap/gridmap"
-	"github.com/gridmap/gridmap/internal/incidentio"
+	"github.com/gridmap/gridmap/intake"
 )
 
 var cats = []gridmap.CategoryInfo{
@@ -64,7 +64,7 @@ func TestCheck(t *testing.T) {
 		{"overlong description", map[string]any{"description": strings.Repeat("述", 10001)}, "description"},
 		{"overlong reporter name", map[string]any{"reporter_name": strings.Repeat("x", 201)}, "reporter_name"},
 	}
-	c := incidentio.NewChecker(cats, now)
+	c := intake.NewChecker(cats, now)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := good()
@@ -75,7 +75,7 @@ func TestCheck(t *testing.T) {
 					rec[k] = v
 				}
 			}
-			ck, errs := c.Check(incidentio.Record{Index: 3, Line: 7, Fields: rec})
+			ck, errs := c.Check(intake.Record{Index: 3, Line: 7, Fields: rec})
 			var fields []string
 			for _, e := range errs {
 				fields = append(fields, e.Field)
@@ -99,7 +99,7 @@ func TestReadCSV(t *testing.T) {
 		"A-2,安全隐患,116.8\n" +
 		"A-3,安全隐患,116.8,35.5,2026-11-25 10:00:00\n"
 	var got []string
-	for rec, err := range incidentio.ReadCSV(strings.NewReader(csv), map[string]string{
+	for rec, err := range intake.ReadCSV(strings.NewReader(csv), map[string]string{
 		"external_id": "工单编号", "category": "类别", "lon": "经度", "lat": "纬度", "reported_at": "时间"}) {
 		if err != nil {
 			got = append(got, "error@"+strconv.Itoa(rec.Line))
@@ -110,7 +110,7 @@ func TestReadCSV(t *testing.T) {
 	if strings.Join(got, " ") != "A-1@2 error@3 A-3@4" {
 		t.Errorf("read %v", got)
 	}
-	for _, err := range incidentio.ReadCSV(strings.NewReader("a,b\n1,2\n"), map[string]string{"lon": "x"}) {
+	for _, err := range intake.ReadCSV(strings.NewReader("a,b\n1,2\n"), map[string]string{"lon": "x"}) {
 		if gridmap.ErrorCode(err) != gridmap.EINVALID {
 			t.Errorf("a missing mapped column: %v", err)
 		}
@@ -128,7 +128,7 @@ func TestCheckDefaultDeadline(t *testing.T) {
 		{Name: "dispute", LabelZh: "矛盾纠纷", LabelEn: "Dispute", DeadlineDays: &seven},
 		{Name: "hazard", LabelZh: "安全隐患", LabelEn: "Hazard"},
 	}
-	c := incidentio.NewChecker(cats, time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
+	c := intake.NewChecker(cats, time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
 	reported := time.Date(2026, 11, 25, 9, 30, 0, 0, gridmap.ChinaTime)
 	tests := []struct {
 		name   string
@@ -146,7 +146,7 @@ func TestCheckDefaultDeadline(t *testing.T) {
 			for k, v := range tc.change {
 				rec[k] = v
 			}
-			ck, errs := c.Check(incidentio.Record{Fields: rec})
+			ck, errs := c.Check(intake.Record{Fields: rec})
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}

@@ -1,9 +1,4 @@
-// Package incidentio turns posted or imported incidents (JSON, NDJSON, CSV,
-// GeoJSON) into rows ready for IncidentService.ImportIncidents: each field
-// checked, the location converted to WGS84 and assigned to its grid through
-// the in-memory index. A bad row is reported by index, line and field and
-// reading goes on, so every problem of a batch is reported at once.
-package incidentio
+package intake
 
 import (
 	"encoding/json"
@@ -170,11 +165,10 @@ func (c *Checker) Check(r Record) (Checked, []gridmap.ItemError) {
 
 	out.CRS = c.CRS
 	if v, ok := str("crs"); ok {
-		switch crs := geo.CRS(strings.ToLower(v)); crs {
-		case geo.WGS84, geo.GCJ02, geo.BD09:
+		if crs, err := geo.ParseCRS(v); err == nil {
 			out.CRS = crs
-		default:
-			bad("crs", "unknown coordinate system %q; use wgs84, gcj02 or bd09", v)
+		} else {
+			bad("crs", "unknown coordinate system %q; use %s", v, geo.CRSChoices)
 		}
 	}
 
