@@ -3,16 +3,16 @@
 // makes it the current map, discard drops it. Server work runs one at a
 // time (queue).
 
+import { toChanges } from '../plansteps.js';
 import { addChanges, createPlan, deleteChange, discardPlan, getGrids, getPlan, planImpact, publishPlan, validatePlan } from './api.js';
 import { select, syncDraw } from './draw.js';
 import { refreshSources } from './layers.js';
 import { renderAll, renderEdits, renderGrid, renderMerge, renderReport, status, t } from './panel.js';
 import { endSplit } from './split.js';
 import {
-  boundarySteps, LEVELS, popSteps, pushSteps, recompute, recordUnions, resetDraft, setGrids, setPlan, setPublished, setReport,
-  setResults, state, validated, enqueue,
+  boundarySteps, enqueue, LEVELS, popSteps, pushSteps, recompute, recordUnions, resetDraft, setGrids, setPlan, setPublished,
+  setReport, setResults, state, validated,
 } from './state.js';
-import { toChanges } from '../plansteps.js';
 
 // queue runs fn after the server work before it; a failure is shown.
 export function queue(fn) {
