@@ -4,7 +4,7 @@
 // dist/assets/ with content-hashed names. Run: npm ci && npm run build.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,7 +14,10 @@ const assets = join(dist, 'assets');
 
 // Inputs of the build: when none changed since the last one, dist/ stays
 // as it is (other go builds may be embedding it right now).
-const inputs = ['package-lock.json', 'build.mjs', ...['pages', 'src'].flatMap((d) => readdirSync(join(here, d)).map((f) => join(d, f)))].sort();
+// (src/ with its subfolders: the editor's modules are in src/editor/.)
+const inputs = ['package-lock.json', 'build.mjs', ...['pages', 'src'].flatMap((d) => readdirSync(join(here, d), { recursive: true }).map((f) => join(d, f)))]
+  .filter((f) => statSync(join(here, f)).isFile())
+  .sort();
 const stamp = createHash('sha256');
 for (const f of inputs) stamp.update(f).update(readFileSync(join(here, f)));
 const digest = stamp.digest('hex');
