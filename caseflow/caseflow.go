@@ -635,4 +635,3 @@ func LegacySteps(s Status, to gridmap.Status) []Kind {
 	}
 	return out
 }
-
