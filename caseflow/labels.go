@@ -62,3 +62,13 @@ func (r Role) Labels() Labels { return roleLabels[r] }
 
 // Labels returns the answer's names.
 func (s Satisfaction) Labels() Labels { return satisfactionLabels[s] }
+
+// Department is one row of the department table: a code (what a dispatch
+// step and a department token name), its names and its kind (command,
+// office, station, team, partner).
+type Department struct {
+	Code   string `json:"code"`
+	NameZh string `json:"name_zh"`
+	NameEn string `json:"name_en"`
+	Kind   string `json:"kind"`
+}
