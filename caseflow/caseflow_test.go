@@ -1,6 +1,7 @@
 package caseflow
 
 import (
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -400,5 +401,30 @@ func TestNextDue(t *testing.T) {
 	}
 	if _, ok := NextDue(append(h[:1:1], Step{Kind: StepInvestigate, At: at(25)}), rep, nil, nil); ok {
 		t.Error("no deadline, no category days: due")
+	}
+}
+
+// README.md's "Case steps" table is Markdown(): regenerate it with
+// GRIDMAP_WRITE_README=1 go test ./caseflow/ -run TestReadmeTable.
+func TestReadmeTable(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- caseflow table: begin -->\n", "<!-- caseflow table: end -->"
+	s := string(b)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md has no %q … %q section", begin, end)
+	}
+	want := Markdown()
+	if got := s[i+len(begin) : j]; got != want {
+		if os.Getenv("GRIDMAP_WRITE_README") != "" {
+			if err := os.WriteFile("../README.md", []byte(s[:i+len(begin)]+want+s[j:]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		t.Errorf("README.md's case table differs from caseflow.Markdown(); run GRIDMAP_WRITE_README=1 go test ./caseflow/ -run TestReadmeTable\n%s", want)
 	}
 }
