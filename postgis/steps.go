@@ -106,24 +106,28 @@ const missingAttachmentsSQL = `
 SELECT h FROM unnest($1::text[]) AS h
 WHERE NOT EXISTS (SELECT 1 FROM attachment a WHERE a.sha256 = decode(h, 'hex'))`
 
-// insertStep appends the step Apply returned.
-func insertStep(ctx context.Context, tx pgx.Tx, id int64, r caseflow.Result) error {
+// stepRow is the incident_step row of a step Apply returned, in the
+// order of insertStepSQL's arguments.
+func stepRow(id int64, r caseflow.Result) []any {
 	st := r.Step
 	p := stepPayload{Reason: st.Reason, Department: st.Department, Person: st.Person, Deadline: st.Deadline,
 		Decision: st.Decision, Agenda: st.Agenda, Outcome: st.Outcome}
 	if r.Changes != (caseflow.Changes{}) {
 		p.Changes = &r.Changes
 	}
-	payload, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
+	payload, _ := json.Marshal(p) // times, strings and a struct of them: cannot fail
 	var token any
 	if st.Actor.TokenID != 0 {
 		token = st.Actor.TokenID
 	}
-	if _, err := tx.Exec(ctx, insertStepSQL, id, st.Seq, string(st.Kind), st.At, st.Actor.Person, string(st.Actor.Role),
-		token, st.Actor.Department, st.Note, payload); err != nil {
+	return []any{id, int32(st.Seq), string(st.Kind), st.At, st.Actor.Person, string(st.Actor.Role),
+		token, st.Actor.Department, st.Note, payload}
+}
+
+// insertStep appends the step Apply returned.
+func insertStep(ctx context.Context, tx pgx.Tx, id int64, r caseflow.Result) error {
+	st := r.Step
+	if _, err := tx.Exec(ctx, insertStepSQL, stepRow(id, r)...); err != nil {
 		return err
 	}
 	if len(st.Attachments) == 0 {

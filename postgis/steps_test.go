@@ -314,6 +314,49 @@ func TestStepsOfStoredStatuses(t *testing.T) {
 	if n := assertDerived(t, st); n != len(incs) {
 		t.Fatalf("%d incidents checked, want %d", n, len(incs))
 	}
+	// The demo's full histories replace the import's system steps.
+	end := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	hist := map[string][]caseflow.Step{}
+	for _, in := range incs {
+		hist[in.ExternalID] = demodata.Steps(in, end)
+	}
+	photoID, photo := demodata.Photo()
+	n, err := st.DemoSteps(ctx, hist, map[string][]byte{photoID: photo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notReported int
+	for _, in := range incs {
+		if in.Status != gridmap.StatusReported {
+			notReported++
+		}
+	}
+	if n != notReported {
+		t.Errorf("DemoSteps: %d histories, want %d", n, notReported)
+	}
+	assertDerived(t, st)
+	if again, err := st.DemoSteps(ctx, hist, nil); err != nil || again != 0 {
+		t.Errorf("DemoSteps again: %d, %v", again, err)
+	}
+	var hotlineClosed, hotlineSatisfied, supervised, sentBack, reopened, wednesday, systemSteps int
+	if err := st.Pool().QueryRow(ctx, `
+SELECT count(*) FILTER (WHERE source = 'hotline' AND status = 'closed'),
+       count(*) FILTER (WHERE source = 'hotline' AND status = 'closed' AND satisfaction = 'satisfied'),
+       count(*) FILTER (WHERE supervised > 0),
+       (SELECT count(*) FROM incident_step WHERE step = 'review' AND payload->>'outcome' = 'send_back'),
+       (SELECT count(*) FROM incident_step WHERE step = 'revisit' AND payload->>'outcome' = 'not_satisfied'),
+       (SELECT count(*) FROM incident_step WHERE step = 'consult' AND payload ? 'agenda'),
+       (SELECT count(*) FROM incident_step WHERE actor_role = 'system')
+FROM incident`).Scan(&hotlineClosed, &hotlineSatisfied, &supervised, &sentBack, &reopened, &wednesday, &systemSteps); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("demo: %d 12345 tickets closed, %d satisfied; %d supervised, %d sent back, %d reopened, %d on a Wednesday agenda",
+		hotlineClosed, hotlineSatisfied, supervised, sentBack, reopened, wednesday)
+	if hotlineClosed == 0 || hotlineSatisfied != hotlineClosed || supervised == 0 || sentBack == 0 || reopened == 0 ||
+		wednesday == 0 || systemSteps != 0 || supervised > len(incs)/5 {
+		t.Errorf("demo proportions: %d 12345 closed, %d satisfied; %d supervised, %d sent back, %d reopened, %d Wednesday, %d system steps",
+			hotlineClosed, hotlineSatisfied, supervised, sentBack, reopened, wednesday, systemSteps)
+	}
 	// Back to migration 00006 and up again: the migration writes the
 	// steps of the rows it finds.
 	db := stdlib.OpenDBFromPool(st.Pool())
