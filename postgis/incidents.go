@@ -71,7 +71,15 @@ WITH ins AS (
         description, reporter_name, reporter_phone, $1, $2
     FROM incident_stage
     ON CONFLICT (external_id) DO NOTHING
-    RETURNING grid_code)
+    RETURNING id, grid_code, status, reported_at, accepted_at, in_progress_at, resolved_at, replied_at, closed_at),
+-- An incident stored with a status gets the steps that reach it
+-- (migration 00007), so its status is derived from its steps like any.
+steps AS (
+    INSERT INTO incident_step (incident_id, seq, step, at, actor_person, actor_role, actor_token, note)
+    SELECT ins.id, s.seq, s.step, s.at, $2, 'system', $1, 'recorded from the stored status'
+    FROM ins, LATERAL incident_legacy_steps(ins.status, ins.reported_at, ins.accepted_at,
+        ins.in_progress_at, ins.resolved_at, ins.replied_at, ins.closed_at) s
+    WHERE ins.status <> 'reported')
 SELECT count(*), count(*) FILTER (WHERE grid_code IS NULL) FROM ins`
 
 // stagedItemsSQL lists every staged row with the incident now stored under
@@ -551,7 +559,11 @@ const insertIncidentChangeSQL = `
 INSERT INTO incident_change (incident_id, token_id, actor, change) VALUES ($1, $2, $3, $4)`
 
 // UpdateIncident applies u to the incident: a status moved forward (with
-// the time of the step, u.At or now), the department, the deadline. What
+// the time of the step, u.At or now), the department, the deadline. A new
+// status also appends the case steps that reach it, taken by the system
+// role on behalf of u.By (see caseflow.LegacySteps), so the history holds
+// every status change; the department and deadline fields are written
+// directly, as before the steps (a dispatch step sets them in the loop). What
 // actually changed is appended to the incident's change log with u.By (a
 // PATCH that changes nothing logs nothing). It returns the incident after,
 // public fields only.
@@ -564,14 +576,13 @@ func (s *Store) UpdateIncident(ctx context.Context, id int64, u gridmap.Incident
 		return in, mapErr(err, "database")
 	}
 	defer tx.Rollback(ctx)
-	var cur, dept, grid string
-	var deadline *time.Time
-	if err := tx.QueryRow(ctx, `SELECT status, department, deadline, coalesce(grid_code, '') FROM incident WHERE id = $1 FOR UPDATE`, id).
-		Scan(&cur, &dept, &deadline, &grid); err != nil {
+	row, err := lockCase(ctx, tx, id)
+	if err != nil {
 		return in, mapErr(err, fmt.Sprintf("incident %d", id))
 	}
+	cur, dept, deadline := row.status, row.department, row.deadline
 	if u.Check != nil {
-		if err := u.Check(grid); err != nil {
+		if err := u.Check(row.grid); err != nil {
 			return in, err
 		}
 	}
@@ -590,6 +601,10 @@ func (s *Store) UpdateIncident(ctx context.Context, id int64, u gridmap.Incident
 		status = &st
 		if st != cur {
 			ch.Status = &gridmap.StatusChange{From: gridmap.Status(cur), To: *u.Status, At: at}
+			// The steps that reach the new status go into the history.
+			if err := legacySteps(ctx, tx, id, row, *u.Status, at, u.By); err != nil {
+				return in, mapErr(err, fmt.Sprintf("incident %d", id))
+			}
 		}
 	}
 	if u.Department != nil && *u.Department != dept {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/caseflow"
 	"github.com/gridmap/gridmap/geo"
 	"github.com/gridmap/gridmap/intake"
 	"github.com/gridmap/gridmap/internal/demodata"
@@ -191,7 +192,8 @@ func demoIncidents(ctx context.Context, st *postgis.Store, stdout io.Writer, ifE
 			return nil
 		}
 	}
-	incs := demodata.Incidents(ix, time.Now(), demodata.DefaultIncidents)
+	end := time.Now()
+	incs := demodata.Incidents(ix, end, demodata.DefaultIncidents)
 	rows := func(yield func(intake.Checked, error) bool) {
 		for i, in := range incs {
 			if !yield(intake.Checked{Index: i, Incident: in, CRS: geo.WGS84}, nil) {
@@ -204,5 +206,16 @@ func demoIncidents(ctx context.Context, st *postgis.Store, stdout io.Writer, ifE
 		return err
 	}
 	fmt.Fprintf(stdout, "demo incidents (synthetic, one year up to today): %d, %d new, %d stored before\n", res.Read, res.Created, res.Existing)
+	// Their case histories: registered, dispatched, … revisited (caseflow).
+	hist := make(map[string][]caseflow.Step, len(incs))
+	for _, in := range incs {
+		hist[in.ExternalID] = demodata.Steps(in, end)
+	}
+	photoID, photo := demodata.Photo()
+	n, err := st.DemoSteps(ctx, hist, map[string][]byte{photoID: photo})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo case histories: %d\n", n)
 	return nil
 }

@@ -43,7 +43,7 @@ func TestImportIncidentsCommand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, errOut)
 	}
-	if !strings.Contains(out, "demo incidents") {
+	if !strings.Contains(out, "demo incidents") || !strings.Contains(out, "demo case histories") {
 		t.Errorf("demo output: %s", out)
 	}
 	ctx := context.Background()

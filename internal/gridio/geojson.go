@@ -71,7 +71,7 @@ type FeatureAt struct {
 // (gzipped or not), one in memory at a time, with their index. When the
 // file is not a FeatureCollection, or breaks off, it yields once more with
 // a nil feature and an EINVALID *gridmap.Error in FeatureAt.Err, and stops.
-// Grids (ReadGeoJSON) and incidents (incidentio) read files through it.
+// Grids (ReadGeoJSON) and incidents (intake) read files through it.
 func Features(r io.Reader) iter.Seq2[FeatureAt, json.RawMessage] {
 	return func(yield func(FeatureAt, json.RawMessage) bool) {
 		fail := func(format string, args ...any) {
