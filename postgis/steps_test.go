@@ -14,8 +14,8 @@ import (
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/caseflow"
 	"github.com/gridmap/gridmap/geo"
-	"github.com/gridmap/gridmap/internal/demodata"
 	"github.com/gridmap/gridmap/intake"
+	"github.com/gridmap/gridmap/internal/demodata"
 	"github.com/gridmap/gridmap/migrations"
 	"github.com/gridmap/gridmap/postgis"
 )
