@@ -35,10 +35,12 @@
 //
 // A case sent back or reopened moves its public status back to in_progress.
 // Incidents stored with a status (imports, the demo, rows from before the
-// steps, a status PATCH) get the steps that reach it (LegacySteps, and the
-// same chain in SQL in migration 00007): register (accepted_at),
-// investigate (in_progress_at), resolve (resolved_at), reply (replied_at),
-// close (closed_at). Such steps are taken by RoleSystem, the only role that
+// steps) have the steps that reach it implied, derived when read and not
+// stored (Implied; so an import stays a plain COPY), and a status PATCH
+// appends them (LegacySteps): register (accepted_at), investigate
+// (in_progress_at), resolve (resolved_at), reply (replied_at), close
+// (closed_at). A step appended to a case whose steps are implied stores
+// them first. Such steps are taken by RoleSystem, the only role that
 // may reply without a review and close without a revisit, since history
 // from before the loop recorded neither.
 //
@@ -632,6 +634,47 @@ func LegacySteps(s Status, to gridmap.Status) []Kind {
 		}
 		s, _ = next(s, Step{Kind: k})
 		out = append(out, k)
+	}
+	return out
+}
+
+// StoredTimes are the times an incident row keeps of its public statuses
+// (nil: not reached, or not known).
+type StoredTimes struct {
+	Reported                                       time.Time
+	Accepted, InProgress, Resolved, Replied, Closed *time.Time
+}
+
+// ImpliedNote is the note of an implied step.
+const ImpliedNote = "recorded from the stored status"
+
+// Implied returns the steps implied for an incident stored with status and
+// no steps of its own (an import, the demo, a row from before the loop):
+// register, investigate, resolve, reply, close up to status, numbered from
+// 1, taken by RoleSystem as person "gridmap". A step with no time of its
+// own takes the next time there is, else the report's. StatusOf of the
+// result shows as status.
+func Implied(status gridmap.Status, t StoredTimes) []Step {
+	first := func(ts ...*time.Time) time.Time {
+		for _, x := range ts {
+			if x != nil {
+				return *x
+			}
+		}
+		return t.Reported
+	}
+	at := []time.Time{
+		first(t.Accepted, t.InProgress, t.Resolved, t.Replied, t.Closed),
+		first(t.InProgress, t.Resolved, t.Replied, t.Closed, t.Accepted),
+		first(t.Resolved, t.Replied, t.Closed, t.InProgress, t.Accepted),
+		first(t.Replied, t.Closed, t.Resolved, t.InProgress, t.Accepted),
+		first(t.Closed, t.Replied, t.Resolved, t.InProgress, t.Accepted),
+	}
+	kinds := LegacySteps(StatusReported, status)
+	out := make([]Step, len(kinds))
+	for i, k := range kinds {
+		out[i] = Step{Seq: i + 1, Kind: k, At: at[i], Note: ImpliedNote,
+			Actor: Actor{Person: "gridmap", Role: RoleSystem}}
 	}
 	return out
 }

@@ -428,3 +428,42 @@ func TestReadmeTable(t *testing.T) {
 		t.Errorf("README.md's case table differs from caseflow.Markdown(); run GRIDMAP_WRITE_README=1 go test ./caseflow/ -run TestReadmeTable\n%s", want)
 	}
 }
+
+// Implied steps derive the stored status, in time order, each at the time
+// of its own status when there is one.
+func TestImplied(t *testing.T) {
+	day := func(d int) *time.Time { x := time.Date(2026, 3, d, 9, 0, 0, 0, time.UTC); return &x }
+	for _, status := range gridmap.Statuses {
+		for _, times := range []StoredTimes{
+			{Reported: *day(1)},
+			{Reported: *day(1), Accepted: day(2), InProgress: day(3), Resolved: day(4), Replied: day(5), Closed: day(6)},
+			{Reported: *day(1), Resolved: day(4)},
+		} {
+			steps := Implied(status, times)
+			if got := StatusOf(steps).Public(); got != status {
+				t.Errorf("%s %+v: steps %v derive %s", status, times, steps, got)
+			}
+			if want := status.Rank(); len(steps) != want {
+				t.Errorf("%s: %d steps, want %d", status, len(steps), want)
+			}
+			for i, st := range steps {
+				if st.Seq != i+1 || st.Actor.Role != RoleSystem || st.At.IsZero() {
+					t.Errorf("%s: step %d %+v", status, i, st)
+				}
+			}
+		}
+	}
+	full := Implied(gridmap.StatusClosed, StoredTimes{Reported: *day(1), Accepted: day(2), InProgress: day(3), Resolved: day(4), Replied: day(5), Closed: day(6)})
+	for i, st := range full {
+		if !st.At.Equal(*day(i + 2)) {
+			t.Errorf("step %s at %s, want %s", st.Kind, st.At, day(i+2))
+		}
+	}
+	// Only a resolve time: register and investigate take it too.
+	sparse := Implied(gridmap.StatusResolved, StoredTimes{Reported: *day(1), Resolved: day(4)})
+	for _, st := range sparse {
+		if !st.At.Equal(*day(4)) {
+			t.Errorf("sparse: %s at %s", st.Kind, st.At)
+		}
+	}
+}

@@ -127,38 +127,12 @@ ALTER TABLE incident
     ADD COLUMN satisfaction text NOT NULL DEFAULT ''
         CHECK (satisfaction IN ('', 'satisfied', 'basically_satisfied', 'not_satisfied'));
 
--- The steps that reach a stored status, for incidents stored with one
--- (rows from before the loop, imports, the demo): register (accepted_at),
--- investigate (in_progress_at), resolve (resolved_at), reply (replied_at),
--- close (closed_at), up to the status; a step with no time of its own
--- takes the next time there is, else the report's. The same chain as
--- caseflow.LegacySteps (tested there and against the demo).
--- +goose StatementBegin
-CREATE FUNCTION incident_legacy_steps(status text, reported timestamptz, accepted timestamptz,
-        in_progress timestamptz, resolved timestamptz, replied timestamptz, closed timestamptz)
-    RETURNS TABLE (seq int, step text, at timestamptz)
-    LANGUAGE sql IMMUTABLE AS $$
-SELECT v.n, v.step, v.at FROM (VALUES
-    (1, 'register',    coalesce(accepted, in_progress, resolved, replied, closed, reported)),
-    (2, 'investigate', coalesce(in_progress, resolved, replied, closed, accepted, reported)),
-    (3, 'resolve',     coalesce(resolved, replied, closed, in_progress, accepted, reported)),
-    (4, 'reply',       coalesce(replied, closed, resolved, in_progress, accepted, reported)),
-    (5, 'close',       coalesce(closed, replied, resolved, in_progress, accepted, reported))
-) AS v (n, step, at)
-WHERE v.n <= CASE status WHEN 'accepted' THEN 1 WHEN 'in_progress' THEN 2 WHEN 'resolved' THEN 3
-                         WHEN 'replied' THEN 4 WHEN 'closed' THEN 5 ELSE 0 END
-$$;
--- +goose StatementEnd
-
-INSERT INTO incident_step (incident_id, seq, step, at, actor_person, actor_role, note)
-SELECT i.id, s.seq, s.step, s.at, 'migration 00007', 'system', 'recorded from the stored status'
-FROM incident i,
-     LATERAL incident_legacy_steps(i.status, i.reported_at, i.accepted_at, i.in_progress_at,
-                                   i.resolved_at, i.replied_at, i.closed_at) s
-WHERE i.status <> 'reported';
+-- Incidents stored with a status and no steps (rows from before the loop,
+-- imports, the demo) have the steps that reach it implied, derived when
+-- read (caseflow.Implied), and stored only when a step is appended: an
+-- import stays a plain COPY, and this migration rewrites nothing.
 
 -- +goose Down
-DROP FUNCTION incident_legacy_steps(text, timestamptz, timestamptz, timestamptz, timestamptz, timestamptz, timestamptz);
 ALTER TABLE incident DROP COLUMN satisfaction, DROP COLUMN supervised, DROP COLUMN person;
 DROP TABLE incident_duplicate;
 DROP TABLE step_attachment;

@@ -71,15 +71,7 @@ WITH ins AS (
         description, reporter_name, reporter_phone, $1, $2
     FROM incident_stage
     ON CONFLICT (external_id) DO NOTHING
-    RETURNING id, grid_code, status, reported_at, accepted_at, in_progress_at, resolved_at, replied_at, closed_at),
--- An incident stored with a status gets the steps that reach it
--- (migration 00007), so its status is derived from its steps like any.
-steps AS (
-    INSERT INTO incident_step (incident_id, seq, step, at, actor_person, actor_role, actor_token, note)
-    SELECT ins.id, s.seq, s.step, s.at, $2, 'system', $1, 'recorded from the stored status'
-    FROM ins, LATERAL incident_legacy_steps(ins.status, ins.reported_at, ins.accepted_at,
-        ins.in_progress_at, ins.resolved_at, ins.replied_at, ins.closed_at) s
-    WHERE ins.status <> 'reported')
+    RETURNING grid_code)
 SELECT count(*), count(*) FILTER (WHERE grid_code IS NULL) FROM ins`
 
 // stagedItemsSQL lists every staged row with the incident now stored under

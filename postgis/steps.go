@@ -49,12 +49,20 @@ SELECT s.seq, s.step, s.at, s.actor_person, s.actor_role, coalesce(s.actor_token
                  FROM step_attachment a WHERE a.incident_id = s.incident_id AND a.seq = s.seq), '{}')
 FROM incident_step s WHERE s.incident_id = $1 ORDER BY s.seq`
 
-func readSteps(ctx context.Context, q pgx.Tx, id int64) ([]caseflow.Step, error) {
+// impliedSQL reads what caseflow.Implied derives a case's steps from.
+const impliedSQL = `
+SELECT status, reported_at, accepted_at, in_progress_at, resolved_at, replied_at, closed_at FROM incident WHERE id = $1`
+
+// readSteps returns incident id's steps, oldest first. A case stored with
+// a status and no steps of its own (an import, the demo) has them implied
+// (caseflow.Implied), not stored: implied says so, and a caller appending
+// a step stores them first (storeImplied).
+func readSteps(ctx context.Context, q pgx.Tx, id int64) (steps []caseflow.Step, implied bool, err error) {
 	rows, err := q.Query(ctx, stepsSQL, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseflow.Step, error) {
+	steps, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseflow.Step, error) {
 		var st caseflow.Step
 		var payload []byte
 		var p stepPayload
@@ -72,6 +80,27 @@ func readSteps(ctx context.Context, q pgx.Tx, id int64) ([]caseflow.Step, error)
 		}
 		return st, nil
 	})
+	if err != nil || len(steps) > 0 {
+		return steps, false, err
+	}
+	var status string
+	var t caseflow.StoredTimes
+	if err := q.QueryRow(ctx, impliedSQL, id).Scan(&status, &t.Reported, &t.Accepted, &t.InProgress, &t.Resolved, &t.Replied, &t.Closed); err != nil {
+		return nil, false, err
+	}
+	steps = caseflow.Implied(gridmap.Status(status), t)
+	return steps, len(steps) > 0, nil
+}
+
+// storeImplied stores the implied steps readSteps returned, before a step
+// is appended after them.
+func storeImplied(ctx context.Context, tx pgx.Tx, id int64, steps []caseflow.Step) error {
+	for _, st := range steps {
+		if err := insertStep(ctx, tx, id, caseflow.Result{Step: st}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Steps returns the steps of incident id, oldest first. Errors: ENOTFOUND.
@@ -86,7 +115,7 @@ func (s *Store) Steps(ctx context.Context, id int64) (steps []caseflow.Step, err
 	if err := tx.QueryRow(ctx, `SELECT 1 FROM incident WHERE id = $1`, id).Scan(&one); err != nil {
 		return nil, mapErr(err, fmt.Sprintf("incident %d", id))
 	}
-	steps, err = readSteps(ctx, tx, id)
+	steps, _, err = readSteps(ctx, tx, id)
 	if err != nil {
 		return nil, mapErr(err, fmt.Sprintf("incident %d", id))
 	}
@@ -210,7 +239,7 @@ func (s *Store) AddStep(ctx context.Context, id int64, step caseflow.Step, check
 			return res, err
 		}
 	}
-	history, err := readSteps(ctx, tx, id)
+	history, implied, err := readSteps(ctx, tx, id)
 	if err != nil {
 		return res, mapErr(err, fmt.Sprintf("incident %d", id))
 	}
@@ -221,6 +250,11 @@ func (s *Store) AddStep(ctx context.Context, id int64, step caseflow.Step, check
 	if res.Step.Kind == caseflow.StepDispatch {
 		if err := checkDepartment(ctx, tx, res.Step.Department); err != nil {
 			return res, err
+		}
+	}
+	if implied {
+		if err := storeImplied(ctx, tx, id, history); err != nil {
+			return res, mapErr(err, fmt.Sprintf("incident %d", id))
 		}
 	}
 	if err := insertStep(ctx, tx, id, res); err != nil {
@@ -292,9 +326,18 @@ func writeStep(ctx context.Context, tx pgx.Tx, id int64, row caseRow, r caseflow
 // (any forward move, steps skipped) and the history records it. The
 // caller then writes the row as before.
 func legacySteps(ctx context.Context, tx pgx.Tx, id int64, row caseRow, to gridmap.Status, at time.Time, by gridmap.Actor) error {
-	history, err := readSteps(ctx, tx, id)
+	history, implied, err := readSteps(ctx, tx, id)
 	if err != nil {
 		return err
+	}
+	kinds := caseflow.LegacySteps(caseflow.StatusOf(history), to)
+	if len(kinds) == 0 {
+		return nil
+	}
+	if implied {
+		if err := storeImplied(ctx, tx, id, history); err != nil {
+			return err
+		}
 	}
 	person := by.Name
 	if person == "" {
@@ -305,7 +348,7 @@ func legacySteps(ctx context.Context, tx pgx.Tx, id int64, row caseRow, to gridm
 	if at.After(now) {
 		now = at
 	}
-	for _, k := range caseflow.LegacySteps(caseflow.StatusOf(history), to) {
+	for _, k := range kinds {
 		r, err := caseflow.Apply(c, history, caseflow.Step{Kind: k, At: at,
 			Actor: caseflow.Actor{TokenID: by.TokenID, Person: person, Role: caseflow.RoleSystem}}, now)
 		if err != nil {
