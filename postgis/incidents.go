@@ -115,14 +115,6 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 				Message: fmt.Sprintf("the grids changed (data version %d, assigned under %d) while the incidents were being assigned; retry", cur, opts.BoundaryVersion)}
 		}
 	}
-	if _, err := tx.Exec(ctx, createIncidentStageSQL); err != nil {
-		return res, mapErr(err, "incidents")
-	}
-	// Room for the hash aggregate of the duplicate check.
-	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
-		return res, mapErr(err, "incidents")
-	}
-
 	var problems []gridmap.ItemError
 	bad := map[int]bool{}
 	seen := -1 // the highest item index seen
@@ -136,11 +128,42 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 		for range batches { // let the producer finish
 		}
 	}()
+	// A batch of one good row (a single post, a field report) is one short
+	// INSERT: no stage, no COPY. The producer sends its first batch when
+	// it has stageBatchRows rows or the input ends, so a second receive
+	// tells whether that was all.
+	var pending []stageBatch // received before COPY, fed to it first
+	if first, ok := <-batches; ok {
+		pending = append(pending, first)
+		if first.err == nil && len(first.problems) == 0 && len(first.rows) == 1 {
+			second, ok := <-batches
+			if !ok {
+				if err := insertOne(ctx, tx, opts, first, &res); err != nil {
+					return res, err
+				}
+				return res, mapErr(s.commitIncidents(ctx, tx), "incidents")
+			}
+			pending = append(pending, second)
+		}
+	}
+	if _, err := tx.Exec(ctx, createIncidentStageSQL); err != nil {
+		return res, mapErr(err, "incidents")
+	}
+	// Room for the hash aggregate of the duplicate check.
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+		return res, mapErr(err, "incidents")
+	}
 	var cur stageBatch
 	var fatal error
 	src := pgx.CopyFromFunc(func() ([]any, error) {
 		for len(cur.rows) == 0 {
-			b, ok := <-batches
+			var b stageBatch
+			ok := len(pending) > 0
+			if ok {
+				b, pending = pending[0], pending[1:]
+			} else {
+				b, ok = <-batches
+			}
 			if !ok {
 				return nil, nil
 			}
@@ -220,7 +243,62 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 			return res, mapErr(err, "incidents")
 		}
 	}
-	return res, mapErr(tx.Commit(ctx), "incidents")
+	return res, mapErr(s.commitIncidents(ctx, tx), "incidents")
+}
+
+// insertOneSQL stores one row of incidentStageColumns (from external_id
+// on) when its category exists, leaving an external id stored
+// before alone, and returns it (created: it is new).
+const insertOneSQL = `
+INSERT INTO incident AS i (external_id, category, source, status, reported_at,
+    accepted_at, in_progress_at, resolved_at, replied_at, closed_at,
+    department, deadline, location, grid_code, boundary_version,
+    description, reporter_name, reporter_phone, created_by_token, created_by)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ST_SetSRID(ST_MakePoint($13, $14), 4326), $15, $16,
+    $17, $18, $19, $20, $21
+WHERE EXISTS (SELECT 1 FROM incident_category WHERE name = $2)
+ON CONFLICT (external_id) DO NOTHING
+RETURNING ` + incidentColumns
+
+// insertOne stores the one row of b (ImportIncidents' single-row path):
+// the same outcome as the stage for one row, in one INSERT when it is new.
+func insertOne(ctx context.Context, tx pgx.Tx, opts gridmap.ImportIncidentsOptions, b stageBatch, res *gridmap.ImportIncidentsResult) error {
+	row := b.rows[0]
+	idx, ext, cat := int(row[0].(int32)), row[2].(string), row[3].(string)
+	res.Read = b.maxIndex + 1
+	var sc incidentScan
+	args := append(row[2:len(row):len(row)], tokenArg(opts.By), opts.By.Name)
+	err := tx.QueryRow(ctx, insertOneSQL, args...).Scan(sc.dest()...)
+	created := err == nil
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Stored before, or an unknown category.
+		err = tx.QueryRow(ctx, `SELECT `+incidentColumns+` FROM incident i WHERE i.external_id = $1`, ext).Scan(sc.dest()...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			p := gridmap.ItemError{Index: idx, Line: int(row[1].(int32)), Code: ext, Field: "category", Message: fmt.Sprintf("unknown category %s", cat)}
+			if !opts.Partial {
+				return &gridmap.Error{Code: gridmap.EINVALID, Details: []gridmap.ItemError{p},
+					Message: fmt.Sprintf("1 of %d incidents have problems (1 problems); nothing was stored (send ?partial=true to store the good ones)", res.Read)}
+			}
+			res.Errors = []gridmap.ItemError{p}
+			return nil
+		}
+	}
+	if err != nil {
+		return mapErr(err, "incidents")
+	}
+	in := sc.incident()
+	if created {
+		res.Created = 1
+		if in.GridCode == "" {
+			res.Unassigned = 1
+		}
+	} else {
+		res.Existing = 1
+	}
+	if opts.Items {
+		res.Items = []gridmap.ItemResult{{Index: idx, Created: created, Incident: in}}
+	}
+	return nil
 }
 
 // stageBatch is a run of rows ready for COPY, with the problems found
@@ -243,7 +321,11 @@ func produceStage(ctx context.Context, rows iter.Seq2[gridmap.IncidentRow, error
 	send := func() bool {
 		select {
 		case out <- b:
-			b = stageBatch{maxIndex: b.maxIndex, rows: make([][]any, 0, stageBatchRows)}
+			full := len(b.rows) == stageBatchRows
+			b = stageBatch{maxIndex: b.maxIndex}
+			if full { // more may come: room for a whole batch at once
+				b.rows = make([][]any, 0, stageBatchRows)
+			}
 			return true
 		case <-ctx.Done():
 			return false
@@ -624,7 +706,7 @@ func (s *Store) UpdateIncident(ctx context.Context, id int64, u gridmap.Incident
 	if err := tx.QueryRow(ctx, `SELECT `+incidentColumns+` FROM incident i WHERE i.id = $1`, id).Scan(sc.dest()...); err != nil {
 		return in, mapErr(err, fmt.Sprintf("incident %d", id))
 	}
-	return sc.incident(), mapErr(tx.Commit(ctx), fmt.Sprintf("incident %d", id))
+	return sc.incident(), mapErr(s.commitIncidents(ctx, tx), fmt.Sprintf("incident %d", id))
 }
 
 // changeFields is the change column of incident_change: what a write

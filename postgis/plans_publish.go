@@ -314,7 +314,7 @@ func (p *Plans) PublishPlan(ctx context.Context, id int64, opts gridmap.PublishO
 	if res, err = p.publishTx(ctx, tx, id, opts, "publish"); err != nil {
 		return res, err
 	}
-	return res, mapErr(tx.Commit(ctx), "publication")
+	return res, mapErr(p.st.commitIncidents(ctx, tx), "publication")
 }
 
 func checkPublishOptions(opts gridmap.PublishOptions) error {
@@ -599,5 +599,5 @@ func (p *Plans) EditGrid(ctx context.Context, code string, ifVersion int64, e gr
 	if res, err = p.publishTx(ctx, tx, id, opts, "edit"); err != nil {
 		return res, err
 	}
-	return res, mapErr(tx.Commit(ctx), "edit")
+	return res, mapErr(p.st.commitIncidents(ctx, tx), "edit")
 }

@@ -263,7 +263,7 @@ func (s *Store) AddStep(ctx context.Context, id int64, step caseflow.Step, check
 	if err := writeStep(ctx, tx, id, row, res, res.Step.Actor); err != nil {
 		return res, mapErr(err, fmt.Sprintf("incident %d", id))
 	}
-	return res, mapErr(tx.Commit(ctx), fmt.Sprintf("incident %d", id))
+	return res, mapErr(s.commitIncidents(ctx, tx), fmt.Sprintf("incident %d", id))
 }
 
 // checkDepartment refuses a department code that is not in the table,

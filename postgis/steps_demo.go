@@ -140,7 +140,7 @@ FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], 
 WHERE i.id = u.id`, ids, depts, persons, deadlines, sups, sats); err != nil {
 		return 0, mapErr(err, "incidents")
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := s.commitIncidents(ctx, tx); err != nil {
 		return 0, mapErr(err, "incidents")
 	}
 	return len(ids), nil

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Single incident posts (POST /api/v1/incidents, one incident per request,
+# each with its own external id and reporter data) under wrk at CONN
+# connections for DUR, beside the baseline in the same run: pgbench
+# inserting single rows into a copy of the incident table (LIKE incident
+# INCLUDING ALL: the same columns, defaults, checks and indexes) with as
+# many clients. Both on one throwaway cluster with fsync and
+# synchronous_commit on (nothing acknowledged lost). Loopback only; bounded
+# by DUR. Needs wrk and pgbench (installed when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${DUR:-10s}
+CONN=${CONN:-8}
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+dir=$(mktemp -d /tmp/gridmap-posts-XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; scripts/db.sh stop "$dir/pg" || true; rm -rf "$dir"; }
+trap cleanup EXIT
+url=$(GRIDMAP_PG_FSYNC=on scripts/db.sh start "$dir/pg" "${BENCH_PGPORT:-55436}")
+pgbench=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | tail -1)
+scripts/go.sh build -o "$dir/gridmap" ./cmd/gridmap
+export DATABASE_URL=$url
+"$dir/gridmap" migrate >/dev/null
+"$dir/gridmap" demo >/dev/null
+token=$("$dir/gridmap" token create --role reporter --name bench-posts | tail -n 1)
+addr=127.0.0.1:${BENCH_HTTP_PORT:-18082}
+GRIDMAP_RATE_TOKEN=1000000 GRIDMAP_LOG_LEVEL=warn "$dir/gridmap" serve --addr "$addr" 2>"$dir/serve.log" & pids+=($!)
+for i in $(seq 1 300); do curl -sf "$addr/readyz" >/dev/null && break; sleep 0.1; done
+read -r lon lat < <(psql "$url" -Atq -F' ' -c "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(boundary) p FROM grid_version WHERE level='micro' AND valid_to IS NULL ORDER BY code LIMIT 1) s")
+
+cat > "$dir/post.lua" <<LUA
+-- Each thread numbers its own posts; RUN keeps the warm-up's apart.
+local threads = 0
+setup = function(thread) threads = threads + 1; thread:set("tid", threads) end
+init = function() counter = 0 end
+request = function()
+  counter = counter + 1
+  local body = string.format('{"external_id":"bench-%s-%d-%d","category":"dispute","source":"grid_worker","lon":%s,"lat":%s,"reported_at":"2026-11-25T09:30:00+08:00","description":"邻里纠纷","reporter":{"name":"张三","phone":"13800000000"}}', os.getenv("RUN"), tid, counter, "$lon", "$lat")
+  return wrk.format("POST", "/api/v1/incidents", {["Authorization"] = "Bearer $token", ["Content-Type"] = "application/json"}, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("p50_ms %.2f p90_ms %.2f p99_ms %.2f\n", latency:percentile(50)/1000, latency:percentile(90)/1000, latency:percentile(99)/1000))
+end
+LUA
+# Warm up (connections, prepared statements), then measure.
+RUN=warm wrk -t2 -c"$CONN" -d2s -s "$dir/post.lua" "http://$addr" >/dev/null
+before=$(psql "$url" -Atq -c "SELECT count(*) FROM incident")
+RUN=measure wrk -t2 -c"$CONN" -d"$DUR" -s "$dir/post.lua" "http://$addr" > "$dir/wrk.txt"
+after=$(psql "$url" -Atq -c "SELECT count(*) FROM incident")
+non2xx=$(sed -n 's/.*Non-2xx or 3xx responses: \([0-9]*\).*/\1/p' "$dir/wrk.txt")
+
+psql "$url" -q -c "CREATE TABLE bench_incident (LIKE incident INCLUDING ALL)"
+if [ -n "${NOTIFY:-}" ]; then psql "$url" -q -c "CREATE TRIGGER n AFTER INSERT ON bench_incident FOR EACH STATEMENT EXECUTE FUNCTION incident_notify()"; fi
+cat > "$dir/insert.sql" <<SQL
+INSERT INTO bench_incident (external_id, category, source, status, reported_at, location, grid_code, boundary_version, description, reporter_name, reporter_phone, created_by)
+VALUES ('pgb-' || gen_random_uuid(), 'dispute', 'grid_worker', 'reported', now(), ST_SetSRID(ST_MakePoint($lon, $lat), 4326), NULL, 1, '邻里纠纷', '张三', '13800000000', 'bench');
+SQL
+"$pgbench" -n -M prepared -c "$CONN" -j2 -T "${DUR%s}" -f "$dir/insert.sql" "$url" > "$dir/pgbench.txt" 2>&1 || { cat "$dir/pgbench.txt"; exit 1; }
+echo "== single posts, $CONN connections, $DUR (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+grep -E "requests in|Requests/sec" "$dir/wrk.txt"
+grep -E "^p50_ms" "$dir/wrk.txt"
+echo "stored: $((after - before)) incidents; non-2xx answers: ${non2xx:-0}"
+echo "== pgbench single-row INSERT into LIKE incident INCLUDING ALL, $CONN clients"
+grep -E "^tps|latency average" "$dir/pgbench.txt"
