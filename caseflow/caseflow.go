@@ -641,7 +641,7 @@ func LegacySteps(s Status, to gridmap.Status) []Kind {
 // StoredTimes are the times an incident row keeps of its public statuses
 // (nil: not reached, or not known).
 type StoredTimes struct {
-	Reported                                       time.Time
+	Reported                                        time.Time
 	Accepted, InProgress, Resolved, Replied, Closed *time.Time
 }
 
