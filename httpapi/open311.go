@@ -165,7 +165,7 @@ func (s *Server) open311Discovery(w http.ResponseWriter, r *http.Request) error 
 	}
 	d := discoveryJSON{
 		Changeset: open311Changeset,
-		Contact: pick(en, "请联系本系统的运营方（指挥中心）。", "Ask the operator of this gridmap (the command centre)."),
+		Contact:   pick(en, "请联系本系统的运营方（指挥中心）。", "Ask the operator of this gridmap (the command centre)."),
 		KeyService: pick(en, "api_key 即 gridmap 令牌，由运营方签发（gridmap token create --role reporter）。",
 			"The api_key is a gridmap token, issued by the operator (gridmap token create --role reporter)."),
 		Endpoints: []discoveryEndpoint{{
@@ -210,7 +210,6 @@ func open311Service(c gridmap.CategoryInfo, en bool) serviceJSON {
 		Group: pick(en, "网格事件", "Grid cases"),
 	}
 }
-
 
 // open311Services answers the services: every category, in table order.
 func (s *Server) open311Services(w http.ResponseWriter, r *http.Request) error {
