@@ -78,16 +78,13 @@ type open311View struct {
 	depts map[string]caseflow.Department
 }
 
-// departmentLister is the part of the store that names departments
-// (postgis.Store); without it agency_responsible is the stored code.
-type departmentLister interface {
-	Departments(ctx context.Context) ([]caseflow.Department, error)
-}
-
-// stepReader is the part of the store that reads a case's steps
-// (postgis.Store); without it status_notes is the status.
-type stepReader interface {
+// CaseReader reads what the case loop keeps beyond the incident row
+// (postgis.Store implements it).
+type CaseReader interface {
+	// Steps returns an incident's steps, oldest first. Errors: ENOTFOUND.
 	Steps(ctx context.Context, id int64) ([]caseflow.Step, error)
+	// Departments returns the department table.
+	Departments(ctx context.Context) ([]caseflow.Department, error)
 }
 
 func (s *Server) open311View(r *http.Request) (*open311View, error) {
@@ -103,8 +100,8 @@ func (s *Server) open311View(r *http.Request) (*open311View, error) {
 	for _, c := range cats {
 		v.cats[c.Name] = c
 	}
-	if dl, ok := s.incidents.(departmentLister); ok {
-		ds, err := dl.Departments(r.Context())
+	if s.cases != nil {
+		ds, err := s.cases.Departments(r.Context())
 		if err != nil {
 			return nil, err
 		}
@@ -191,8 +188,8 @@ func (s *Server) open311Request(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	notes := ""
-	if sr, ok := s.incidents.(stepReader); ok {
-		steps, err := sr.Steps(r.Context(), id)
+	if s.cases != nil {
+		steps, err := s.cases.Steps(r.Context(), id)
 		if err != nil {
 			return err
 		}
@@ -301,6 +298,9 @@ func open311Filter(q url.Values, v *open311View, now time.Time, f *gridmap.Incid
 	if err != nil {
 		return err
 	}
+	if start != nil && end != nil && end.Sub(*start) > open311Window {
+		return gridmap.Errorf(gridmap.EINVALID, "start_date to end_date spans %.0f days; at most 90 days may be asked for at once", end.Sub(*start).Hours()/24)
+	}
 	switch {
 	case start == nil && end == nil:
 		e := now.Add(time.Second) // a request made this second is in
@@ -315,9 +315,6 @@ func open311Filter(q url.Values, v *open311View, now time.Time, f *gridmap.Incid
 	}
 	if !end.After(*start) {
 		return gridmap.Errorf(gridmap.EINVALID, "end_date=%s must be after start_date=%s", open311Time(*end), open311Time(*start))
-	}
-	if end.Sub(*start) > open311Window {
-		return gridmap.Errorf(gridmap.EINVALID, "start_date to end_date spans %.0f days; at most 90 days may be asked for at once", end.Sub(*start).Hours()/24)
 	}
 	f.From, f.To = start, end
 	return nil
