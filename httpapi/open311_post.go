@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/xml"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -75,10 +76,11 @@ func isForm(r *http.Request) bool {
 func open311APIKey(r *http.Request) (string, error) {
 	var key string
 	if r.Method == http.MethodPost && isForm(r) {
-		if err := r.ParseForm(); err != nil {
-			return "", gridmap.Errorf(gridmap.EINVALID, "the body is not a valid application/x-www-form-urlencoded form: %v", err)
+		form, err := open311Body(r)
+		if err != nil {
+			return "", err
 		}
-		key = r.PostForm.Get("api_key")
+		key = form.Get("api_key")
 	}
 	if key == "" && r.URL.RawQuery != "" {
 		q, err := url.ParseQuery(r.URL.RawQuery)
@@ -93,6 +95,31 @@ func open311APIKey(r *http.Request) (string, error) {
 	return key, nil
 }
 
+// open311MaxForm bounds a post's body: the spec's fields are short.
+const open311MaxForm = 1 << 20
+
+// open311Body reads and parses a post's form body once (authenticate
+// reads the api_key in it, the handler the rest), the body only: a bad
+// query is checkInput's to name. Errors: EINVALID, ETOOLARGE.
+func open311Body(r *http.Request) (url.Values, error) {
+	if r.PostForm != nil {
+		return r.PostForm, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, open311MaxForm+1))
+	if err != nil {
+		return nil, gridmap.Errorf(gridmap.EINVALID, "reading the request body: %v", err)
+	}
+	if len(b) > open311MaxForm {
+		return nil, gridmap.Errorf(gridmap.ETOOLARGE, "the form is larger than %d bytes; a service request's fields are short", open311MaxForm)
+	}
+	form, err := url.ParseQuery(string(b))
+	if err != nil {
+		return nil, gridmap.Errorf(gridmap.EINVALID, "the body is not a valid application/x-www-form-urlencoded form: %v", err)
+	}
+	r.PostForm = form
+	return form, nil
+}
+
 // open311Post stores one service request and answers its id.
 func (s *Server) open311Post(w http.ResponseWriter, r *http.Request) error {
 	en, err := open311English(r)
@@ -102,10 +129,11 @@ func (s *Server) open311Post(w http.ResponseWriter, r *http.Request) error {
 	if !isForm(r) {
 		return gridmap.Errorf(gridmap.EINVALID, "send the fields as application/x-www-form-urlencoded, as GeoReport v2 says (Content-Type was %q)", r.Header.Get("Content-Type"))
 	}
-	if err := r.ParseForm(); err != nil {
-		return gridmap.Errorf(gridmap.EINVALID, "the body is not a valid application/x-www-form-urlencoded form: %v", err)
+	body, err := open311Body(r)
+	if err != nil {
+		return err
 	}
-	form, err := open311Form(r.PostForm)
+	form, err := open311Form(body)
 	if err != nil {
 		return err
 	}
@@ -176,9 +204,9 @@ func open311Form(pf url.Values) (map[string]string, error) {
 	slices.Sort(keys) // errors in a stable order
 	for _, k := range keys {
 		vs := pf[k]
-		switch {
-		case gridmap.TextProblem(k, gridmap.MaxName, false) != "":
-			bad = append(bad, gridmap.ItemError{Field: "request", Message: "a field name " + gridmap.TextProblem(k, gridmap.MaxName, false)})
+		switch p := gridmap.TextProblem(k, gridmap.MaxName, false); {
+		case p != "":
+			bad = append(bad, gridmap.ItemError{Field: "request", Message: "a field name " + p})
 			continue
 		case strings.HasPrefix(k, "attribute["):
 			bad = append(bad, gridmap.ItemError{Field: k, Message: "gridmap's services have no attributes (metadata is false in services.json)"})

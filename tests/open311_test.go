@@ -128,6 +128,7 @@ func TestOpen311(t *testing.T) {
 	reporter := mint(t, a, gridmap.RoleReporter, "热线接口", "")
 	viewer := mint(t, a, gridmap.RoleViewer, "查看", "")
 	admin := mint(t, a, gridmap.RoleAdmin, "admin", "")
+	elsewhere := mint(t, a, gridmap.RoleReporter, "网格员", "37081200100102") // a grid worker of another grid
 	ix, _ := a.Live.Index()
 	pt := inside(t, ix, "37081200100101")
 	lat, lon := ftoa(pt[1]), ftoa(pt[0])
@@ -386,6 +387,8 @@ func TestOpen311(t *testing.T) {
 			{"an api_key that is no token", "xml", "12345", nil, 403, "api_key"},
 			{"no api_key", "json", "", nil, 403, "token"},
 			{"a viewer's api_key", "json", viewer, nil, 403, "viewer"},
+			{"outside the token's grid", "json", elsewhere, nil, 403, "37081200100102"},
+			{"a form over 1 MiB", "json", reporter, url.Values{"description": {strings.Repeat("x", 1<<20)}}, 413, "larger"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				f := url.Values{"service_code": {"hazard"}, "lat": {lat}, "long": {lon}, "phone": {phone}, "description": {"x"}}
@@ -399,6 +402,16 @@ func TestOpen311(t *testing.T) {
 		// A JSON body is not the spec's form.
 		resp, body := do(t, "POST", base+"/requests.json", reporter, "application/json", `{"service_code":"hazard"}`)
 		wantO311Error(t, "a JSON body", resp.StatusCode, resp.Header.Get("Content-Type"), body, 400, false, "x-www-form-urlencoded")
+		// A form that does not decode.
+		req, _ := http.NewRequest("POST", base+"/requests.json", strings.NewReader("service_code=hazard&lat="+lat+"&long="+lon+"&description=%zz&api_key="+reporter))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if resp, err := http.DefaultClient.Do(req); err != nil {
+			t.Fatal(err)
+		} else {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			wantO311Error(t, "a bad escape", resp.StatusCode, resp.Header.Get("Content-Type"), b, 400, false, "form")
+		}
 		if after := count(); after != before {
 			t.Errorf("refused posts stored %d incidents", after-before)
 		}
