@@ -179,7 +179,7 @@ func (s *Server) open311Request(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := idVarNamed(r, "service_request_id", "service_request_id")
+	id, err := serviceRequestID(r)
 	if err != nil {
 		return err
 	}
@@ -212,12 +212,13 @@ func (s *Server) open311Request(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// idVarNamed reads a positive id path variable, else ENOTFOUND.
-func idVarNamed(r *http.Request, name, what string) (int64, error) {
-	raw := mux.Vars(r)[name]
+// serviceRequestID reads the {service_request_id} path variable: a
+// positive number, else ENOTFOUND.
+func serviceRequestID(r *http.Request) (int64, error) {
+	raw := mux.Vars(r)["service_request_id"]
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, gridmap.Errorf(gridmap.ENOTFOUND, "%s %s not found", what, raw)
+		return 0, gridmap.Errorf(gridmap.ENOTFOUND, "service_request_id %s not found", raw)
 	}
 	return id, nil
 }
