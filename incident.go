@@ -252,6 +252,8 @@ type IncidentFilter struct {
 	Categories []Category
 	Statuses   []Status
 	ExternalID string
+	// IDs keeps only the incidents with these ids; nil keeps all.
+	IDs []int64
 	// From and To bound ReportedAt: From ≤ reported_at < To.
 	From, To *time.Time
 	// Overdue, when non-nil, keeps only overdue (true) or only not

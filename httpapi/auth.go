@@ -230,6 +230,15 @@ func unauthorized(msg string) error {
 // should learn so, not get less than it asked for.
 func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	h := r.Header.Get("Authorization")
+	what := "bearer token"
+	if h == "" && isOpen311(r.URL.Path) {
+		// Open311 clients send the token as api_key (open311_post.go).
+		key, err := open311APIKey(r)
+		if err != nil || key == "" {
+			return Principal{}, err
+		}
+		h, what = "Bearer "+key, "api_key"
+	}
 	if h == "" {
 		// EventSource cannot set headers: the event stream also takes
 		// the token as ?access_token= (rule.tokenInQuery; the request log
@@ -250,17 +259,17 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	}
 	id, secret, ok := gridmap.ParseToken(strings.TrimSpace(tok))
 	if !ok {
-		return Principal{}, unauthorized("the bearer token is not a gridmap token (gm_…); create one with `gridmap token create`")
+		return Principal{}, unauthorized("the " + what + " is not a gridmap token (gm_…); create one with `gridmap token create`")
 	}
 	t, found, err := s.tokens.get(r.Context(), id)
 	if err != nil {
 		return Principal{}, err
 	}
 	if !found {
-		return Principal{}, unauthorized("the bearer token is unknown or revoked")
+		return Principal{}, unauthorized("the " + what + " is unknown or revoked")
 	}
 	if subtle.ConstantTimeCompare(gridmap.HashTokenSecret(secret), t.Hash) != 1 || t.RevokedAt != nil {
-		return Principal{}, unauthorized("the bearer token is unknown or revoked")
+		return Principal{}, unauthorized("the " + what + " is unknown or revoked")
 	}
 	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Grid: t.Grid}, nil
 }

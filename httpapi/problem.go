@@ -74,6 +74,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", strconv.Itoa(5))
 	}
+	if isOpen311(r.URL.Path) {
+		s.writeOpen311Error(w, r, status, p.Detail, err) // the spec's error format
+		return
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

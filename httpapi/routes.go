@@ -76,6 +76,8 @@ var (
 	toleranceQuery = []string{"width_m", "sliver_m2"}
 	// ogcDocParams: an OGC document in JSON or HTML (ogcFormat).
 	ogcDocParams = []string{"f"}
+	// open311Query: every Open311 resource (open311.go).
+	open311Query = []string{"api_key", "jurisdiction_id", "locale"}
 )
 
 func withParams(base []string, more ...string) []string {
@@ -135,6 +137,20 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		// map's revision of its heat source (refetched on a filter change),
 		// which the server ignores.
 		{method: get, path: "/tiles/heat/{z}/{x}/{y}.mvt", hot: true, needs: needsIncidents, rule: rule{class: ClassTiles, query: withParams(heatFilterQuery, "r")}, fn: s.heatTile},
+
+		// Open311 GeoReport v2 (open311*.go; openapi.json): JSON or XML by
+		// the extension; the token may also come as api_key.
+		{method: get, path: "/open311/v2/discovery.{format:json|xml}", op: "open311Discovery", rule: rule{class: ClassPublic, query: open311Query}, fn: s.open311Discovery},
+		{method: get, path: "/open311/v2/services.{format:json|xml}", needs: needsIncidents, op: "open311Services",
+			rule: rule{class: ClassPublic, query: open311Query}, fn: s.open311Services},
+		{method: get, path: "/open311/v2/services/{code}.{format:json|xml}", needs: needsIncidents, op: "open311ServiceDefinition",
+			rule: rule{class: ClassPublic, query: open311Query}, fn: s.open311ServiceDefinition},
+		{method: post, path: "/open311/v2/requests.{format:json|xml}", needs: needsIncidents, op: "open311PostRequest",
+			rule: rule{class: ClassReport, query: open311Query}, fn: s.open311Post},
+		{method: get, path: "/open311/v2/requests.{format:json|xml}", needs: needsIncidents, op: "open311Requests", fn: s.open311Requests,
+			rule: rule{class: ClassIncidents, query: withParams(open311Query, "service_request_id", "service_code", "start_date", "end_date", "status")}},
+		{method: get, path: "/open311/v2/requests/{service_request_id:[0-9]+}.{format:json|xml}", needs: needsIncidents, op: "open311Request",
+			rule: rule{class: ClassIncidents, query: open311Query}, fn: s.open311Request},
 
 		// OGC API – Features (ogc.go, ogc_openapi.json) and the OpenAPI
 		// document of /api/v1.

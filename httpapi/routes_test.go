@@ -161,7 +161,7 @@ func TestRoutesMounted(t *testing.T) {
 // docOf names the OpenAPI document that describes a route template.
 func docOf(tmpl string) string {
 	switch {
-	case tmpl == "/api/v1" || strings.HasPrefix(tmpl, "/api/v1/"):
+	case tmpl == "/api/v1" || strings.HasPrefix(tmpl, "/api/v1/") || strings.HasPrefix(tmpl, "/open311/"):
 		return "openapi.json"
 	case tmpl == "/ogc" || strings.HasPrefix(tmpl, "/ogc/"):
 		return "ogc_openapi.json"

@@ -76,6 +76,10 @@ type Deps struct {
 	Past PastMaps
 	// Tokens are the API tokens (auth.go); nil: no token is valid.
 	Tokens TokenStore
+	// Cases reads the steps and departments of the case loop
+	// (postgis.Store); nil: Open311's status_notes show the status only and
+	// agency_responsible the stored department code.
+	Cases CaseReader
 	// Stats are read by /metrics (metrics.go); nil fields are left out.
 	Stats StatsSources
 }
@@ -107,7 +111,8 @@ type Server struct {
 	incidents gridmap.IncidentService
 	heat      func() *heat.Aggregate
 	events    gridmap.IncidentEvents
-	plans     *planAPI // plans.go
+	plans     *planAPI   // plans.go
+	cases     CaseReader // open311_read.go
 
 	trustState // auth.go: tokens, policy, limits, metrics (issue 7)
 }
@@ -139,6 +144,7 @@ func New(cfg Config, d Deps) *Server {
 	if d.Incidents != nil {
 		s.incidents, s.heat, s.events = d.Incidents, d.Heat, d.Events
 	}
+	s.cases = d.Cases
 	if d.Plans != nil {
 		s.plans = &planAPI{svc: d.Plans, past: d.Past}
 	}

@@ -1,6 +1,6 @@
 // Package intake takes incidents in, written once for every way they
-// arrive (POST /api/v1/incidents, gridmap import incidents, and the Open311
-// and field routes to come): it parses them (JSON, NDJSON, CSV, GeoJSON),
+// arrive (POST /api/v1/incidents, gridmap import incidents, Open311, and the
+// field routes to come): it parses them (JSON, NDJSON, CSV, GeoJSON),
 // checks each field (the root's text rules among them), converts the
 // location to WGS84, assigns it to its grid through the live map, stores
 // the rows, and when the map moved under them waits for its replacement and

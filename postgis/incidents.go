@@ -518,6 +518,9 @@ func incidentWhere(f gridmap.IncidentFilter) (string, []any) {
 	if f.ExternalID != "" {
 		where = append(where, "i.external_id = "+arg(f.ExternalID))
 	}
+	if f.IDs != nil {
+		where = append(where, "i.id = ANY("+arg(f.IDs)+")")
+	}
 	if f.From != nil {
 		where = append(where, "i.reported_at >= "+arg(*f.From))
 	}

@@ -33,9 +33,12 @@ import (
 
 var apiDocs = []struct {
 	prefix, url, file string
+	// also is a second prefix the document describes: openapi.json
+	// describes Open311 too (whose errors are the spec's, not problems).
+	also string
 }{
-	{"/api/v1", "/api/v1/openapi.json", "httpapi/openapi.json"},
-	{"/ogc", "/ogc/api", "httpapi/ogc_openapi.json"},
+	{"/api/v1", "/api/v1/openapi.json", "httpapi/openapi.json", "/open311"},
+	{"/ogc", "/ogc/api", "httpapi/ogc_openapi.json", ""},
 }
 
 // loadDoc fetches an OpenAPI document from the server and validates it.
@@ -121,6 +124,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	for _, d := range apiDocs {
 		doc := loadDoc(t, srv.URL+d.url)
 		registered := registeredRoutes(t, router, d.prefix)
+		if d.also != "" {
+			registered = append(registered, registeredRoutes(t, router, d.also)...)
+		}
 		if len(registered) < 3 {
 			t.Fatalf("only %d routes found under %s: is the router walk broken? %v", len(registered), d.prefix, registered)
 		}
@@ -172,6 +178,14 @@ func TestOpenAPIErrorsAreProblems(t *testing.T) {
 					n++
 					where := fmt.Sprintf("%s %s %s answer %s", d.file, method, path, code)
 					content := ref.Value.Content
+					if strings.HasPrefix(path, "/open311/") {
+						// The spec's error list, in JSON or XML.
+						if j := content["application/json"]; len(content) != 2 || j == nil || content["text/xml"] == nil ||
+							j.Schema == nil || !strings.HasSuffix(j.Schema.Ref, "/Open311Errors") {
+							t.Errorf("%s: want application/json (#/components/schemas/Open311Errors) and text/xml", where)
+						}
+						continue
+					}
 					if len(content) != 1 || content["application/problem+json"] == nil {
 						keys := make([]string, 0, len(content))
 						for k := range content {
@@ -216,6 +230,7 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
 	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/xml", openapi3filter.PlainBodyDecoder)
 	rts := map[string]routers.Router{}
 	for _, d := range apiDocs {
 		doc := loadDoc(t, srv.URL+d.url)
@@ -250,6 +265,7 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 		header                    map[string]string
 	}
 	j := "application/json"
+	form := "application/x-www-form-urlencoded"
 	calls := []call{
 		{"GET", "/api/v1/openapi.json", "", "", 200, nil},
 		{"GET", "/api/v1/whoami", "", "", 200, nil},
@@ -334,6 +350,27 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 		{"GET", "/ogc/collections/incident-counts-village/items/370812001001", "", "", 200, nil},
 		{"GET", "/ogc/collections/grids-micro/items/nope", "", "", 404, nil},
 		{"GET", "/ogc/collections/grids-micro/items", "", "", 401, map[string]string{"Authorization": "Bearer not-a-token"}},
+
+		{"GET", "/open311/v2/discovery.json", "", "", 200, nil},
+		{"GET", "/open311/v2/discovery.xml", "", "", 200, nil},
+		{"GET", "/open311/v2/services.json", "", "", 200, nil},
+		{"GET", "/open311/v2/services.xml?locale=en", "", "", 200, nil},
+		{"GET", "/open311/v2/services.json?locale=fr", "", "", 400, nil},
+		{"GET", "/open311/v2/services/dispute.json", "", "", 200, nil},
+		{"GET", "/open311/v2/services/dispute.xml", "", "", 200, nil},
+		{"GET", "/open311/v2/services/nope.json", "", "", 404, nil},
+		{"GET", "/open311/v2/services/nope.xml", "", "", 404, nil},
+		{"POST", "/open311/v2/requests.json", form, "service_code=hazard&lat=" + lat + "&long=" + lon + "&description=x&phone=1", 201, nil},
+		{"POST", "/open311/v2/requests.xml", form, "service_code=hazard&lat=" + lat + "&long=" + lon, 201, nil},
+		{"POST", "/open311/v2/requests.json", form, "service_code=nope&lat=" + lat + "&long=" + lon, 400, nil},
+		{"POST", "/open311/v2/requests.xml", form, "service_code=hazard", 400, nil},
+		{"GET", "/open311/v2/requests.json?status=open&service_code=hazard", "", "", 200, nil},
+		{"GET", "/open311/v2/requests.xml", "", "", 200, nil},
+		{"GET", "/open311/v2/requests.json?status=lost", "", "", 400, nil},
+		{"GET", "/open311/v2/requests/" + id + ".json", "", "", 200, nil},
+		{"GET", "/open311/v2/requests/" + id + ".xml", "", "", 200, nil},
+		{"GET", "/open311/v2/requests/999999999.json", "", "", 404, nil},
+		{"GET", "/open311/v2/requests.json", "", "", 403, map[string]string{"Authorization": "Bearer not-a-token"}},
 	}
 	for _, c := range calls {
 		prefix := "/api/v1"

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
 	"regexp"
 	"sort"
 	"strconv"
@@ -181,7 +182,17 @@ func TestPrivacyScan(t *testing.T) {
 		"/tiles/grids.json",
 	}
 	for _, id := range incIDs {
-		paths = append(paths, "/api/v1/incidents/"+id)
+		paths = append(paths, "/api/v1/incidents/"+id, "/open311/v2/requests/"+id+".json", "/open311/v2/requests/"+id+".xml")
+	}
+	// Open311: the default window (the last 90 days), a past window, and
+	// the incidents with reporters by id.
+	ids := strings.Join(incIDs, ",")
+	paths = append(paths, "/open311/v2/discovery.json", "/open311/v2/services.xml", "/open311/v2/services/dispute.json",
+		"/open311/v2/requests.json", "/open311/v2/requests.xml?service_request_id="+ids, "/open311/v2/requests.json?service_request_id="+ids)
+	for m := 1; m <= 12; m += 3 {
+		start := time.Date(2026, time.Month(m), 1, 0, 0, 0, 0, gridmap.ChinaTime)
+		paths = append(paths, "/open311/v2/requests.json?start_date="+start.UTC().Format(time.RFC3339)+
+			"&end_date="+start.AddDate(0, 2, 0).UTC().Format(time.RFC3339))
 	}
 	// Assets the page names.
 	_, page := do(t, "GET", srv.URL+"/wallmap.html", "", "", "")

@@ -63,7 +63,7 @@ func TestReadmeLayout(t *testing.T) {
 }
 
 // TestReadmeExamples (issue 12): the shell examples of the README's
-// Incidents and Plans sections work as written — tokens made with the
+// Incidents, Open311 and Plans sections work as written — tokens made with the
 // binary, every curl answered 2xx — against a server as `gridmap serve`
 // wires it (the incident example once had no Authorization header: 401).
 // Only the address, the binary's path and the database URL are replaced.
@@ -79,7 +79,7 @@ func TestReadmeExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	var blocks []string
-	for _, sec := range []string{"\n### Incidents\n", "\n### Plans: redrawing boundaries\n"} {
+	for _, sec := range []string{"\n### Incidents\n", "\n### Open311\n", "\n### Plans: redrawing boundaries\n"} {
 		_, body, ok := strings.Cut(string(readme), sec)
 		if !ok {
 			t.Fatalf("README.md has no section %q", strings.TrimSpace(sec))
@@ -93,7 +93,7 @@ func TestReadmeExamples(t *testing.T) {
 	}
 	script := strings.Join(blocks, "\n")
 	if strings.Count(script, "curl ") < 1 {
-		t.Fatalf("found %d curl examples in the Incidents and Plans sections:\n%s", strings.Count(script, "curl "), script)
+		t.Fatalf("found %d curl examples in the Incidents, Open311 and Plans sections:\n%s", strings.Count(script, "curl "), script)
 	}
 	url := demoDB(t)
 	srv, _, _ := authInstance(t, url, httpapi.Config{})

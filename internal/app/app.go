@@ -52,6 +52,7 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 		Past:      m,
 		Plans:     plans,
 		Tokens:    st,
+		Cases:     st,
 		Stats:     httpapi.StatsSources{Pool: poolStats(st), Feed: feed.Stats, Builds: builds},
 		Ready: func(ctx context.Context) map[string]string {
 			checks := map[string]string{"database": "", "index": ""}
