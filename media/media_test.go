@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -118,6 +119,9 @@ func TestProcess(t *testing.T) {
 		{"jpeg", media.JPEG, mediatest.JPEG(800, 600, photoEXIF), 800, 600},
 		{"png", media.PNG, mediatest.PNG(300, 500, photoEXIF), 300, 500},
 		{"webp", media.WebP, mediatest.WebP(photoEXIF), 1, 1},
+		// Lossy, made by libwebp's cwebp -metadata exif,xmp from
+		// mediatest.JPEG(96, 64, photoEXIF) (786 bytes).
+		{"webp from cwebp", media.WebP, cwebpEXIF(t), 96, 64},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if left := metaLeft(t, c.mt, c.in); len(left) < 3 {
@@ -156,6 +160,14 @@ func TestProcess(t *testing.T) {
 			}
 		})
 	}
+}
+
+func cwebpEXIF(tb testing.TB) []byte {
+	b, err := os.ReadFile("testdata/cwebp-exif.webp")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }
 
 // exifOf returns the EXIF block Strip finds in a file.
