@@ -114,8 +114,10 @@ type Server struct {
 	heat      func() *heat.Aggregate
 	events    gridmap.IncidentEvents
 	plans     *planAPI // plans.go
-	// attachments: Deps.Attachments (attachments.go).
+	// attachments: Deps.Attachments; decodeSlots bounds the uploads
+	// decoded at once (attachments.go).
 	attachments gridmap.AttachmentService
+	decodeSlots chan struct{}
 
 	trustState // auth.go: tokens, policy, limits, metrics (issue 7)
 }
@@ -150,7 +152,7 @@ func New(cfg Config, d Deps) *Server {
 	if d.Incidents != nil {
 		s.incidents, s.heat, s.events = d.Incidents, d.Heat, d.Events
 	}
-	s.attachments = d.Attachments
+	s.attachments, s.decodeSlots = d.Attachments, make(chan struct{}, decodeSlots)
 	if d.Plans != nil {
 		s.plans = &planAPI{svc: d.Plans, past: d.Past}
 	}

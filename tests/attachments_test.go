@@ -222,6 +222,15 @@ func TestAttachmentsRoundTrip(t *testing.T) {
 	if resp, w, p := upload(t, base, admin, "", "", mediatest.WebP(exif)); resp.StatusCode != 201 || w.MediaType != "image/webp" || w.ExifTime == nil {
 		t.Errorf("webp: %d %+v %+v", resp.StatusCode, w, p)
 	}
+	// A photo the camera stored sideways is stored upright, without EXIF.
+	resp, side, p := upload(t, base, admin, "image/jpeg", "", mediatest.JPEG(300, 200, mediatest.EXIF{Orientation: 6, Time: "2026:11:25 09:31:00"}))
+	if resp.StatusCode != 201 || side.Width == nil || *side.Width != 200 || *side.Height != 300 || side.ExifTime == nil {
+		t.Fatalf("a sideways photo: %d %+v %+v", resp.StatusCode, side, p)
+	}
+	_, got = do(t, "GET", side.URL, admin, "", "")
+	if img, err := jpeg.Decode(bytes.NewReader(got)); err != nil || img.Bounds() != image.Rect(0, 0, 200, 300) || app1Segments(t, got) != 0 {
+		t.Errorf("the sideways photo as served: %v %v, or it has APP1", err, img.Bounds())
+	}
 	pdf := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
 	resp, pdfAtt, p := upload(t, base, admin, "application/pdf", "", pdf)
 	if resp.StatusCode != 201 || pdfAtt.ThumbnailURL != nil || pdfAtt.Width != nil {
