@@ -22,7 +22,8 @@ func fullServer(tb testing.TB) *Server {
 	tb.Helper()
 	type incidents struct{ gridmap.IncidentService }
 	type plans struct{ gridmap.PlanService }
-	return New(Config{}, Deps{Incidents: incidents{}, Plans: plans{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	type attachments struct{ gridmap.AttachmentService }
+	return New(Config{}, Deps{Incidents: incidents{}, Plans: plans{}, Attachments: attachments{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 // TestRouteTable: every rule names a known class, reads are GET, the

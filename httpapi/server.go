@@ -27,6 +27,9 @@ import (
 type Config struct {
 	// MaxBodyBytes bounds every request body (default 64 MiB).
 	MaxBodyBytes int64
+	// MaxAttachmentBytes bounds an uploaded attachment (default
+	// DefaultMaxAttachmentBytes, 10 MiB; attachments.go).
+	MaxAttachmentBytes int64
 	// NearBoundaryMetres: a lookup names the nearest other grid when it is
 	// closer than this (default 30 m).
 	NearBoundaryMetres float64
@@ -74,6 +77,9 @@ type Deps struct {
 	// Past gives the maps of past times for tiles and lookups with as_of
 	// (tiles_history.go); nil answers them with 503.
 	Past PastMaps
+	// Attachments stores case attachments (attachments.go); nil leaves
+	// out the attachment routes.
+	Attachments gridmap.AttachmentService
 	// Tokens are the API tokens (auth.go); nil: no token is valid.
 	Tokens TokenStore
 	// Cases reads the steps and departments of the case loop
@@ -113,6 +119,10 @@ type Server struct {
 	events    gridmap.IncidentEvents
 	plans     *planAPI   // plans.go
 	cases     CaseReader // open311_read.go
+	// attachments: Deps.Attachments; decodeSlots bounds the uploads
+	// decoded at once (attachments.go).
+	attachments gridmap.AttachmentService
+	decodeSlots chan struct{}
 
 	trustState // auth.go: tokens, policy, limits, metrics (issue 7)
 }
@@ -122,6 +132,9 @@ type Server struct {
 func New(cfg Config, d Deps) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 64 << 20
+	}
+	if cfg.MaxAttachmentBytes <= 0 {
+		cfg.MaxAttachmentBytes = DefaultMaxAttachmentBytes
 	}
 	if cfg.NearBoundaryMetres == 0 {
 		cfg.NearBoundaryMetres = defaultNearBoundaryMetres
@@ -145,6 +158,7 @@ func New(cfg Config, d Deps) *Server {
 		s.incidents, s.heat, s.events = d.Incidents, d.Heat, d.Events
 	}
 	s.cases = d.Cases
+	s.attachments, s.decodeSlots = d.Attachments, make(chan struct{}, decodeSlots)
 	if d.Plans != nil {
 		s.plans = &planAPI{svc: d.Plans, past: d.Past}
 	}

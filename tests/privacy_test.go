@@ -23,6 +23,7 @@ import (
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/httpapi"
+	"github.com/gridmap/gridmap/media/mediatest"
 )
 
 // The personal data of the seeded database: reporters' names and phones,
@@ -193,6 +194,19 @@ func TestPrivacyScan(t *testing.T) {
 		start := time.Date(2026, time.Month(m), 1, 0, 0, 0, 0, gridmap.ChinaTime)
 		paths = append(paths, "/open311/v2/requests.json?start_date="+start.UTC().Format(time.RFC3339)+
 			"&end_date="+start.AddDate(0, 2, 0).UTC().Format(time.RFC3339))
+	}
+	// Attachments: a PDF (not stripped) holding a seeded description, and
+	// a photo's thumbnail; the roles scanned may read neither.
+	for _, f := range []struct{ ctype, body, suffix string }{
+		{"application/pdf", "%PDF-1.4\n% " + p.descriptions[0] + "\n%%EOF\n", ""},
+		{"image/jpeg", string(mediatest.JPEG(64, 48, mediatest.EXIF{Time: "2026:11:25 09:30:00", Lon: 116.8, Lat: 35.5})), "/thumbnail"},
+	} {
+		resp, body := do(t, "POST", srv.URL+"/api/v1/attachments", admin, f.ctype, f.body)
+		var att struct{ ID string }
+		if resp.StatusCode != 201 || json.Unmarshal(body, &att) != nil {
+			t.Fatalf("uploading an attachment: %d %s", resp.StatusCode, body)
+		}
+		paths = append(paths, "/api/v1/attachments/"+att.ID+f.suffix)
 	}
 	// Assets the page names.
 	_, page := do(t, "GET", srv.URL+"/wallmap.html", "", "", "")
