@@ -156,6 +156,7 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/styles/{name}.json", head: true, rule: rule{class: ClassPublic}, fn: t.style},
 		{method: get, path: "/", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.wallMap},
 		{method: get, path: "/editor", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.editor},
+		{method: get, path: "/desk", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.desk},
 		{method: get, path: "/{page}.html", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.page},
 		{method: get, path: "/assets/", prefix: true, head: true, rule: rule{class: ClassPublic, page: true}, fn: t.asset},
 	}
