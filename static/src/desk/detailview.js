@@ -47,19 +47,19 @@ export function renderDetail() {
   if (!d) return;
   const inc = d.incident;
   const flow = d.flow ?? {};
-  const statusName = flow.status ?? caseStatus(inc);
+  const statusName = flow.case_status ?? caseStatus(inc);
   $('c-title').textContent = `${t('caseNo')} #${inc.id} · ${categoryLabel(inc.category)}`;
   const chip = $('c-status');
   chip.dataset.status = statusName;
-  chip.textContent = flow.status ? label('status', flow.status, state.lang) : statusLabel(inc);
-  const overdue = flow.overdue ?? inc.overdue;
-  const supervised = inc.supervised || inc.supervisions > 0 || (flow.steps ?? []).some((s) => s.step === 'supervise');
+  chip.textContent = flow.case_status ? label('status', flow.case_status, state.lang) : statusLabel(inc);
+  const overdue = flow.overdue || inc.overdue;
+  const supervised = (flow.supervised ?? inc.supervised) > 0;
   $('c-tags').replaceChildren(
     ...(overdue ? [el('span', { class: 'tag late' }, t('overdueTag'))] : []),
     ...(supervised ? [el('span', { class: 'tag sup' }, t('supervisedTag'))] : []),
   );
-  const due = flow.due?.by ?? (typeof flow.due === 'string' ? flow.due : null);
-  const dueStep = flow.due?.step;
+  const due = flow.due?.by ?? inc.due?.by;
+  const dueStep = flow.due?.step ?? inc.due?.step;
   const village = d.lookup?.chain?.find((g) => g.level === 'village');
   const grid = [inc.grid?.name, village?.name].filter(Boolean).join(' · ') || t('unassigned');
   const rows = [
@@ -180,7 +180,7 @@ function fillPeople(code) {
   const list = $('sf-people');
   if (!list) return;
   const d = state.departments.find((d) => d.code === code);
-  const people = (d?.members ?? d?.people ?? []).map((m) => (typeof m === 'string' ? m : m.name)).filter(Boolean);
+  const people = (d?.members ?? []).map((m) => (typeof m === 'string' ? m : m.name)).filter(Boolean);
   list.replaceChildren(...people.map((p) => el('option', { value: p })));
 }
 
@@ -341,17 +341,19 @@ export function closePhoto() {
 function renderDuplicates() {
   const d = state.detail;
   const ul = $('dups');
-  const list = d?.duplicates?.candidates ?? d?.duplicates?.duplicates ?? (Array.isArray(d?.duplicates) ? d.duplicates : []);
-  const main = d?.duplicates?.main ?? d?.duplicates?.duplicate_of ?? null;
-  const rows = [];
-  if (main) rows.push(el('li', {}, el('span', {}, format(t('linkAsMain'), { id: typeof main === 'object' ? main.id : main })), el('span', { class: 'chip' }, t('linked'))));
-  for (const c of list) {
+  // link: "main" (this case is its duplicate), "duplicate" (it is this
+  // case's duplicate), "" (possible, not linked).
+  const list = d?.duplicates?.duplicates ?? [];
+  const linkedToMain = list.some((c) => c.link === 'main');
+  const rows = list.map((c) => {
     const dist = c.distance_m !== undefined ? ` · ${Math.round(c.distance_m)} m` : '';
-    const li = el('li', { dataset: { id: String(c.id) } },
-      el('span', {}, `#${c.id} ${categoryLabel(c.category ?? d.incident.category)} · ${fmtTime(c.reported_at)}${dist} · ${c.status ? label('public', c.status, state.lang) : ''}`));
-    if (c.linked || c.main_id === d.incident.id) {
-      li.append(el('span', { class: 'chip' }, t('linked')));
-    } else if (!main && canLink()) {
+    const li = el('li', { dataset: { id: String(c.id), link: c.link ?? '' } },
+      el('span', {}, `#${c.id} ${categoryLabel(c.category)} · ${c.grid?.name ?? ''} · ${fmtTime(c.reported_at)}${dist} · ${label('public', c.status, state.lang)}`));
+    if (c.link === 'main') {
+      li.append(el('span', { class: 'chip' }, t('dupMain')));
+    } else if (c.link === 'duplicate') {
+      li.append(el('span', { class: 'chip' }, t('dupOf')));
+    } else if (!linkedToMain && canLink()) {
       const b = el('button', { type: 'button', class: 'btn' }, format(t('linkAsMain'), { id: c.id }));
       b.onclick = async () => {
         b.disabled = true;
@@ -365,8 +367,8 @@ function renderDuplicates() {
       };
       li.append(b);
     }
-    rows.push(li);
-  }
+    return li;
+  });
   if (rows.length === 0) rows.push(el('li', { class: 'muted' }, t('noDuplicates')));
   ul.replaceChildren(...rows);
 }

@@ -31,9 +31,10 @@ export function queueQuery(f) {
 }
 
 // dueOf is when a queued case is next due (ms), Infinity when never: the
-// step's due time the listing gives, else its deadline.
+// due time of the step it waits for (the listing's due.by), else its
+// deadline.
 export function dueOf(c) {
-  const d = c.due?.by ?? c.due_at ?? (typeof c.due === 'string' ? c.due : null) ?? c.deadline;
+  const d = c.due?.by ?? c.deadline;
   const t = d ? Date.parse(d) : NaN;
   return Number.isNaN(t) ? Infinity : t;
 }
@@ -48,13 +49,17 @@ export function sortQueue(items, sort) {
   return out;
 }
 
+// isOverdue: the case's deadline has passed while open, or the step it
+// waits for is late.
+export const isOverdue = (c) => !!(c.overdue || c.due?.overdue);
+
 // queueCounts counts the cases listed, those overdue and those supervised.
 export function queueCounts(items) {
   let overdue = 0;
   let supervised = 0;
   for (const c of items) {
-    if (c.overdue) overdue++;
-    if (c.supervised || c.supervisions > 0) supervised++;
+    if (isOverdue(c)) overdue++;
+    if (c.supervised > 0) supervised++;
   }
   return { total: items.length, overdue, supervised };
 }

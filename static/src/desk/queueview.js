@@ -1,7 +1,7 @@
 // The queue column: the filters, the counts and the list of cases.
 import { state } from './state.js';
 import { label, PUBLIC_STATUSES } from './labels.js';
-import { dueOf, queueCounts } from './queue.js';
+import { dueOf, isOverdue, queueCounts } from './queue.js';
 import { format, strings } from './strings.js';
 
 const $ = (id) => document.getElementById(id);
@@ -21,7 +21,7 @@ export function departmentLabel(code) {
 // caseStatus is a listed or open case's status in the loop: the finer
 // case status when the API gives it, else the public one.
 export function caseStatus(c) {
-  return c.case_status ?? c.flow_status ?? c.status;
+  return c.case_status ?? c.status;
 }
 
 export function statusLabel(c) {
@@ -98,9 +98,9 @@ export function renderQueue() {
     l2.textContent = [when, t('sources')[c.source] ?? c.source, departmentLabel(c.department), c.person].filter(Boolean).join(' · ');
     const due = document.createElement('span');
     const ms = dueOf(c);
-    due.className = 'due' + (c.overdue ? ' late' : '');
+    due.className = 'due' + (isOverdue(c) ? ' late' : '');
     due.textContent = dueText(ms, now);
-    for (const [on, cls, key] of [[c.overdue, 'late', 'overdueTag'], [c.supervised || c.supervisions > 0, 'sup', 'supervisedTag']]) {
+    for (const [on, cls, key] of [[isOverdue(c), 'late', 'overdueTag'], [c.supervised > 0, 'sup', 'supervisedTag']]) {
       if (!on) continue;
       const tag = document.createElement('span');
       tag.className = 'tag ' + cls;

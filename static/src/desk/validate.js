@@ -58,6 +58,7 @@ export function chinaLocal(t) {
 
 // fromChinaLocal reads a datetime-local value (or a date) typed in China
 // Standard Time as RFC 3339 with +08:00; '' for anything else.
+// (An agenda is sent as the date itself.)
 export function fromChinaLocal(v) {
   const m = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2})(?::(\d{2}))?)?$/.exec(String(v ?? '').trim());
   if (!m) return '';
@@ -127,7 +128,7 @@ export function validateStep(step, values, now = new Date()) {
         if (!iso || x.length !== 10) errors[f.name] = 'vTime';
         else if (weekday(x) !== 3) errors[f.name] = 'vWednesday';
         else if (x < chinaDate(now)) errors[f.name] = 'vPast';
-        else body[f.name] = iso;
+        else body[f.name] = x; // a date, China time, as the API takes it
         break;
       }
       default:
