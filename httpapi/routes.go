@@ -54,6 +54,7 @@ const (
 	always         need = iota
 	needsIncidents      // Deps.Incidents
 	needsPlans          // Deps.Plans
+	needsCases          // Deps.Cases and Deps.Incidents
 )
 
 func (n need) met(d Deps) bool {
@@ -62,6 +63,8 @@ func (n need) met(d Deps) bool {
 		return d.Incidents != nil
 	case needsPlans:
 		return d.Plans != nil
+	case needsCases:
+		return d.Cases != nil && d.Incidents != nil
 	}
 	return true
 }
@@ -121,9 +124,17 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/api/v1/categories", needs: needsIncidents, op: "listCategories", rule: rule{class: ClassPublic}, fn: s.listCategories},
 		{method: post, path: "/api/v1/incidents", needs: needsIncidents, op: "postIncidents", rule: rule{class: ClassReport, query: []string{"crs", "partial"}}, fn: s.postIncidents},
 		{method: get, path: "/api/v1/incidents", needs: needsIncidents, op: "listIncidents", fn: s.listIncidents,
-			rule: rule{class: ClassIncidents, query: []string{"grid", "unassigned", "category", "status", "from", "to", "overdue", "external_id", "limit", "cursor", "format"}}},
+			rule: rule{class: ClassIncidents, query: []string{"grid", "unassigned", "category", "status", "from", "to", "overdue", "external_id", "limit", "cursor", "format",
+				"source", "department", "supervised"}}},
 		{method: get, path: "/api/v1/incidents/{id:[0-9]+}", needs: needsIncidents, op: "getIncident", rule: rule{class: ClassIncidents}, fn: s.getIncident},
 		{method: patch, path: "/api/v1/incidents/{id:[0-9]+}", needs: needsIncidents, op: "patchIncident", rule: rule{class: ClassReport}, fn: s.patchIncident},
+		// The case loop (steps.go): departments, steps, duplicates.
+		{method: get, path: "/api/v1/departments", needs: needsCases, op: "listDepartments", rule: rule{class: ClassPublic}, fn: s.listDepartments},
+		{method: get, path: "/api/v1/incidents/{id:[0-9]+}/steps", needs: needsCases, op: "listSteps", rule: rule{class: ClassIncidents}, fn: s.getSteps},
+		{method: post, path: "/api/v1/incidents/{id:[0-9]+}/steps", needs: needsCases, op: "addStep", rule: rule{class: ClassCase}, fn: s.postStep},
+		{method: get, path: "/api/v1/incidents/{id:[0-9]+}/duplicates", needs: needsCases, op: "listDuplicates", rule: rule{class: ClassIncidents}, fn: s.getDuplicates},
+		{method: post, path: "/api/v1/incidents/{id:[0-9]+}/duplicate-of", needs: needsCases, op: "linkDuplicate", rule: rule{class: ClassDispatch}, fn: s.linkDuplicate},
+		{method: del, path: "/api/v1/incidents/{id:[0-9]+}/duplicate-of", needs: needsCases, op: "unlinkDuplicate", rule: rule{class: ClassDispatch}, fn: s.unlinkDuplicate},
 		{method: get, path: "/api/v1/stats/grids", needs: needsIncidents, op: "gridStats", rule: rule{class: ClassAggregates, query: withParams(heatFilterQuery, "level")}, fn: s.gridStats},
 		{method: get, path: "/api/v1/stats/timeseries", needs: needsIncidents, op: "timeseries", rule: rule{class: ClassAggregates, query: withParams(heatFilterQuery, "bucket")}, fn: s.timeseries},
 		// access_token: EventSource cannot send headers (authenticate).

@@ -62,6 +62,9 @@ type Deps struct {
 	Heat func() *heat.Aggregate
 	// Events is the live incident feed served as Server-Sent Events.
 	Events gridmap.IncidentEvents
+	// Cases stores the steps of the case loop (steps.go); nil (or nil
+	// Incidents) leaves out the department, step and duplicate routes.
+	Cases CaseStore
 	// Tiles serves the vector tiles of the current grids (tiles.go); nil
 	// answers /tiles/grids with 503.
 	Tiles GridTiles
@@ -107,7 +110,8 @@ type Server struct {
 	incidents gridmap.IncidentService
 	heat      func() *heat.Aggregate
 	events    gridmap.IncidentEvents
-	plans     *planAPI // plans.go
+	cases     CaseStore // steps.go
+	plans     *planAPI  // plans.go
 
 	trustState // auth.go: tokens, policy, limits, metrics (issue 7)
 }
@@ -137,7 +141,7 @@ func New(cfg Config, d Deps) *Server {
 	})
 	s.initTrust(d) // tokens, open classes, limits, metrics (auth.go)
 	if d.Incidents != nil {
-		s.incidents, s.heat, s.events = d.Incidents, d.Heat, d.Events
+		s.incidents, s.heat, s.events, s.cases = d.Incidents, d.Heat, d.Events, d.Cases
 	}
 	if d.Plans != nil {
 		s.plans = &planAPI{svc: d.Plans, past: d.Past}
