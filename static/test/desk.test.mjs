@@ -7,7 +7,8 @@
 // missing department and person and a past deadline before sending, and
 // shows the server's problem detail when the same dispatch is sent
 // twice), supervises it with a new deadline; a case reported meanwhile
-// arrives in the queue by the event stream. Then the department's token
+// 28 m away arrives in the queue by the event stream and, offered as a
+// possible duplicate, is linked to the case. Then the department's token
 // opens its queue, resolves the case with a photo uploaded through the
 // attachments route (refused without one; its thumbnail shown before
 // submitting, then in the timeline, opening full size), and the case is
@@ -168,7 +169,7 @@ browserTest('usage: DISPATCHER_TOKEN=… DEPARTMENT_TOKEN=… REPORTER_TOKEN=…
   // A case reported now arrives in the queue through the event stream.
   const before = await page.evaluate(() => window.desk.state.seq.queue);
   const posted = await api(reporter, 'POST', '/api/v1/incidents', {
-    external_id: 'DESK-LIVE-' + Date.now(), category: 'hazard', source: 'hotline', lon: 116.831, lat: 35.551, reported_at: new Date().toISOString(), description: '（测试）实时到达',
+    external_id: 'DESK-LIVE-' + Date.now(), category: 'hazard', source: 'hotline', lon: 116.8302, lat: 35.5502, reported_at: new Date().toISOString(), description: '（测试）实时到达',
   });
   try {
     await page.waitForFunction(({ before, nid }) => window.desk.state.seq.queue > before && window.desk.state.items.some((c) => c.id === nid), { before, nid: posted.body?.id }, { timeout: 30_000 });
@@ -176,7 +177,15 @@ browserTest('usage: DISPATCHER_TOKEN=… DEPARTMENT_TOKEN=… REPORTER_TOKEN=…
   } catch {
     check('a new case arrives in the queue by the event stream', false, JSON.stringify(posted));
   }
+  // It is a possible duplicate (same category, 28 m, the same day): the
+  // dispatcher links it to this case.
   await page.evaluate((id) => window.desk.openCase(id), id);
+  const dupRow = `#dups li[data-id="${posted.body?.id}"]`;
+  await page.waitForSelector(dupRow + ' button', { timeout: 15_000 });
+  await page.click(dupRow + ' button');
+  await page.waitForSelector(dupRow + '[data-link="duplicate"]', { timeout: 15_000 });
+  const main = await api(dispatcher, 'GET', `/api/v1/incidents/${posted.body?.id}/duplicates`);
+  check('the later report is linked as a duplicate of the case', main.body?.duplicates?.some((c) => c.id === id && c.link === 'main'), JSON.stringify(main.body));
   await saveShot('-dispatcher');
 
   // ---- the department ----

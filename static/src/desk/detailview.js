@@ -353,19 +353,25 @@ function renderDuplicates() {
       li.append(el('span', { class: 'chip' }, t('dupMain')));
     } else if (c.link === 'duplicate') {
       li.append(el('span', { class: 'chip' }, t('dupOf')));
-    } else if (!linkedToMain && canLink()) {
-      const b = el('button', { type: 'button', class: 'btn' }, format(t('linkAsMain'), { id: c.id }));
-      b.onclick = async () => {
-        b.disabled = true;
-        try {
-          await send('POST', `/api/v1/incidents/${d.incident.id}/duplicate-of`, { main: c.id });
-          await hooks.afterStep(d.incident.id);
-        } catch (e) {
-          b.disabled = false;
-          li.append(el('span', { class: 'err', role: 'alert' }, e.message));
-        }
-      };
-      li.append(b);
+    } else if (canLink()) {
+      // The earlier report is the main case: a later one is linked to
+      // this case, this case to an earlier one (once).
+      const later = Date.parse(c.reported_at) > Date.parse(d.incident.reported_at) || (c.reported_at === d.incident.reported_at && c.id > d.incident.id);
+      if (later || !linkedToMain) {
+        const [dup, main] = later ? [c.id, d.incident.id] : [d.incident.id, c.id];
+        const b = el('button', { type: 'button', class: 'btn' }, format(t(later ? 'linkHere' : 'linkAsMain'), { id: c.id }));
+        b.onclick = async () => {
+          b.disabled = true;
+          try {
+            await send('POST', `/api/v1/incidents/${dup}/duplicate-of`, { main });
+            await hooks.afterStep(d.incident.id);
+          } catch (e) {
+            b.disabled = false;
+            li.append(el('span', { class: 'err', role: 'alert' }, e.message));
+          }
+        };
+        li.append(b);
+      }
     }
     return li;
   });
