@@ -42,8 +42,25 @@ async function loadQueue() {
   state.seq.queue++;
 }
 
+// openCase shows case id; loading is the newest load, which may replace
+// one in flight (a live event arriving while a step is being shown).
 let detailSeq = 0;
-async function openCase(id) {
+let loading = Promise.resolve();
+function openCase(id) {
+  const p = loadCase(id);
+  loading = p;
+  return p;
+}
+
+// settled waits until no load of the case is in flight.
+async function settled() {
+  for (let p = null; p !== loading; ) {
+    p = loading;
+    await p;
+  }
+}
+
+async function loadCase(id) {
   const seq = ++detailSeq;
   if (state.openId !== id) {
     closeForm();
@@ -261,6 +278,7 @@ async function start() {
   configureDetail({
     afterStep: async (id) => {
       await Promise.all([openCase(id), loadQueue()]);
+      await settled();
       state.seq.steps++;
     },
   });
