@@ -12,6 +12,7 @@ const (
 	EINVALID      = "invalid"
 	ENOTFOUND     = "not_found"
 	ETOOLARGE     = "too_large"
+	EUNSUPPORTED  = "unsupported_media_type" // a body of a type the endpoint does not take
 	EUNAVAILABLE  = "unavailable"
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"

@@ -20,6 +20,7 @@ var statusOf = map[string]int{
 	gridmap.EPRECONDITION: http.StatusPreconditionFailed,
 	gridmap.ETOOMANY:      http.StatusTooManyRequests,
 	gridmap.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	gridmap.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	gridmap.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	gridmap.EINTERNAL:     http.StatusInternalServerError,
 }

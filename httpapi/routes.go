@@ -51,10 +51,11 @@ type route struct {
 type need uint8
 
 const (
-	always         need = iota
-	needsIncidents      // Deps.Incidents
-	needsPlans          // Deps.Plans
-	needsCases          // Deps.Cases and Deps.Incidents
+	always           need = iota
+	needsIncidents        // Deps.Incidents
+	needsPlans            // Deps.Plans
+	needsCases            // Deps.Cases and Deps.Incidents
+	needsAttachments      // Deps.Attachments
 )
 
 func (n need) met(d Deps) bool {
@@ -65,6 +66,8 @@ func (n need) met(d Deps) bool {
 		return d.Plans != nil
 	case needsCases:
 		return d.Cases != nil && d.Incidents != nil
+	case needsAttachments:
+		return d.Attachments != nil
 	}
 	return true
 }
@@ -119,6 +122,12 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/api/v1/grids/{code}/history", needs: needsPlans, op: "gridHistory", rule: rule{class: ClassPlans}, fn: s.gridHistory},
 		{method: patch, path: "/api/v1/grids/{code}", needs: needsPlans, op: "editGrid", rule: rule{class: ClassPlan}, fn: s.editGrid},
 		{method: get, path: "/api/v1/topology", needs: needsPlans, op: "topology", rule: rule{class: ClassPlans, query: withParams(toleranceQuery, "level")}, fn: s.topology},
+
+		// Attachments (attachments.go): personal data, checked per file
+		// in the handler beyond the class.
+		{method: post, path: "/api/v1/attachments", needs: needsAttachments, op: "postAttachment", rule: rule{class: ClassReport}, fn: s.postAttachment},
+		{method: get, path: "/api/v1/attachments/{id:[0-9a-f]{64}}", needs: needsAttachments, op: "getAttachment", rule: rule{class: ClassIncidents}, fn: s.getAttachment},
+		{method: get, path: "/api/v1/attachments/{id:[0-9a-f]{64}}/thumbnail", needs: needsAttachments, op: "getAttachmentThumbnail", rule: rule{class: ClassIncidents}, fn: s.getThumbnail},
 
 		// Incidents, statistics, the live event stream (incidents.go).
 		{method: get, path: "/api/v1/categories", needs: needsIncidents, op: "listCategories", rule: rule{class: ClassPublic}, fn: s.listCategories},

@@ -23,7 +23,8 @@ func fullServer(tb testing.TB) *Server {
 	type incidents struct{ gridmap.IncidentService }
 	type cases struct{ CaseStore }
 	type plans struct{ gridmap.PlanService }
-	return New(Config{}, Deps{Incidents: incidents{}, Cases: cases{}, Plans: plans{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	type attachments struct{ gridmap.AttachmentService }
+	return New(Config{}, Deps{Incidents: incidents{}, Cases: cases{}, Plans: plans{}, Attachments: attachments{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 // TestRouteTable: every rule names a known class, reads are GET, the

@@ -27,6 +27,9 @@ import (
 type Config struct {
 	// MaxBodyBytes bounds every request body (default 64 MiB).
 	MaxBodyBytes int64
+	// MaxAttachmentBytes bounds an uploaded attachment (default
+	// DefaultMaxAttachmentBytes, 10 MiB; attachments.go).
+	MaxAttachmentBytes int64
 	// NearBoundaryMetres: a lookup names the nearest other grid when it is
 	// closer than this (default 30 m).
 	NearBoundaryMetres float64
@@ -77,6 +80,9 @@ type Deps struct {
 	// Past gives the maps of past times for tiles and lookups with as_of
 	// (tiles_history.go); nil answers them with 503.
 	Past PastMaps
+	// Attachments stores case attachments (attachments.go); nil leaves
+	// out the attachment routes.
+	Attachments gridmap.AttachmentService
 	// Tokens are the API tokens (auth.go); nil: no token is valid.
 	Tokens TokenStore
 	// Stats are read by /metrics (metrics.go); nil fields are left out.
@@ -112,6 +118,8 @@ type Server struct {
 	events    gridmap.IncidentEvents
 	cases     CaseStore // steps.go
 	plans     *planAPI  // plans.go
+	// attachments: Deps.Attachments (attachments.go).
+	attachments gridmap.AttachmentService
 
 	trustState // auth.go: tokens, policy, limits, metrics (issue 7)
 }
@@ -121,6 +129,9 @@ type Server struct {
 func New(cfg Config, d Deps) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 64 << 20
+	}
+	if cfg.MaxAttachmentBytes <= 0 {
+		cfg.MaxAttachmentBytes = DefaultMaxAttachmentBytes
 	}
 	if cfg.NearBoundaryMetres == 0 {
 		cfg.NearBoundaryMetres = defaultNearBoundaryMetres
@@ -143,6 +154,7 @@ func New(cfg Config, d Deps) *Server {
 	if d.Incidents != nil {
 		s.incidents, s.heat, s.events, s.cases = d.Incidents, d.Heat, d.Events, d.Cases
 	}
+	s.attachments = d.Attachments
 	if d.Plans != nil {
 		s.plans = &planAPI{svc: d.Plans, past: d.Past}
 	}

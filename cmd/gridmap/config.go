@@ -40,6 +40,7 @@ func loadConfig() Config {
 			NearBoundaryMetres: env.positive("GRIDMAP_NEAR_BOUNDARY_M", 30),
 			MaxBatchPoints:     env.count("GRIDMAP_MAX_BATCH_POINTS", 1_000_000, "1000000"),
 			MaxBodyBytes:       int64(env.count("GRIDMAP_MAX_BODY_BYTES", 64<<20, "67108864")),
+			MaxAttachmentBytes: int64(env.count("GRIDMAP_MAX_ATTACHMENT", httpapi.DefaultMaxAttachmentBytes, "10485760")),
 			BaseMapStyleURL:    os.Getenv("GRIDMAP_BASEMAP_STYLE"),
 			Topology: gridmap.Tolerances{
 				WidthM:   env.positive("GRIDMAP_TOPOLOGY_WIDTH_M", gridmap.DefaultTolerances.WidthM),

@@ -52,6 +52,8 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 		Past:      m,
 		Plans:     plans,
 		Tokens:    st,
+
+		Attachments: st, // issue 14: case photos and documents
 		Stats:     httpapi.StatsSources{Pool: poolStats(st), Feed: feed.Stats, Builds: builds},
 		Ready: func(ctx context.Context) map[string]string {
 			checks := map[string]string{"database": "", "index": ""}
