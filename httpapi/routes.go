@@ -124,8 +124,10 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/api/v1/topology", needs: needsPlans, op: "topology", rule: rule{class: ClassPlans, query: withParams(toleranceQuery, "level")}, fn: s.topology},
 
 		// Attachments (attachments.go): personal data, checked per file
-		// in the handler beyond the class.
-		{method: post, path: "/api/v1/attachments", needs: needsAttachments, op: "postAttachment", rule: rule{class: ClassReport}, fn: s.postAttachment},
+		// in the handler beyond the class. Uploads are in the class of
+		// steps (case), so a department can attach the after photos of
+		// the cases it resolves.
+		{method: post, path: "/api/v1/attachments", needs: needsAttachments, op: "postAttachment", rule: rule{class: ClassCase}, fn: s.postAttachment},
 		{method: get, path: "/api/v1/attachments/{id:[0-9a-f]{64}}", needs: needsAttachments, op: "getAttachment", rule: rule{class: ClassIncidents}, fn: s.getAttachment},
 		{method: get, path: "/api/v1/attachments/{id:[0-9a-f]{64}}/thumbnail", needs: needsAttachments, op: "getAttachmentThumbnail", rule: rule{class: ClassIncidents}, fn: s.getThumbnail},
 
