@@ -179,7 +179,7 @@ function bindKeys() {
     const tag = e.target.tagName;
     const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(tag) || e.target.isContentEditable;
     const action = keyAction(e, {
-      typing, form: !!state.form, actions: nextSteps().length,
+      typing, form: !!state.form, photo: !$('lightbox').hidden, actions: nextSteps().length,
       onButton: tag === 'BUTTON' || tag === 'A' || (tag === 'LABEL' && e.target.classList.contains('btn')),
     });
     if (!action) return;

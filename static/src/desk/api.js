@@ -54,11 +54,14 @@ export async function send(method, url, body) {
 }
 
 // blobURL fetches an image that needs the token (attachments are personal
-// data) and answers an object URL for an <img>; kept per URL.
+// data) and answers an object URL for an <img>; kept per URL. A refusal
+// (a photo of a case out of the token's reach) is the image's error, not
+// a reason to ask for another token.
 const blobs = new Map();
 export function blobURL(url) {
   if (!blobs.has(url)) {
-    const p = authFetch(url).then(async (resp) => {
+    const token = getToken();
+    const p = fetch(url, { headers: token ? { Authorization: 'Bearer ' + token } : {} }).then(async (resp) => {
       if (!resp.ok) throw new ApiError(resp.status, await problemOf(resp));
       return URL.createObjectURL(await resp.blob());
     });

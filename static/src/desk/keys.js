@@ -9,10 +9,11 @@
 // {type: 'open'}, {type: 'action', index}, {type: 'close'}, {type:
 // 'filters'}, {type: 'help'}, or null (the browser's own). ctx.typing: the
 // focus is in a text field or select; ctx.form: a step's form is open;
-// ctx.actions: how many actions there are.
+// ctx.photo: a photo is shown large; ctx.actions: how many actions there
+// are.
 export function keyAction(e, ctx) {
   if (e.ctrlKey || e.metaKey || e.altKey) return null;
-  if (e.key === 'Escape') return ctx.form || ctx.typing ? { type: 'close' } : null;
+  if (e.key === 'Escape') return ctx.form || ctx.typing || ctx.photo ? { type: 'close' } : null;
   if (ctx.typing) return null;
   switch (e.key) {
     case 'j':

@@ -57,6 +57,7 @@ test('keys', () => {
   assert.equal(keyAction({ key: '4' }, idle), null); // only three actions
   assert.equal(keyAction({ key: 'Escape' }, idle), null);
   assert.deepEqual(keyAction({ key: 'Escape' }, { ...idle, form: true }), { type: 'close' });
+  assert.deepEqual(keyAction({ key: 'Escape' }, { ...idle, photo: true }), { type: 'close' });
   assert.equal(keyAction({ key: 'j' }, { ...idle, typing: true }), null); // typing in a field
   assert.deepEqual(keyAction({ key: 'Escape' }, { ...idle, typing: true }), { type: 'close' });
   assert.equal(keyAction({ key: 'j', ctrlKey: true }, idle), null);
