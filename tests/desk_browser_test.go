@@ -25,9 +25,10 @@ import (
 // case reported meanwhile arrives in the queue by the event stream; then
 // the police department's token resolves it with a photo uploaded in the
 // page (refused without one; the thumbnail opens the photo), and the case
-// is resolved on the desk, in English, through the API and on the wall
-// map. Here the API then holds the four steps with who took each, in
-// order. Screenshots: static/test/screenshots/desk*.png.
+// is resolved on the desk; the dispatcher's review, posted by the script,
+// shows on the department's open case by the event stream; the case is
+// resolved in English, through the API and on the wall map. Here the API
+// then holds the five steps with who took each, in order. Screenshots: static/test/screenshots/desk*.png.
 func TestBrowserDesk(t *testing.T) {
 	node := needNode(t, "playwright-core")
 	chromium := chromiumPath(t)
@@ -85,14 +86,15 @@ func TestBrowserDesk(t *testing.T) {
 	for _, s := range flow.Steps {
 		got = append(got, s.Step+" by "+s.Actor.Person+" ("+s.Actor.Role+" "+s.Actor.Department+")")
 	}
-	want := []string{"register by 张调度 (dispatcher )", "dispatch by 张调度 (dispatcher )", "supervise by 张调度 (dispatcher )", "resolve by 王警官 (department police)"}
+	want := []string{"register by 张调度 (dispatcher )", "dispatch by 张调度 (dispatcher )", "supervise by 张调度 (dispatcher )",
+		"resolve by 王警官 (department police)", "review by 张调度 (dispatcher )"}
 	if strings.Join(got, "; ") != strings.Join(want, "; ") {
 		t.Errorf("steps:\n got %s\nwant %s", strings.Join(got, "; "), strings.Join(want, "; "))
 	}
-	if flow.Status != "resolved" || flow.CaseStatus != "resolved" || flow.Department != "police" || flow.Supervised != 1 {
-		t.Errorf("case: status %s, case status %s, department %s, supervised %d; want resolved, resolved, police, 1", flow.Status, flow.CaseStatus, flow.Department, flow.Supervised)
+	if flow.Status != "resolved" || flow.CaseStatus != "reviewed" || flow.Department != "police" || flow.Supervised != 1 {
+		t.Errorf("case: status %s, case status %s, department %s, supervised %d; want resolved, reviewed, police, 1", flow.Status, flow.CaseStatus, flow.Department, flow.Supervised)
 	}
-	if n := len(flow.Steps); n > 0 && len(flow.Steps[n-1].Attachments) != 1 {
-		t.Errorf("the resolve has attachments %v, want the one photo", flow.Steps[n-1].Attachments)
+	if len(flow.Steps) == 5 && len(flow.Steps[3].Attachments) != 1 {
+		t.Errorf("the resolve has attachments %v, want the one photo", flow.Steps[3].Attachments)
 	}
 }

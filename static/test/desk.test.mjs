@@ -12,8 +12,9 @@
 // opens its queue, resolves the case with a photo uploaded through the
 // attachments route (refused without one; its thumbnail shown before
 // submitting, then in the timeline, opening full size), and the case is
-// resolved on the desk, in English too, through the API and on the wall
-// map's ticker. Screenshots at 1920×1080 and 1366×768.
+// resolved on the desk; a review the dispatcher takes elsewhere shows on
+// the open case by the event stream; in English too; resolved through
+// the API and on the wall map's ticker. Screenshots at 1920×1080 and 1366×768.
 import { browserTest } from './browser.mjs';
 import { writeFileSync } from 'node:fs';
 import { deflateSync, crc32 } from 'node:zlib';
@@ -141,6 +142,7 @@ browserTest('usage: DISPATCHER_TOKEN=… DEPARTMENT_TOKEN=… REPORTER_TOKEN=…
   await page.fill('#sf-deadline', '2020-01-01T09:00');
   await page.click('#step-form button[type=submit]');
   check('a past deadline is refused in the page', (await fieldError('deadline')) === '期限须晚于现在' && posts.length === sent, await fieldError('deadline'));
+  await saveShot('-form');
   const deadline = await page.evaluate(() => new Date(Date.now() + 8 * 3600e3 + 3 * 86400e3).toISOString().slice(0, 10) + 'T17:30');
   await page.fill('#sf-deadline', deadline);
   await waitSteps(await submit());
@@ -218,6 +220,16 @@ browserTest('usage: DISPATCHER_TOKEN=… DEPARTMENT_TOKEN=… REPORTER_TOKEN=…
   await saveShot('-photo');
   await page.keyboard.press('Escape');
   check('Esc closes the photo', await page.isHidden('#lightbox'));
+
+  // The dispatcher's review, taken elsewhere, shows on this desk by the
+  // event stream.
+  const reviewed = await api(dispatcher, 'POST', `/api/v1/incidents/${id}/steps`, { step: 'review', outcome: 'accept', note: '现场核查属实' });
+  try {
+    await page.waitForFunction(() => document.getElementById('c-status').dataset.status === 'reviewed', null, { timeout: 30_000 });
+    check('a step taken elsewhere shows on the open case by the event stream', (await detail()).steps.at(-1) === 'review');
+  } catch {
+    check('a step taken elsewhere shows on the open case by the event stream', false, JSON.stringify(reviewed));
+  }
   if (shot) writeFileSync(shot, await page.screenshot());
 
   // At 1366×768 everything is reachable.
@@ -233,12 +245,12 @@ browserTest('usage: DISPATCHER_TOKEN=… DEPARTMENT_TOKEN=… REPORTER_TOKEN=…
   // English.
   await page.click('#lang');
   d = await detail();
-  check('English labels', d.statusText === 'Resolved' && (await page.textContent('#timeline')).includes('Supervise'), d.statusText);
+  check('English labels', d.statusText === 'Reviewed' && (await page.textContent('#timeline')).includes('Supervise'), d.statusText);
   await page.click('#lang');
 
   // The API and the wall map agree.
   const steps = await api(department, 'GET', `/api/v1/incidents/${id}/steps`);
-  check('the API says resolved', steps.status === 200 && steps.body.status === 'resolved', JSON.stringify(steps.body?.status));
+  check('the API says resolved (reviewed)', steps.status === 200 && steps.body.status === 'resolved' && steps.body.case_status === 'reviewed', JSON.stringify(steps.body?.status));
   await page.goto(base + '/?live=0');
   await page.evaluate(() => window.gridmap.ready);
   await page.waitForFunction((id) => document.querySelector(`#ticker li[data-id="${id}"]`), id, { timeout: 30_000 });

@@ -27,7 +27,7 @@ const desk = {
     loadFailed: '案件列表加载失败：',
     pick: '从左侧队列选择案件（j/k 或方向键移动，回车打开）',
     due: '期限',
-    dueStep: '待{step}，期限',
+    dueStep: '{step}期限',
     overdueTag: '超期',
     supervisedTag: '督办',
     reportedAt: '上报',
