@@ -248,6 +248,25 @@ func readStep(r *http.Request) (caseflow.Step, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return st, gridmap.Errorf(gridmap.EINVALID, "the body must be one JSON object, with nothing after it")
 	}
+	// Bytes are checked where they enter, before any rule of the loop.
+	for _, f := range []struct {
+		name, v string
+		max     int
+		free    bool
+	}{
+		{"step", string(b.Step), gridmap.MaxName, false}, {"department", b.Department, gridmap.MaxName, false},
+		{"person", b.Person, gridmap.MaxName, false}, {"outcome", b.Outcome, gridmap.MaxName, false},
+		{"note", b.Note, gridmap.MaxText, true}, {"reason", b.Reason, gridmap.MaxText, true}, {"decision", b.Decision, gridmap.MaxText, true},
+	} {
+		if err := gridmap.CheckText(f.name, f.v, f.max, f.free); err != nil {
+			return st, err
+		}
+	}
+	for i, a := range b.Attachments {
+		if err := gridmap.CheckText("attachments["+strconv.Itoa(i)+"]", a, 64, false); err != nil {
+			return st, err
+		}
+	}
 	if b.Step == "" {
 		return st, gridmap.Errorf(gridmap.EINVALID, "step is required: one of %s", kindList())
 	}

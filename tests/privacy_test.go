@@ -181,8 +181,9 @@ func TestPrivacyScan(t *testing.T) {
 		"/tiles/grids.json",
 	}
 	for _, id := range incIDs {
-		paths = append(paths, "/api/v1/incidents/"+id)
+		paths = append(paths, "/api/v1/incidents/"+id, "/api/v1/incidents/"+id+"/steps", "/api/v1/incidents/"+id+"/duplicates")
 	}
+	paths = append(paths, "/api/v1/departments", "/api/v1/incidents?limit=1000&supervised=true", "/api/v1/incidents?limit=1000&department=police")
 	// Assets the page names.
 	_, page := do(t, "GET", srv.URL+"/wallmap.html", "", "", "")
 	for _, m := range regexp.MustCompile(`/assets/[A-Za-z0-9._-]+`).FindAllString(string(page), -1) {
