@@ -31,6 +31,9 @@ import (
 // DefaultMaxAttachmentBytes bounds an uploaded file (10 MiB).
 const DefaultMaxAttachmentBytes = 10 << 20
 
+// decodeSlots is how many uploads are decoded at once.
+const decodeSlots = 2
+
 // attachmentJSON is an attachment as POST /api/v1/attachments answers it.
 type attachmentJSON struct {
 	ID        string `json:"id"`
@@ -54,7 +57,15 @@ func (s *Server) postAttachment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Decoding a photo takes up to 4 bytes a pixel (160 MB at the pixel
+	// limit) and a core: a few at a time, the others wait.
+	select {
+	case s.decodeSlots <- struct{}{}:
+	case <-r.Context().Done():
+		return gridmap.Errorf(gridmap.EUNAVAILABLE, "the server is busy with other uploads; try again")
+	}
 	f, err := media.Process(body, declared, 0)
+	<-s.decodeSlots
 	if err != nil {
 		return err
 	}

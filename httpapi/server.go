@@ -118,8 +118,10 @@ type Server struct {
 	events    gridmap.IncidentEvents
 	cases     CaseStore // steps.go
 	plans     *planAPI  // plans.go
-	// attachments: Deps.Attachments (attachments.go).
+	// attachments: Deps.Attachments; decodeSlots bounds the uploads
+	// decoded at once (attachments.go).
 	attachments gridmap.AttachmentService
+	decodeSlots chan struct{}
 
 	trustState // auth.go: tokens, policy, limits, metrics (issue 7)
 }
@@ -154,7 +156,7 @@ func New(cfg Config, d Deps) *Server {
 	if d.Incidents != nil {
 		s.incidents, s.heat, s.events, s.cases = d.Incidents, d.Heat, d.Events, d.Cases
 	}
-	s.attachments = d.Attachments
+	s.attachments, s.decodeSlots = d.Attachments, make(chan struct{}, decodeSlots)
 	if d.Plans != nil {
 		s.plans = &planAPI{svc: d.Plans, past: d.Past}
 	}

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"mime"
@@ -60,9 +61,12 @@ type File struct {
 	// Position is the photo's EXIF GPS position, [lon, lat] in degrees
 	// as the camera wrote it (WGS84 for a phone's GPS).
 	Position *[2]float64
-	// Orientation is the EXIF orientation (1 to 8; 1 upright) that was
-	// stripped with the rest: the stored bytes show the sensor's view,
-	// which is sideways when it is 5 to 8.
+	// Orientation is the EXIF orientation (1 to 8; 1 upright) read
+	// before stripping. A JPEG or PNG whose orientation is not 1 is
+	// stored turned upright (decoded, turned and re-encoded: a JPEG at
+	// quality 92, the one case that is not lossless), since the tag that
+	// told viewers to turn it is stripped; a WebP is stored as the sensor
+	// saw it. Width and Height are then the upright size.
 	Orientation int
 }
 
@@ -187,8 +191,39 @@ func Process(b []byte, declared string, maxPixels int64) (*File, error) {
 	f.Width, f.Height = cfg.Width, cfg.Height
 	info := readEXIF(meta)
 	f.Time, f.Position, f.Orientation = info.time, info.position, info.orientation
+	if info.orientation > 1 && mt != WebP {
+		// The orientation tag is stripped with the rest, so the pixels
+		// are turned upright instead: the one case that re-encodes.
+		if img, err = upright(f, img, info.orientation); err != nil {
+			return nil, fmt.Errorf("media: turning upright: %w", err)
+		}
+		info.orientation = 1
+	}
 	if f.Thumbnail, err = thumbnail(img, info.orientation); err != nil {
 		return nil, fmt.Errorf("media: thumbnail: %w", err)
 	}
 	return f, nil
+}
+
+// upright turns a JPEG or PNG upright by its EXIF orientation and
+// re-encodes it into f (a JPEG at quality 92, a PNG losslessly), with its
+// new size and id.
+func upright(f *File, img image.Image, orientation int) (image.Image, error) {
+	rgba := image.NewRGBA(img.Bounds())
+	draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
+	up := orient(rgba, orientation)
+	var buf bytes.Buffer
+	var err error
+	if f.MediaType == JPEG {
+		err = jpeg.Encode(&buf, up, &jpeg.Options{Quality: 92})
+	} else {
+		err = png.Encode(&buf, up)
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.Bytes, f.Width, f.Height = buf.Bytes(), up.Bounds().Dx(), up.Bounds().Dy()
+	sum := sha256.Sum256(f.Bytes)
+	f.ID = hex.EncodeToString(sum[:])
+	return up, nil
 }

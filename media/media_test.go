@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -118,6 +119,9 @@ func TestProcess(t *testing.T) {
 		{"jpeg", media.JPEG, mediatest.JPEG(800, 600, photoEXIF), 800, 600},
 		{"png", media.PNG, mediatest.PNG(300, 500, photoEXIF), 300, 500},
 		{"webp", media.WebP, mediatest.WebP(photoEXIF), 1, 1},
+		// Lossy, made by libwebp's cwebp -metadata exif,xmp from
+		// mediatest.JPEG(96, 64, photoEXIF) (786 bytes).
+		{"webp from cwebp", media.WebP, cwebpEXIF(t), 96, 64},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if left := metaLeft(t, c.mt, c.in); len(left) < 3 {
@@ -158,6 +162,14 @@ func TestProcess(t *testing.T) {
 	}
 }
 
+func cwebpEXIF(tb testing.TB) []byte {
+	b, err := os.ReadFile("testdata/cwebp-exif.webp")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
 // exifOf returns the EXIF block Strip finds in a file.
 func exifOf(t *testing.T, mt string, b []byte) []byte {
 	t.Helper()
@@ -187,18 +199,43 @@ func TestSameAfterStripping(t *testing.T) {
 	}
 }
 
+// TestOrientation: a photo whose EXIF says to turn it is stored turned
+// (the tag is stripped with the rest), and so is its thumbnail.
 func TestOrientation(t *testing.T) {
-	for o, wantW := range map[uint16]int{1: 40, 3: 40, 6: 20, 8: 20} {
+	for o, want := range map[uint16]struct {
+		w, h int
+		// where the sensor's top-left pixel (black: no red, no green)
+		// and its bottom-left one (green) end up
+		black, green image.Point
+	}{
+		1: {40, 20, image.Pt(0, 0), image.Pt(0, 19)},
+		3: {40, 20, image.Pt(39, 19), image.Pt(39, 0)},
+		6: {20, 40, image.Pt(19, 0), image.Pt(0, 0)},
+		8: {20, 40, image.Pt(0, 39), image.Pt(19, 39)},
+	} {
 		f, err := media.Process(mediatest.JPEG(40, 20, mediatest.EXIF{Orientation: o}), "", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		th, err := jpeg.Decode(bytes.NewReader(f.Thumbnail))
-		if err != nil {
-			t.Fatal(err)
+		img := decode(t, media.JPEG, f.Bytes)
+		if f.Orientation != int(o) || f.Width != want.w || f.Height != want.h || img.Bounds() != image.Rect(0, 0, want.w, want.h) {
+			t.Errorf("orientation %d: read %d, %d × %d, stored %v; want %d × %d", o, f.Orientation, f.Width, f.Height, img.Bounds(), want.w, want.h)
+			continue
 		}
-		if f.Orientation != int(o) || th.Bounds().Dx() != wantW || f.Width != 40 {
-			t.Errorf("orientation %d: read %d, thumbnail %v, width %d", o, f.Orientation, th.Bounds(), f.Width)
+		near := func(p image.Point, r, g uint32) bool {
+			cr, cg, _, _ := img.At(p.X, p.Y).RGBA()
+			return math.Abs(float64(cr>>8)-float64(r)) < 48 && math.Abs(float64(cg>>8)-float64(g)) < 48
+		}
+		if !near(want.black, 0, 0) || !near(want.green, 0, 255) {
+			t.Errorf("orientation %d: stored picture not upright: %v at %v, %v at %v", o,
+				img.At(want.black.X, want.black.Y), want.black, img.At(want.green.X, want.green.Y), want.green)
+		}
+		if left := metaLeft(t, media.JPEG, f.Bytes); len(left) > 0 {
+			t.Errorf("orientation %d: metadata left: %v", o, left)
+		}
+		th, err := jpeg.Decode(bytes.NewReader(f.Thumbnail))
+		if err != nil || th.Bounds() != img.Bounds() {
+			t.Errorf("orientation %d: thumbnail %v %v", o, th.Bounds(), err)
 		}
 	}
 }

@@ -16,6 +16,8 @@ func FuzzStrip(f *testing.F) {
 	f.Add(mediatest.JPEG(16, 8, e))
 	f.Add(mediatest.PNG(8, 8, e))
 	f.Add(mediatest.WebP(e))
+	f.Add(cwebpEXIF(f))
+	f.Add(e.TIFF()) // for ReadEXIF
 	f.Add([]byte("%PDF-1.4\n%%EOF"))
 	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02, 0xFF, 0xE1, 0x00, 0x08, 'E', 'x', 'i', 'f', 0, 0, 0xFF, 0xD9})
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -23,6 +23,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/gridmap/gridmap/httpapi"
+	"github.com/gridmap/gridmap/media/mediatest"
 )
 
 // The OpenAPI documents: /api/v1/openapi.json (httpapi/openapi.json)
@@ -216,6 +217,9 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
 	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
+	for _, mt := range []string{"image/jpeg", "image/png", "image/webp", "application/pdf"} {
+		openapi3filter.RegisterBodyDecoder(mt, openapi3filter.FileBodyDecoder)
+	}
 	rts := map[string]routers.Router{}
 	for _, d := range apiDocs {
 		doc := loadDoc(t, srv.URL+d.url)
@@ -242,6 +246,20 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 	pl := "/api/v1/plans/" + strconv.FormatInt(plan.ID, 10)
 	if plan.ID == 0 || other.ID == 0 {
 		t.Fatal("could not create plans")
+	}
+
+	// Attachments: a photo uploaded once before the calls, and again.
+	photo := string(mediatest.JPEG(64, 48, mediatest.EXIF{Time: "2026:11:25 09:30:00", Lon: 116.8, Lat: 35.5}))
+	photo2 := string(mediatest.JPEG(48, 64, mediatest.EXIF{}))
+	attResp, err := http.Post(srv.URL+"/api/v1/attachments", "image/jpeg", strings.NewReader(photo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var att struct{ ID string }
+	_ = json.NewDecoder(attResp.Body).Decode(&att)
+	attResp.Body.Close()
+	if attResp.StatusCode != 201 || att.ID == "" {
+		t.Fatalf("uploading an attachment: %d", attResp.StatusCode)
 	}
 
 	type call struct {
@@ -288,6 +306,13 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 		{"GET", "/api/v1/events?category=nope", "", "", 400, nil},
 		{"GET", "/api/v1/events/recent?limit=5", "", "", 200, nil},
 		{"GET", "/api/v1/events/recent?limit=500", "", "", 400, nil},
+		{"POST", "/api/v1/attachments", "image/jpeg", photo2, 201, nil},
+		{"POST", "/api/v1/attachments", "image/jpeg", photo, 200, nil},
+		{"POST", "/api/v1/attachments", "image/jpeg", "not a photo", 415, nil},
+		{"POST", "/api/v1/attachments", "image/jpeg", photo[:len(photo)/2], 400, nil},
+		{"GET", "/api/v1/attachments/" + att.ID, "", "", 200, nil},
+		{"GET", "/api/v1/attachments/" + att.ID + "/thumbnail", "", "", 200, nil},
+		{"GET", "/api/v1/attachments/" + strings.Repeat("0", 64), "", "", 404, nil},
 
 		{"GET", "/api/v1/plans", "", "", 200, nil},
 		{"GET", "/api/v1/plans?status=draft", "", "", 200, nil},

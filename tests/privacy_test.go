@@ -22,6 +22,7 @@ import (
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/httpapi"
+	"github.com/gridmap/gridmap/media/mediatest"
 )
 
 // The personal data of the seeded database: reporters' names and phones,
@@ -184,6 +185,19 @@ func TestPrivacyScan(t *testing.T) {
 		paths = append(paths, "/api/v1/incidents/"+id, "/api/v1/incidents/"+id+"/steps", "/api/v1/incidents/"+id+"/duplicates")
 	}
 	paths = append(paths, "/api/v1/departments", "/api/v1/incidents?limit=1000&supervised=true", "/api/v1/incidents?limit=1000&department=police")
+	// Attachments: a PDF (not stripped) holding a seeded description, and
+	// a photo's thumbnail; the roles scanned may read neither.
+	for _, f := range []struct{ ctype, body, suffix string }{
+		{"application/pdf", "%PDF-1.4\n% " + p.descriptions[0] + "\n%%EOF\n", ""},
+		{"image/jpeg", string(mediatest.JPEG(64, 48, mediatest.EXIF{Time: "2026:11:25 09:30:00", Lon: 116.8, Lat: 35.5})), "/thumbnail"},
+	} {
+		resp, body := do(t, "POST", srv.URL+"/api/v1/attachments", admin, f.ctype, f.body)
+		var att struct{ ID string }
+		if resp.StatusCode != 201 || json.Unmarshal(body, &att) != nil {
+			t.Fatalf("uploading an attachment: %d %s", resp.StatusCode, body)
+		}
+		paths = append(paths, "/api/v1/attachments/"+att.ID+f.suffix)
+	}
 	// Assets the page names.
 	_, page := do(t, "GET", srv.URL+"/wallmap.html", "", "", "")
 	for _, m := range regexp.MustCompile(`/assets/[A-Za-z0-9._-]+`).FindAllString(string(page), -1) {

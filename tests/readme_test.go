@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gridmap/gridmap/httpapi"
+	"github.com/gridmap/gridmap/media/mediatest"
 )
 
 // TestReadmeLayout (issue 12): the Layout section of README.md names every
@@ -63,7 +64,7 @@ func TestReadmeLayout(t *testing.T) {
 }
 
 // TestReadmeExamples (issue 12): the shell examples of the README's
-// Incidents and Plans sections work as written — tokens made with the
+// Incidents, Plans and Attachments sections work as written — tokens made with the
 // binary, every curl answered 2xx — against a server as `gridmap serve`
 // wires it (the incident example once had no Authorization header: 401).
 // Only the address, the binary's path and the database URL are replaced.
@@ -79,7 +80,7 @@ func TestReadmeExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	var blocks []string
-	for _, sec := range []string{"\n### Incidents\n", "\n### Plans: redrawing boundaries\n"} {
+	for _, sec := range []string{"\n### Incidents\n", "\n### Plans: redrawing boundaries\n", "\n### Attachments\n"} {
 		_, body, ok := strings.Cut(string(readme), sec)
 		if !ok {
 			t.Fatalf("README.md has no section %q", strings.TrimSpace(sec))
@@ -101,7 +102,15 @@ func TestReadmeExamples(t *testing.T) {
 		"$(scripts/db.sh start .data/pg 55432)", "'"+url+"'").Replace(script)
 	// Each curl also prints its status on a line of its own.
 	prelude := "set -e\ncurl() { command curl -sS -w '\\nREADME_STATUS=%{http_code}\\n' \"$@\"; }\n"
-	out, err := exec.Command("bash", "-c", prelude+script).CombinedOutput()
+	// The attachment examples read photo.jpg and write files: in a
+	// folder of their own.
+	cmd := exec.Command("bash", "-c", prelude+script)
+	cmd.Dir = t.TempDir()
+	photo := mediatest.JPEG(640, 480, mediatest.EXIF{Time: "2026:11:25 09:30:00", Offset: "+08:00", Lon: 116.81, Lat: 35.55})
+	if err := os.WriteFile(filepath.Join(cmd.Dir, "photo.jpg"), photo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the examples fail: %v\n%s", err, out)
 	}
@@ -115,5 +124,8 @@ func TestReadmeExamples(t *testing.T) {
 			t.Errorf("an example answered %s:\n%s", s[1], out)
 			break
 		}
+	}
+	if b, err := os.ReadFile(filepath.Join(cmd.Dir, "photo-stripped.jpg")); err != nil || len(b) == 0 || strings.Contains(string(b), "Exif\x00\x00") {
+		t.Errorf("the attachment example's download: %d bytes, %v, or it has EXIF", len(b), err)
 	}
 }

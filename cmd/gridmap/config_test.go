@@ -24,6 +24,8 @@ func TestSettingsRefused(t *testing.T) {
 		{"batch points text", "GRIDMAP_MAX_BATCH_POINTS", "1M"},
 		{"body bytes 0", "GRIDMAP_MAX_BODY_BYTES", "0"},
 		{"body bytes unit", "GRIDMAP_MAX_BODY_BYTES", "64MB"},
+		{"attachment 0", "GRIDMAP_MAX_ATTACHMENT", "0"},
+		{"attachment unit", "GRIDMAP_MAX_ATTACHMENT", "10MB"},
 		{"width 0", "GRIDMAP_TOPOLOGY_WIDTH_M", "0"},
 		{"width Inf", "GRIDMAP_TOPOLOGY_WIDTH_M", "Inf"},
 		{"sliver text", "GRIDMAP_TOPOLOGY_SLIVER_M2", "big"},
@@ -65,6 +67,7 @@ func TestSettingsAccepted(t *testing.T) {
 		"GRIDMAP_RATE_BURST":         "7",
 		"GRIDMAP_REQUEST_TIMEOUT":    "0",
 		"GRIDMAP_LOG_LEVEL":          "debug",
+		"GRIDMAP_MAX_ATTACHMENT":     "2097152",
 	} {
 		t.Setenv(k, v)
 	}
@@ -75,7 +78,7 @@ func TestSettingsAccepted(t *testing.T) {
 	h := cfg.HTTP
 	if h.NearBoundaryMetres != 12.5 || h.MaxBatchPoints != 5000 || h.MaxBodyBytes != 1<<20 || h.Topology.WidthM != 0.5 ||
 		h.Topology.SliverM2 != 50 || h.Trust.RatePerToken != 0 || h.Trust.RatePerIP != 2.5 || h.Trust.RateBurst != 7 ||
-		h.Trust.RequestTimeout != time.Duration(-1) || cfg.LogLevel != "debug" {
+		h.Trust.RequestTimeout != time.Duration(-1) || cfg.LogLevel != "debug" || h.MaxAttachmentBytes != 2<<20 {
 		t.Errorf("config %+v", cfg)
 	}
 }

@@ -52,9 +52,7 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 		Past:      m,
 		Plans:     plans,
 		Tokens:    st,
-
-		Attachments: st, // issue 14: case photos and documents
-		Stats:       httpapi.StatsSources{Pool: poolStats(st), Feed: feed.Stats, Builds: builds},
+		Stats:     httpapi.StatsSources{Pool: poolStats(st), Feed: feed.Stats, Builds: builds},
 		Ready: func(ctx context.Context) map[string]string {
 			checks := map[string]string{"database": "", "index": ""}
 			if err := st.Ping(ctx); err != nil {
@@ -71,6 +69,7 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 			}
 			return checks
 		},
+		Attachments: st,
 	})
 	return &App{Store: st, Live: m, Handler: h, Incidents: feed, API: h}
 }
