@@ -73,8 +73,8 @@ export function renderDetail() {
   ];
   $('c-meta').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
   const priv = [];
-  if (inc.description) priv.push(`${t('description')}：${inc.description}`);
-  if (inc.reporter?.name || inc.reporter?.phone) priv.push(`${t('reporter')}：${[inc.reporter.name, inc.reporter.phone].filter(Boolean).join(' ')}`);
+  if (inc.description) priv.push(t('description') + t('colon') + inc.description);
+  if (inc.reporter?.name || inc.reporter?.phone) priv.push(t('reporter') + t('colon') + [inc.reporter.name, inc.reporter.phone].filter(Boolean).join(' '));
   $('c-private').textContent = priv.join('\n');
   renderActions();
   renderTimeline();
@@ -286,11 +286,12 @@ function renderTimeline() {
     let what = label('step', s.step, state.lang);
     if (s.outcome) what += ` · ${label('outcome', s.outcome, state.lang)}`;
     const lines = [];
-    if (s.department || s.person) lines.push(`${t('department')}：${departmentLabel(s.department)} ${s.person ?? ''}`.trim());
-    if (s.deadline) lines.push(`${t('deadline')}：${fmtTime(s.deadline, true)}`);
-    if (s.decision) lines.push(`${t('decision')}：${s.decision}`);
-    if (s.agenda) lines.push(`${t('agenda')}：${fmtDate(s.agenda)}`);
-    if (s.reason) lines.push(`${t('reason')}：${s.reason}`);
+    const line = (key, v) => lines.push(t(key) + t('colon') + v);
+    if (s.department || s.person) line('department', `${departmentLabel(s.department)} ${s.person ?? ''}`.trim());
+    if (s.deadline) line('deadline', fmtTime(s.deadline, true));
+    if (s.decision) line('decision', s.decision);
+    if (s.agenda) line('agenda', fmtDate(s.agenda));
+    if (s.reason) line('reason', s.reason);
     if (s.note) lines.push(s.note);
     const li = el('li', { dataset: { step: s.step, seq: String(s.seq) } },
       el('div', {}, el('span', { class: 'when' }, fmtTime(s.at, true)), ' ', el('span', { class: 'what' }, what), el('span', { class: 'who' }, who)),

@@ -5,6 +5,7 @@ import { strings as shared } from '../i18n.js';
 const desk = {
   zh: {
     deskTitle: '案件工作台',
+    colon: '：',
     deskSub: '指挥中心',
     wallmap: '指挥大屏',
     queue: '案件队列',
@@ -90,6 +91,7 @@ const desk = {
   },
   en: {
     deskTitle: 'Case desk',
+    colon: ': ',
     deskSub: 'Command centre',
     wallmap: 'Wall map',
     queue: 'Queue',
