@@ -66,7 +66,10 @@ async function loadCase(id) {
     closeForm();
     $('step-done').textContent = '';
   }
-  state.openId = id;
+  if (state.openId !== id) {
+    state.openId = id;
+    saveURL();
+  }
   if (state.selectedId !== id) select(id);
   const optional = (p) => p.catch((err) => {
     if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return null;

@@ -24,12 +24,15 @@ export const state = {
   seq: { queue: 0, detail: 0, steps: 0 }, // completed loads, for tests
 };
 
-// saveURL keeps the filters and language in the address, so a desk can be
-// bookmarked as it is set up.
+// saveURL keeps the filters, the language and the open case in the
+// address, so a desk can be bookmarked as it is set up and a case passed
+// on as a link.
 export function saveURL() {
   const q = filtersToURL(state.filters, new URLSearchParams(location.search));
   if (state.lang !== 'zh') q.set('lang', state.lang);
   else q.delete('lang');
+  if (state.openId) q.set('case', String(state.openId));
+  else q.delete('case');
   const s = q.toString();
   history.replaceState(null, '', s ? '?' + s : location.pathname);
 }
