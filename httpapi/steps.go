@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/caseflow"
+	"github.com/gridmap/gridmap/heat"
 )
 
 // The case loop over HTTP (issue 14): the departments, a case's steps and
@@ -31,9 +33,9 @@ type CaseStore interface {
 	// nil, is called with the case's grid code first. Errors: ENOTFOUND,
 	// EINVALID, EFORBIDDEN, ECONFLICT.
 	AddStep(ctx context.Context, id int64, step caseflow.Step, check func(gridCode string) error) (caseflow.Result, error)
-	// Duplicates returns the possible duplicates of a case and the cases
-	// linked to it. Errors: ENOTFOUND.
-	Duplicates(ctx context.Context, id int64) ([]caseflow.Duplicate, error)
+	// LinkedCases returns the cases linked to a case as main case or
+	// duplicates (none for an unknown id).
+	LinkedCases(ctx context.Context, id int64) ([]caseflow.Duplicate, error)
 	// LinkDuplicate links case id to its main case. Errors: ENOTFOUND,
 	// EINVALID, ECONFLICT.
 	LinkDuplicate(ctx context.Context, id, main int64, by gridmap.Actor) error
@@ -353,28 +355,64 @@ type duplicateJSON struct {
 	Grid *incidentGrid `json:"grid"`
 }
 
-func (s *Server) duplicatesOf(ctx context.Context, id int64) ([]duplicateJSON, error) {
-	ds, err := s.cases.Duplicates(ctx, id)
+// duplicatesOf lists the cases linked to case in, then its possible
+// duplicates: open cases of its category within caseflow.DuplicateRadiusM
+// and DuplicateWindow, from the in-memory aggregate (as current as the
+// change feed, milliseconds behind), nearest first.
+func (s *Server) duplicatesOf(ctx context.Context, in *gridmap.Incident) ([]duplicateJSON, error) {
+	var agg *heat.Aggregate
+	if s.heat != nil {
+		agg = s.heat()
+	}
+	if agg == nil {
+		return nil, &gridmap.Error{Code: gridmap.EUNAVAILABLE, Message: "the incident statistics are still loading; try again shortly"}
+	}
+	linked, err := s.cases.LinkedCases(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
+	var open []gridmap.Status
+	for _, st := range gridmap.Statuses {
+		if st.Open() {
+			open = append(open, st)
+		}
+	}
+	near := agg.Near(in.Location[0], in.Location[1], caseflow.DuplicateRadiusM, heat.Filter{
+		Categories: []gridmap.Category{in.Category}, Statuses: open,
+		From: in.ReportedAt.Add(-caseflow.DuplicateWindow), To: in.ReportedAt.Add(caseflow.DuplicateWindow + time.Second)})
 	ix := s.indexOrNil()
-	out := make([]duplicateJSON, len(ds))
-	for i, d := range ds {
-		d.DistanceM = float64(int(d.DistanceM*10+0.5)) / 10
-		out[i] = duplicateJSON{Duplicate: d, Grid: gridOf(ix, d.GridCode)}
+	out := make([]duplicateJSON, 0, len(linked)+len(near))
+	seen := map[int64]bool{in.ID: true}
+	add := func(d caseflow.Duplicate) {
+		if seen[d.ID] {
+			return
+		}
+		seen[d.ID] = true
+		d.DistanceM = math.Round(d.DistanceM*10) / 10
+		out = append(out, duplicateJSON{Duplicate: d, Grid: gridOf(ix, d.GridCode)})
+	}
+	for _, d := range linked {
+		add(d)
+	}
+	for _, n := range near {
+		add(caseflow.Duplicate{ID: n.ID, Category: n.Category, Status: n.Status, GridCode: n.GridCode,
+			ReportedAt: n.ReportedAt, DistanceM: n.DistanceM})
 	}
 	return out, nil
 }
 
-// getDuplicates answers the possible duplicates of a case (open cases of
-// its category within 50 m and 7 days) and the cases linked to it.
+// getDuplicates answers the cases linked to a case and its possible
+// duplicates (open cases of its category within 50 m and 7 days).
 func (s *Server) getDuplicates(w http.ResponseWriter, r *http.Request) error {
 	id, err := idVar(r, "incident")
 	if err != nil {
 		return err
 	}
-	ds, err := s.duplicatesOf(r.Context(), id)
+	in, err := s.incidents.Incident(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	ds, err := s.duplicatesOf(r.Context(), &in)
 	if err != nil {
 		return err
 	}

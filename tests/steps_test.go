@@ -324,6 +324,22 @@ func TestCaseLoopAPI(t *testing.T) {
 		}
 	}
 
+	// A department sees the personal data of its own cases only.
+	for tok, want := range map[string]string{police: "full", justice: "masked", dispatcher: "full"} {
+		var in struct {
+			PersonalData string `json:"personal_data"`
+			Description  string
+		}
+		_, b := do(t, "GET", base+"/incidents/"+strconv.FormatInt(caseID, 10), tok, "", "")
+		if err := json.Unmarshal(b, &in); err != nil || in.PersonalData != want || (want == "full") != (in.Description != "") {
+			t.Errorf("GET the incident: personal data %q (description %q), want %s: %s", in.PersonalData, in.Description, want, b)
+		}
+	}
+	var who struct{ Role, Department string }
+	if _, b := do(t, "GET", base+"/whoami", police, "", ""); json.Unmarshal(b, &who) != nil || who.Role != "department" || who.Department != "police" {
+		t.Errorf("whoami as a department: %+v", who)
+	}
+
 	// A grid worker acts in its grids only.
 	other := post(dispatcher, fresh("LOOP-2", there))
 	mine := post(worker, fresh("LOOP-3", here))
@@ -427,6 +443,10 @@ func TestCaseDuplicates(t *testing.T) {
 	dispatcher := mint(t, a, gridmap.RoleDispatcher, "指挥中心", "")
 	reporter := mint(t, a, gridmap.RoleReporter, "网格员", "")
 	now := time.Now().Truncate(time.Second)
+	// Possible duplicates come from the in-memory statistics: the stream
+	// says when the writes below have reached them.
+	events, stop := openEvents(t, base+"/events", "")
+	defer stop()
 	post := func(id string, at orb.Point, category string, reported time.Time) int64 {
 		t.Helper()
 		in := incident(id, at, category)
@@ -460,6 +480,17 @@ func TestCaseDuplicates(t *testing.T) {
 	}
 	if resp, b := do(t, "PATCH", base+"/incidents/"+strconv.FormatInt(closedID, 10), dispatcher, "application/json", `{"status":"closed"}`); resp.StatusCode != 200 {
 		t.Fatalf("closing: %d %s", resp.StatusCode, b)
+	}
+	// The close is the last write: once its status event is out, every
+	// post before it is in the statistics too (the feed reads in order).
+	for i := 0; ; i++ {
+		ev := next(t, events, "status")
+		if strings.Contains(ev.data, `"id":`+strconv.FormatInt(closedID, 10)+`,`) && strings.Contains(ev.data, `"status":"closed"`) {
+			break
+		}
+		if i == 100 {
+			t.Fatal("no status event for the closed case")
+		}
 	}
 
 	type dup struct {
@@ -501,6 +532,19 @@ func TestCaseDuplicates(t *testing.T) {
 	}
 	if strings.Contains(string(b), "李演示") || strings.Contains(string(b), "楼道") {
 		t.Errorf("duplicates carry personal data: %s", b)
+	}
+	// The same as PostGIS says, on the ellipsoid.
+	ref, err := a.Store.Duplicates(context.Background(), main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ref) != len(out.Duplicates) {
+		t.Errorf("PostGIS finds %d possible duplicates, the API %d", len(ref), len(out.Duplicates))
+	}
+	for _, r := range ref {
+		if d, ok := found[r.ID]; !ok || math.Abs(d.DistanceM-r.DistanceM) > 0.005*r.DistanceM+0.1 {
+			t.Errorf("PostGIS: %d at %.2f m; the API: %+v (listed %v)", r.ID, r.DistanceM, d, ok)
+		}
 	}
 
 	// Linking: dispatcher only; linked cases listed both ways; no chains.
