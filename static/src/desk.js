@@ -180,6 +180,8 @@ function bindQueue() {
 function bindKeys() {
   document.addEventListener('keydown', (e) => {
     const tag = e.target.tagName;
+    // The map pans with the arrows when it has the focus.
+    if (e.key.startsWith('Arrow') && e.target.closest?.('#map')) return;
     const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(tag) || e.target.isContentEditable;
     const action = keyAction(e, {
       typing, form: !!state.form, photo: !$('lightbox').hidden, actions: nextSteps().length,
