@@ -126,7 +126,8 @@ export function closeForm() {
 function formFields(step) {
   const out = [];
   const now = new Date();
-  const need = (f) => f.required || (step === 'consult' && f.name !== 'note');
+  // A consult needs its decision or a Wednesday: said above the two.
+  if (step === 'consult') out.push(el('p', { class: 'muted hint' }, t('vConsult')));
   for (const f of FIELDS[step]) {
     const id = `sf-${f.name}`;
     const lab = el('label', { for: id, class: f.required ? 'req' : '' }, t(f.name));
@@ -141,7 +142,7 @@ function formFields(step) {
         break;
       }
       case 'text':
-        input = el('input', { id, name: f.name, type: 'text', maxlength: '200', list: f.name === 'person' ? 'sf-people' : '' });
+        input = el('input', { id, name: f.name, type: 'text', maxlength: '200', ...(f.name === 'person' ? { list: 'sf-people' } : {}) });
         break;
       case 'datetime':
         input = el('input', { id, name: f.name, type: 'datetime-local', min: chinaLocal(now) });
@@ -161,9 +162,8 @@ function formFields(step) {
         input = el('textarea', { id, name: f.name, rows: '2' });
     }
     const cell = el('div', { dataset: { field: f.name } }, input, el('div', { class: 'err', id: `${id}-err` }));
-    if (step === 'consult' && f.name === 'agenda') input.required = false;
     out.push(lab, cell);
-    if (need(f) && f.kind !== 'choice' && f.kind !== 'photos') input.setAttribute('aria-required', 'true');
+    if (f.required && f.kind !== 'choice' && f.kind !== 'photos') input.setAttribute('aria-required', 'true');
   }
   out.push(el('datalist', { id: 'sf-people' }));
   out.push(el('p', { class: 'problem', role: 'alert' }));

@@ -85,9 +85,13 @@ export function renderQueue() {
     li.dataset.id = c.id;
     li.setAttribute('role', 'option');
     li.setAttribute('aria-selected', String(c.id === state.selectedId));
+    // The tags stay in view however long the grid's name is.
     const l1 = document.createElement('span');
     l1.className = 'l1';
-    l1.textContent = `#${c.id} ${categoryLabel(c.category)} · ${c.grid?.name ?? t('unassigned')}`;
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = `#${c.id} ${categoryLabel(c.category)} · ${c.grid?.name ?? t('unassigned')}`;
+    l1.append(name);
     const chip = document.createElement('span');
     chip.className = 'chip';
     chip.dataset.status = caseStatus(c);
