@@ -77,11 +77,23 @@ func rowCaseStatus(in *gridmap.Incident) caseflow.Status {
 	if in.LastStep.CaseStatus != "" {
 		return caseflow.Status(in.LastStep.CaseStatus)
 	}
-	st := caseflow.StatusOf(caseflow.Implied(in.Status, caseflow.StoredTimes{Reported: in.ReportedAt}))
-	if st == caseflow.StatusRegistered && in.Department != "" {
-		st = caseflow.StatusDispatched
+	// What caseflow.Implied's steps lead to, without building them.
+	switch in.Status {
+	case gridmap.StatusAccepted:
+		if in.Department != "" {
+			return caseflow.StatusDispatched
+		}
+		return caseflow.StatusRegistered
+	case gridmap.StatusInProgress:
+		return caseflow.StatusInProgress
+	case gridmap.StatusResolved:
+		return caseflow.StatusResolved
+	case gridmap.StatusReplied:
+		return caseflow.StatusReplied
+	case gridmap.StatusClosed:
+		return caseflow.StatusClosed
 	}
-	return st
+	return caseflow.StatusReported
 }
 
 // rowDue is the step an incident row waits for and its due time

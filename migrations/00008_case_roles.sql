@@ -28,7 +28,7 @@ ALTER TABLE incident
 -- No new index on incident: every one costs every insert. Possible
 -- duplicates (open cases within 50 m) are found in memory
 -- (heat.Aggregate.Near): a GiST index on the open cases' locations cost
--- bulk imports 43% of their rate (BenchmarkDuplicates). The queue's
+-- bulk imports 29–43% of their rate (BenchmarkDuplicates). The queue's
 -- department filter walks the newest ids, as the other filters do.
 
 -- +goose Down

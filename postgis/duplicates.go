@@ -78,7 +78,7 @@ func scanDuplicate(r pgx.CollectableRow) (caseflow.Duplicate, error) {
 // possible ones in the in-memory aggregate instead (heat.Aggregate.Near):
 // with no index on incident locations this reads every open case of the
 // window (880 ms on 1M incidents), and a GiST index, which made it 2–16
-// ms, cost bulk imports 43% of their rate (BenchmarkDuplicates). It stays
+// ms, cost bulk imports 29–43% of their rate (BenchmarkDuplicates). It stays
 // as the reference the tests check the API against. Errors: ENOTFOUND.
 func (s *Store) Duplicates(ctx context.Context, id int64) (ds []caseflow.Duplicate, err error) {
 	defer gridmap.Wrap(&err, "postgis.Duplicates(%d)", id)

@@ -6,14 +6,18 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/caseflow"
+	"github.com/gridmap/gridmap/heat"
 )
 
-// BenchmarkDuplicates measures the possible duplicates of one case
-// (Store.Duplicates: same category, open, within 50 m and 7 days) on the
-// 1M synthetic incidents of BenchmarkIncidentAggregates, with and without
-// migration 00008's GiST index on the open incidents' locations, and what
-// the index costs an import: 100,000 more incidents by COPY, without it
-// and with it, in the same run.
+// BenchmarkDuplicates measures the possible duplicates of one case (same
+// category, open, within 50 m and 7 days) on the 1M synthetic incidents of
+// BenchmarkIncidentAggregates: from the in-memory aggregate (what the API
+// does), and in SQL (Store.Duplicates) without and with a GiST index on
+// the open incidents' locations, and what that index costs an import:
+// 100,000 more incidents by COPY, without it and with it, in the same run.
 func BenchmarkDuplicates(b *testing.B) {
 	const n = 1_000_000
 	l := loadedStore(b, n)
@@ -56,6 +60,26 @@ func BenchmarkDuplicates(b *testing.B) {
 WHERE status IN ('reported', 'accepted', 'in_progress')`
 	exec(`DROP INDEX IF EXISTS incident_open_location`)
 	exec(`ANALYZE incident`)
+	// What the API does: the aggregate's Near for the case's place,
+	// category and window (the case read from PostGIS first, as the API
+	// reads it).
+	b.Run(fmt.Sprintf("aggregate/n=%d", n), func(b *testing.B) {
+		rng := rand.New(rand.NewPCG(7, 7))
+		found := 0
+		for range b.N {
+			var lon, lat float64
+			var cat string
+			var at time.Time
+			if err := l.st.Pool().QueryRow(ctx, `SELECT ST_X(location), ST_Y(location), category, reported_at FROM incident WHERE id = $1`,
+				lo+rng.Int64N(hi-lo+1)).Scan(&lon, &lat, &cat, &at); err != nil {
+				b.Fatal(err)
+			}
+			found += len(l.agg.Near(lon, lat, caseflow.DuplicateRadiusM, heat.Filter{Categories: []gridmap.Category{gridmap.Category(cat)},
+				Statuses: []gridmap.Status{gridmap.StatusReported, gridmap.StatusAccepted, gridmap.StatusInProgress},
+				From:     at.Add(-caseflow.DuplicateWindow), To: at.Add(caseflow.DuplicateWindow + time.Second)}))
+		}
+		b.ReportMetric(float64(found)/float64(b.N), "found/op")
+	})
 	b.Run(fmt.Sprintf("query/no-index/n=%d", n), query)
 	b.Run("import-100k/no-index", imports)
 	exec(index)
