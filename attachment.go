@@ -33,9 +33,12 @@ type AttachmentFile struct {
 	Body []byte
 	// Cases is how many cases have a step that names the attachment, and
 	// Grids the grid codes they are assigned to ("" for a case outside
-	// every grid), each once: what a grid-scoped token is checked by.
-	Cases int
-	Grids []string
+	// every grid), each once: what a grid-scoped token is checked by;
+	// Departments the department codes they are given to, each once:
+	// what a department token is checked by.
+	Cases       int
+	Grids       []string
+	Departments []string
 }
 
 // AttachmentService stores and reads attachments (postgis.Store).

@@ -175,7 +175,14 @@ type Incident struct {
 	BoundaryVersion int64
 	Department      string
 	Deadline        *time.Time
-	ReportedAt      time.Time
+	// Person is the person responsible in Department (a dispatch sets
+	// both); Supervised counts the supervisions (督办) of the case.
+	Person     string
+	Supervised int
+	// LastStep is the newest stored step of the case loop (Seq 0: none
+	// stored; steps implied by a stored status are not counted).
+	LastStep   StepMark
+	ReportedAt time.Time
 	// StepAt holds the time each status after reported was reached, by
 	// Status; a step skipped on the way has no time.
 	StepAt    map[Status]time.Time
@@ -191,6 +198,17 @@ type Incident struct {
 	// Personal data. Only IncidentService.Incident fills it.
 	Description string
 	Reporter    *Reporter
+}
+
+// StepMark names a case's newest stored step: its number, its kind and
+// the case status after it (the names of package caseflow).
+type StepMark struct {
+	Seq        int
+	Kind       string
+	CaseStatus string
+	// Fresh is set by the change feed when the write it reports appended
+	// the step (so the step is news).
+	Fresh bool
 }
 
 // Reporter is the person who reported an incident: personal data.
@@ -251,7 +269,13 @@ type IncidentFilter struct {
 	Unassigned bool // only incidents outside every grid
 	Categories []Category
 	Statuses   []Status
-	ExternalID string
+	Sources    []Source
+	// Departments keeps the cases given to one of these departments
+	// (codes); Supervised, when non-nil, those supervised at least once
+	// (true) or never (false).
+	Departments []string
+	Supervised  *bool
+	ExternalID  string
 	// IDs keeps only the incidents with these ids; nil keeps all.
 	IDs []int64
 	// From and To bound ReportedAt: From ≤ reported_at < To.
@@ -372,7 +396,9 @@ type ItemResult struct {
 type IncidentEvent struct {
 	// EventID identifies the event for resuming a feed (SSE Last-Event-ID).
 	EventID string
-	// Type is "incident" for a new one, "status" for a change of status.
+	// Type is "incident" for a new one, "status" for a change of status,
+	// "step" for a step of the case loop (with or without a change of
+	// status: a step that changes it gives both events).
 	Type       string
 	ID         int64
 	Category   Category
@@ -381,6 +407,8 @@ type IncidentEvent struct {
 	GridCode   string
 	ReportedAt time.Time
 	At         time.Time // when the change was seen
+	// Step is the step of a "step" event (Fresh unset).
+	Step *StepMark
 }
 
 // IncidentEvents is the live feed of incident events (new incidents and

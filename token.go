@@ -30,10 +30,21 @@ const (
 	RolePlanner Role = "planner"
 	// RoleAdmin may do everything, including what no rule names.
 	RoleAdmin Role = "admin"
+	// RoleDispatcher is the command centre (指挥中心, issue 14): it reads
+	// as a reporter does (personal data of every incident), posts and
+	// updates incidents, and takes the dispatcher's steps of the case loop
+	// (caseflow) on any case, and links duplicates.
+	RoleDispatcher Role = "dispatcher"
+	// RoleDepartment is a department's staff (职能部门, issue 14); its token
+	// names the department (Token.Department). It reads as a viewer does,
+	// plus the personal data of the cases given to its department, and
+	// takes the department's steps on those cases only. It does not post
+	// incidents.
+	RoleDepartment Role = "department"
 )
 
 // Roles lists the roles.
-var Roles = []Role{RoleViewer, RoleReporter, RolePlanner, RoleAdmin}
+var Roles = []Role{RoleViewer, RoleReporter, RolePlanner, RoleAdmin, RoleDispatcher, RoleDepartment}
 
 // Valid reports whether r is one of Roles.
 func (r Role) Valid() bool {
@@ -55,10 +66,22 @@ type Token struct {
 	// Grid, when set, scopes a reporter's personal data and incident
 	// writes to the incidents of this grid and the grids below it (a grid
 	// worker's token).
-	Grid      string     `json:"grid,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
-	Hash      []byte     `json:"-"`
+	Grid string `json:"grid,omitempty"`
+	// Department is the department code of a RoleDepartment token (set
+	// for that role, and only for it).
+	Department string     `json:"department,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	Hash       []byte     `json:"-"`
+}
+
+// TokenSpec is what a new token is made of: who holds it, its role, and
+// its scope (Grid for a reporter, Department for a department).
+type TokenSpec struct {
+	Name       string
+	Role       Role
+	Grid       string
+	Department string
 }
 
 // TokenService creates, lists and revokes API tokens. Implemented by
@@ -67,6 +90,9 @@ type TokenService interface {
 	// CreateToken stores a new token and returns it in full (the only
 	// time it is shown) with its record. Errors: EINVALID.
 	CreateToken(ctx context.Context, name string, role Role, grid string) (token string, t Token, err error)
+	// CreateTokenFor is CreateToken with every field of spec (a
+	// department token names its department). Errors: EINVALID.
+	CreateTokenFor(ctx context.Context, spec TokenSpec) (token string, t Token, err error)
 	// RevokeToken revokes the token with the id. Errors: ENOTFOUND.
 	RevokeToken(ctx context.Context, id int64) (Token, error)
 	// Tokens returns every token, revoked ones included, with hashes.

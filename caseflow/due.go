@@ -53,18 +53,27 @@ func NextDue(history []Step, reportedAt time.Time, deadline *time.Time, deadline
 			s = to
 		}
 	}
+	if deadline == nil && deadlineDays != nil {
+		deadline = gridmap.CategoryInfo{DeadlineDays: deadlineDays}.DefaultDeadline(reportedAt)
+		if deadline != nil {
+			u := deadline.UTC()
+			deadline = &u
+		}
+	}
+	return DueIn(s, since, deadline)
+}
+
+// DueIn is NextDue for a case known by its status s, the time since it
+// has been in it (the step that led there; the report for reported) and
+// its deadline (nil: none): what a listing can say from the incident row
+// alone, without the history.
+func DueIn(s Status, since time.Time, deadline *time.Time) (d Due, ok bool) {
 	switch s {
 	case StatusDispatched, StatusInProgress:
-		d.Step = StepResolve
-		switch {
-		case deadline != nil:
-			d.By = *deadline
-		case deadlineDays != nil:
-			d.By = gridmap.CategoryInfo{DeadlineDays: deadlineDays}.DefaultDeadline(reportedAt).UTC()
-		default:
-			return d, false
+		if deadline == nil {
+			return Due{Step: StepResolve}, false
 		}
-		return d, true
+		return Due{Step: StepResolve, By: *deadline}, true
 	}
 	sd, found := stepDays[s]
 	if !found {

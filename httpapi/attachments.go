@@ -225,12 +225,12 @@ func (s *Server) attachmentAccess(r *http.Request, f *gridmap.AttachmentFile) er
 	}
 	// A role that may upload sees what it uploaded; one that sees every
 	// case's personal data sees every attachment.
-	mayUpload := s.authorize(r, p, rule{class: ClassReport}) == nil
+	mayUpload := s.authorize(r, p, rule{class: ClassCase}) == nil
 	if f == nil {
 		if mayUpload || s.incidentView(r, "") == viewFull {
 			return nil
 		}
-		return gridmap.Errorf(gridmap.EFORBIDDEN, "attachments are personal data: the %s role may not read them (reporter and admin tokens may)", p.Role)
+		return gridmap.Errorf(gridmap.EFORBIDDEN, "attachments are personal data: the %s role may not read them (reporter, dispatcher, department and admin tokens may)", p.Role)
 	}
 	if f.Cases == 0 {
 		return nil // its id is known only to whoever has the file
@@ -239,6 +239,15 @@ func (s *Server) attachmentAccess(r *http.Request, f *gridmap.AttachmentFile) er
 		if s.incidentView(r, g) == viewFull {
 			return nil
 		}
+	}
+	// A department sees the attachments of its department's cases.
+	for _, d := range f.Departments {
+		if s.caseView(r, "", d) == viewFull {
+			return nil
+		}
+	}
+	if p.Role == gridmap.RoleDepartment {
+		return gridmap.Errorf(gridmap.EFORBIDDEN, "no case that uses this attachment is given to your department (%s)", p.Department)
 	}
 	return gridmap.Errorf(gridmap.EFORBIDDEN, "this token is scoped to grid %s, and no case that uses this attachment is in that grid or the grids below it", p.Grid)
 }

@@ -72,6 +72,8 @@ type Principal struct {
 	Role    gridmap.Role
 	// Grid scopes a reporter's personal data (a grid worker's token).
 	Grid string
+	// Department is a department token's department code.
+	Department string
 }
 
 // Anonymous reports whether the request had no token.
@@ -271,7 +273,7 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	if subtle.ConstantTimeCompare(gridmap.HashTokenSecret(secret), t.Hash) != 1 || t.RevokedAt != nil {
 		return Principal{}, unauthorized("the " + what + " is unknown or revoked")
 	}
-	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Grid: t.Grid}, nil
+	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Grid: t.Grid, Department: t.Department}, nil
 }
 
 // authorize checks the principal against the class of the route's rule.
@@ -414,12 +416,12 @@ func (s *Server) dispatch(w *statusWriter, r *http.Request) *reqInfo {
 }
 
 // whoami answers who the token is and what it may do, for pages deciding
-// what to offer: {"authenticated","role","name","token_id","grid","open",
+// what to offer: {"authenticated","role","name","token_id","grid","department","open",
 // "can":{class: bool}}.
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
 	can := map[Class]bool{}
-	for _, c := range []Class{ClassBoundaries, ClassTiles, ClassAggregates, ClassLookups, ClassIncidents, ClassPlans, ClassMetrics, ClassReport, ClassPlan, ClassAdmin} {
+	for _, c := range []Class{ClassBoundaries, ClassTiles, ClassAggregates, ClassLookups, ClassIncidents, ClassPlans, ClassMetrics, ClassReport, ClassPlan, ClassCase, ClassDispatch, ClassAdmin} {
 		can[c] = s.authorize(r, p, rule{class: c}) == nil
 	}
 	open := []Class{}
@@ -434,6 +436,9 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
 		out["role"], out["name"], out["token_id"] = p.Role, p.Name, p.TokenID
 		if p.Grid != "" {
 			out["grid"] = p.Grid
+		}
+		if p.Department != "" {
+			out["department"] = p.Department
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -14,10 +14,13 @@ import (
 // Personal data (issue 7): member contacts, reporters and incident
 // descriptions. Who sees what:
 //
-//	admin                         everything
+//	admin, dispatcher             everything
 //	reporter                      everything; a reporter token scoped to a grid (a
 //	                              grid worker's) sees the reporter and description of
 //	                              incidents in its grid only, masked elsewhere
+//	department                    the reporter, description, notes and persons of
+//	                              the cases given to its department; masked elsewhere
+//	                              and for member contacts
 //	viewer, planner               masked: names as 王******, phones as 199-****-0007,
 //	                              no description
 //	no token                      none (contacts left out; incidents need a token)
@@ -37,9 +40,9 @@ const (
 // memberView is the personal data a request may see of grid members.
 func (s *Server) memberView(r *http.Request) personalLevel {
 	switch PrincipalFrom(r.Context()).Role {
-	case gridmap.RoleAdmin, gridmap.RoleReporter:
+	case gridmap.RoleAdmin, gridmap.RoleReporter, gridmap.RoleDispatcher:
 		return viewFull
-	case gridmap.RoleViewer, gridmap.RolePlanner:
+	case gridmap.RoleViewer, gridmap.RolePlanner, gridmap.RoleDepartment:
 		return viewMasked
 	}
 	return viewNone
@@ -48,10 +51,22 @@ func (s *Server) memberView(r *http.Request) personalLevel {
 // incidentView is the personal data a request may see of an incident
 // assigned to gridCode ("" when outside every grid).
 func (s *Server) incidentView(r *http.Request, gridCode string) personalLevel {
+	return s.caseView(r, gridCode, "")
+}
+
+// caseView is incidentView for a case given to department (its code; ""
+// when given to none or not known): a department token sees the personal
+// data of its own department's cases only.
+func (s *Server) caseView(r *http.Request, gridCode, department string) personalLevel {
 	p := PrincipalFrom(r.Context())
 	switch p.Role {
-	case gridmap.RoleAdmin:
+	case gridmap.RoleAdmin, gridmap.RoleDispatcher:
 		return viewFull
+	case gridmap.RoleDepartment:
+		if department != "" && department == p.Department {
+			return viewFull
+		}
+		return viewMasked
 	case gridmap.RoleReporter:
 		if p.Grid == "" || inGrid(s.indexOrNil(), gridCode, p.Grid) {
 			return viewFull
@@ -170,7 +185,7 @@ type incidentViewJSON struct {
 // may see.
 func (s *Server) incidentDetail(r *http.Request, in *gridmap.Incident) incidentViewJSON {
 	out := incidentViewJSON{incidentDetailJSON: incidentDetailJSON{incidentJSON: publicIncident(in, s.indexOrNil(), time.Now())}}
-	switch s.incidentView(r, in.GridCode) {
+	switch s.caseView(r, in.GridCode, in.Department) {
 	case viewFull:
 		out.Description, out.Reporter, out.PersonalData = in.Description, in.Reporter, "full"
 		changes := append([]gridmap.IncidentChange{}, in.Changes...)

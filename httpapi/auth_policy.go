@@ -43,6 +43,14 @@ const (
 	// ClassPlan: drafting, validating, publishing plans, editing grids
 	// (planner, admin).
 	ClassPlan Class = "plan"
+	// ClassCase: taking steps of the case loop (issue 14): dispatcher,
+	// department, reporter, admin. Which step each may take on which case
+	// is caseflow's (its table, a department's own cases, a grid-scoped
+	// reporter's grids).
+	ClassCase Class = "case"
+	// ClassDispatch: the command centre's desk work beyond steps, linking
+	// duplicates (dispatcher, admin).
+	ClassDispatch Class = "dispatch"
 	// ClassAdmin: admin only; every route without a rule falls here.
 	ClassAdmin Class = "admin"
 )
@@ -93,8 +101,17 @@ func joinClasses(cs []Class) string {
 // Roles are not a ladder: planners do not report, reporters do not plan.
 var grants = map[gridmap.Role][]Class{
 	gridmap.RoleViewer:   {ClassBoundaries, ClassTiles, ClassAggregates, ClassLookups, ClassIncidents, ClassPlans, ClassMetrics},
-	gridmap.RoleReporter: {ClassBoundaries, ClassTiles, ClassAggregates, ClassLookups, ClassIncidents, ClassPlans, ClassMetrics, ClassReport},
+	gridmap.RoleReporter: {ClassBoundaries, ClassTiles, ClassAggregates, ClassLookups, ClassIncidents, ClassPlans, ClassMetrics, ClassReport, ClassCase},
 	gridmap.RolePlanner:  {ClassBoundaries, ClassTiles, ClassAggregates, ClassLookups, ClassIncidents, ClassPlans, ClassMetrics, ClassPlan},
+	// The command centre reads as a reporter, writes incidents, takes
+	// the loop's steps and links duplicates; it does not plan.
+	gridmap.RoleDispatcher: {ClassBoundaries, ClassTiles, ClassAggregates, ClassLookups, ClassIncidents, ClassPlans, ClassMetrics,
+		ClassReport, ClassCase, ClassDispatch},
+	// A department reads as a viewer (its own cases' personal data too,
+	// incidentView) and takes steps on its own cases; it neither posts
+	// incidents nor moves their status by PATCH.
+	gridmap.RoleDepartment: {ClassBoundaries, ClassTiles, ClassAggregates, ClassLookups, ClassIncidents, ClassPlans, ClassMetrics,
+		ClassCase},
 }
 
 // rule is the policy of one route, declared with it in the route table

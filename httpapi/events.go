@@ -25,11 +25,23 @@ type eventJSON struct {
 	Grid       *incidentGrid    `json:"grid"`
 	ReportedAt time.Time        `json:"reported_at"`
 	At         time.Time        `json:"at"`
+	// Step: a "step" event's step of the case loop; kinds and statuses
+	// only, no note and no person.
+	Step *eventStepJSON `json:"step,omitempty"`
+}
+
+// eventStepJSON is the step of a "step" event: its number in the case's
+// history, its kind (caseflow.Kind) and the case status after it
+// (caseflow.Status; status is the public one).
+type eventStepJSON struct {
+	Seq        int    `json:"seq"`
+	Kind       string `json:"kind"`
+	CaseStatus string `json:"case_status"`
 }
 
 // streamEvents streams Server-Sent Events (GET /api/v1/events?category=&grid=):
-// "incident" for each new incident and "status" for each change of status,
-// on any instance, so a wall map updates without polling. Each event has an
+// "incident" for each new incident, "status" for each change of status and
+// "step" for each step of the case loop (kind and status only), on any instance, so a wall map updates without polling. Each event has an
 // id; a client that reconnects with Last-Event-ID gets what it missed while
 // this instance still holds it, and otherwise an event "resync" telling it
 // to reload its statistics.
@@ -166,6 +178,10 @@ func flush(bw *bufio.Writer, rc *http.ResponseController) error {
 }
 
 func eventJSONOf(ev *gridmap.IncidentEvent, ix *geo.Index) eventJSON {
-	return eventJSON{ID: ev.ID, Category: ev.Category, Status: ev.Status, Previous: ev.Previous,
+	out := eventJSON{ID: ev.ID, Category: ev.Category, Status: ev.Status, Previous: ev.Previous,
 		Grid: gridOf(ix, ev.GridCode), ReportedAt: ev.ReportedAt, At: ev.At}
+	if ev.Step != nil {
+		out.Step = &eventStepJSON{Seq: ev.Step.Seq, Kind: ev.Step.Kind, CaseStatus: ev.Step.CaseStatus}
+	}
+	return out
 }

@@ -187,3 +187,46 @@ func (s *Server) heatFilter(r *http.Request, ix *geo.Index) (heat.Filter, error)
 	}
 	return f, nil
 }
+
+// paramSources parses source=hotline,grid_worker.
+func paramSources(q url.Values) ([]gridmap.Source, error) {
+	names := list(q, "source")
+	if names == nil {
+		return nil, nil
+	}
+	out := make([]gridmap.Source, 0, len(names))
+	for _, n := range names {
+		src := gridmap.Source(n)
+		if !slices.Contains(gridmap.Sources, src) {
+			return nil, gridmap.Errorf(gridmap.EINVALID, "source=%q: unknown source; the sources are grid_worker, hotline, visit, other", n)
+		}
+		out = append(out, src)
+	}
+	return out, nil
+}
+
+// paramDepartments parses department=police,justice against the
+// department table.
+func (s *Server) paramDepartments(r *http.Request) ([]string, error) {
+	names := list(r.URL.Query(), "department")
+	if names == nil {
+		return nil, nil
+	}
+	if s.cases == nil {
+		return names, nil
+	}
+	ds, err := s.cases.Departments(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	codes := make([]string, len(ds))
+	for i, d := range ds {
+		codes[i] = d.Code
+	}
+	for _, n := range names {
+		if !slices.Contains(codes, n) {
+			return nil, gridmap.Errorf(gridmap.EINVALID, "department=%q: unknown department; the departments are %s", n, strings.Join(codes, ", "))
+		}
+	}
+	return names, nil
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/caseflow"
 	"github.com/gridmap/gridmap/geo"
 	"github.com/gridmap/gridmap/intake"
 )
@@ -60,6 +61,53 @@ type incidentJSON struct {
 	Overdue         bool             `json:"overdue"`
 	CreatedAt       time.Time        `json:"created_at"`
 	UpdatedAt       time.Time        `json:"updated_at"`
+	// The case loop (issue 14), for the desk's queue: the finer case
+	// status, the times it was supervised (督办), and the step it waits for
+	// with its due time, from the row alone (GET …/steps derives them
+	// from the history).
+	CaseStatus caseflow.Status `json:"case_status"`
+	Supervised int             `json:"supervised"`
+	Due        *dueJSON        `json:"due"`
+}
+
+// rowCaseStatus is the case status an incident row shows: its newest
+// stored step's, else the one its stored status implies (a case given to
+// a department is dispatched).
+func rowCaseStatus(in *gridmap.Incident) caseflow.Status {
+	if in.LastStep.CaseStatus != "" {
+		return caseflow.Status(in.LastStep.CaseStatus)
+	}
+	// What caseflow.Implied's steps lead to, without building them.
+	switch in.Status {
+	case gridmap.StatusAccepted:
+		if in.Department != "" {
+			return caseflow.StatusDispatched
+		}
+		return caseflow.StatusRegistered
+	case gridmap.StatusInProgress:
+		return caseflow.StatusInProgress
+	case gridmap.StatusResolved:
+		return caseflow.StatusResolved
+	case gridmap.StatusReplied:
+		return caseflow.StatusReplied
+	case gridmap.StatusClosed:
+		return caseflow.StatusClosed
+	}
+	return caseflow.StatusReported
+}
+
+// rowDue is the step an incident row waits for and its due time
+// (caseflow.DueIn), counted from the time of its public status.
+func rowDue(in *gridmap.Incident, st caseflow.Status, now time.Time) *dueJSON {
+	since, ok := in.StepAt[st.Public()]
+	if !ok {
+		since = in.ReportedAt
+	}
+	d, ok := caseflow.DueIn(st, since, in.Deadline)
+	if !ok {
+		return nil
+	}
+	return &dueJSON{Step: d.Step, By: d.By, Overdue: now.After(d.By)}
 }
 
 func publicIncident(in *gridmap.Incident, ix *geo.Index, now time.Time) incidentJSON {
@@ -69,6 +117,7 @@ func publicIncident(in *gridmap.Incident, ix *geo.Index, now time.Time) incident
 		}
 		return nil
 	}
+	cs := rowCaseStatus(in)
 	return incidentJSON{
 		ID: in.ID, ExternalID: in.ExternalID, Category: in.Category, Source: in.Source, Status: in.Status,
 		Lon: in.Location[0], Lat: in.Location[1], Grid: gridOf(ix, in.GridCode), BoundaryVersion: in.BoundaryVersion,
@@ -76,6 +125,7 @@ func publicIncident(in *gridmap.Incident, ix *geo.Index, now time.Time) incident
 		ResolvedAt: step(gridmap.StatusResolved), RepliedAt: step(gridmap.StatusReplied), ClosedAt: step(gridmap.StatusClosed),
 		Department: in.Department, Deadline: in.Deadline, Overdue: in.Overdue(now),
 		CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt,
+		CaseStatus: cs, Supervised: in.Supervised, Due: rowDue(in, cs, now),
 	}
 }
 
@@ -298,10 +348,18 @@ const (
 	maxIncidentPage     = 1000
 )
 
+// queueItemJSON is an incident in a listing: the public fields, and the
+// person responsible by role (the case desk's queue).
+type queueItemJSON struct {
+	incidentJSON
+	Person string `json:"person,omitempty"`
+}
+
 // listIncidents answers a page of incidents, newest first, public fields
 // only: ?grid= (a grid of any level: it and the grids below it),
-// unassigned=true, category=, status= (or open), from=, to=, overdue=,
-// external_id=, limit= (1–1000, default 100), cursor= (from next_cursor).
+// unassigned=true, category=, status= (or open), source=, department=
+// (codes), supervised=, from=, to=, overdue=, external_id=, limit=
+// (1–1000, default 100), cursor= (from next_cursor).
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	now := time.Now()
@@ -317,6 +375,15 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if f.Overdue, err = paramBool(q, "overdue"); err != nil {
+		return err
+	}
+	if f.Sources, err = paramSources(q); err != nil {
+		return err
+	}
+	if f.Departments, err = s.paramDepartments(r); err != nil {
+		return err
+	}
+	if f.Supervised, err = paramBool(q, "supervised"); err != nil {
 		return err
 	}
 	un, err := paramBool(q, "unassigned")
@@ -354,14 +421,23 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 		return gridmap.Errorf(gridmap.EINVALID, "format=%q is not supported; use json (the default, paged), csv or geojson (all matches, streamed)", format)
 	}
 	f.Limit = limit + 1 // one more tells whether a next page exists
-	out := make([]incidentJSON, 0, min(limit, 128))
+	out := make([]queueItemJSON, 0, min(limit, 128))
 	more := false
 	err = s.incidents.ListIncidents(r.Context(), f, func(in gridmap.Incident) error {
 		if len(out) == limit {
 			more = true
 			return nil
 		}
-		out = append(out, publicIncident(&in, ix, now))
+		it := queueItemJSON{incidentJSON: publicIncident(&in, ix, now)}
+		// The person responsible is named to roles that see this case's
+		// personal data, masked to the others.
+		switch s.caseView(r, in.GridCode, in.Department) {
+		case viewFull:
+			it.Person = in.Person
+		case viewMasked:
+			it.Person = MaskName(in.Person)
+		}
+		out = append(out, it)
 		return nil
 	})
 	if err != nil {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/xml"
 	"net/http"
 	"net/url"
@@ -76,15 +75,6 @@ type open311View struct {
 	ix    *geo.Index
 	cats  map[gridmap.Category]gridmap.CategoryInfo
 	depts map[string]caseflow.Department
-}
-
-// CaseReader reads what the case loop keeps beyond the incident row
-// (postgis.Store implements it).
-type CaseReader interface {
-	// Steps returns an incident's steps, oldest first. Errors: ENOTFOUND.
-	Steps(ctx context.Context, id int64) ([]caseflow.Step, error)
-	// Departments returns the department table.
-	Departments(ctx context.Context) ([]caseflow.Department, error)
 }
 
 func (s *Server) open311View(r *http.Request) (*open311View, error) {

@@ -54,6 +54,7 @@ const (
 	always           need = iota
 	needsIncidents        // Deps.Incidents
 	needsPlans            // Deps.Plans
+	needsCases            // Deps.Cases and Deps.Incidents
 	needsAttachments      // Deps.Attachments
 )
 
@@ -63,6 +64,8 @@ func (n need) met(d Deps) bool {
 		return d.Incidents != nil
 	case needsPlans:
 		return d.Plans != nil
+	case needsCases:
+		return d.Cases != nil && d.Incidents != nil
 	case needsAttachments:
 		return d.Attachments != nil
 	}
@@ -123,8 +126,10 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/api/v1/topology", needs: needsPlans, op: "topology", rule: rule{class: ClassPlans, query: withParams(toleranceQuery, "level")}, fn: s.topology},
 
 		// Attachments (attachments.go): personal data, checked per file
-		// in the handler beyond the class.
-		{method: post, path: "/api/v1/attachments", needs: needsAttachments, op: "postAttachment", rule: rule{class: ClassReport}, fn: s.postAttachment},
+		// in the handler beyond the class. Uploads are in the class of
+		// steps (case), so a department can attach the after photos of
+		// the cases it resolves.
+		{method: post, path: "/api/v1/attachments", needs: needsAttachments, op: "postAttachment", rule: rule{class: ClassCase}, fn: s.postAttachment},
 		{method: get, path: "/api/v1/attachments/{id:[0-9a-f]{64}}", needs: needsAttachments, op: "getAttachment", rule: rule{class: ClassIncidents}, fn: s.getAttachment},
 		{method: get, path: "/api/v1/attachments/{id:[0-9a-f]{64}}/thumbnail", needs: needsAttachments, op: "getAttachmentThumbnail", rule: rule{class: ClassIncidents}, fn: s.getThumbnail},
 
@@ -132,9 +137,17 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/api/v1/categories", needs: needsIncidents, op: "listCategories", rule: rule{class: ClassPublic}, fn: s.listCategories},
 		{method: post, path: "/api/v1/incidents", needs: needsIncidents, op: "postIncidents", rule: rule{class: ClassReport, query: []string{"crs", "partial"}}, fn: s.postIncidents},
 		{method: get, path: "/api/v1/incidents", needs: needsIncidents, op: "listIncidents", fn: s.listIncidents,
-			rule: rule{class: ClassIncidents, query: []string{"grid", "unassigned", "category", "status", "from", "to", "overdue", "external_id", "limit", "cursor", "format"}}},
+			rule: rule{class: ClassIncidents, query: []string{"grid", "unassigned", "category", "status", "from", "to", "overdue", "external_id", "limit", "cursor", "format",
+				"source", "department", "supervised"}}},
 		{method: get, path: "/api/v1/incidents/{id:[0-9]+}", needs: needsIncidents, op: "getIncident", rule: rule{class: ClassIncidents}, fn: s.getIncident},
 		{method: patch, path: "/api/v1/incidents/{id:[0-9]+}", needs: needsIncidents, op: "patchIncident", rule: rule{class: ClassReport}, fn: s.patchIncident},
+		// The case loop (steps.go): departments, steps, duplicates.
+		{method: get, path: "/api/v1/departments", needs: needsCases, op: "listDepartments", rule: rule{class: ClassPublic}, fn: s.listDepartments},
+		{method: get, path: "/api/v1/incidents/{id:[0-9]+}/steps", needs: needsCases, op: "listSteps", rule: rule{class: ClassIncidents}, fn: s.getSteps},
+		{method: post, path: "/api/v1/incidents/{id:[0-9]+}/steps", needs: needsCases, op: "addStep", rule: rule{class: ClassCase}, fn: s.postStep},
+		{method: get, path: "/api/v1/incidents/{id:[0-9]+}/duplicates", needs: needsCases, op: "listDuplicates", rule: rule{class: ClassIncidents}, fn: s.getDuplicates},
+		{method: post, path: "/api/v1/incidents/{id:[0-9]+}/duplicate-of", needs: needsCases, op: "linkDuplicate", rule: rule{class: ClassDispatch}, fn: s.linkDuplicate},
+		{method: del, path: "/api/v1/incidents/{id:[0-9]+}/duplicate-of", needs: needsCases, op: "unlinkDuplicate", rule: rule{class: ClassDispatch}, fn: s.unlinkDuplicate},
 		{method: get, path: "/api/v1/stats/grids", needs: needsIncidents, op: "gridStats", rule: rule{class: ClassAggregates, query: withParams(heatFilterQuery, "level")}, fn: s.gridStats},
 		{method: get, path: "/api/v1/stats/timeseries", needs: needsIncidents, op: "timeseries", rule: rule{class: ClassAggregates, query: withParams(heatFilterQuery, "bucket")}, fn: s.timeseries},
 		// access_token: EventSource cannot send headers (authenticate).
@@ -181,6 +194,7 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/styles/{name}.json", head: true, rule: rule{class: ClassPublic}, fn: t.style},
 		{method: get, path: "/", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.wallMap},
 		{method: get, path: "/editor", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.editor},
+		{method: get, path: "/desk", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.desk},
 		{method: get, path: "/{page}.html", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.page},
 		{method: get, path: "/assets/", prefix: true, head: true, rule: rule{class: ClassPublic, page: true}, fn: t.asset},
 	}

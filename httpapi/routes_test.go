@@ -21,9 +21,10 @@ import (
 func fullServer(tb testing.TB) *Server {
 	tb.Helper()
 	type incidents struct{ gridmap.IncidentService }
+	type cases struct{ CaseStore }
 	type plans struct{ gridmap.PlanService }
 	type attachments struct{ gridmap.AttachmentService }
-	return New(Config{}, Deps{Incidents: incidents{}, Plans: plans{}, Attachments: attachments{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return New(Config{}, Deps{Incidents: incidents{}, Cases: cases{}, Plans: plans{}, Attachments: attachments{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 // TestRouteTable: every rule names a known class, reads are GET, the
@@ -33,7 +34,7 @@ func fullServer(tb testing.TB) *Server {
 func TestRouteTable(t *testing.T) {
 	s := fullServer(t)
 	known := map[Class]bool{ClassPublic: true, ClassBoundaries: true, ClassTiles: true, ClassAggregates: true, ClassLookups: true,
-		ClassIncidents: true, ClassPlans: true, ClassMetrics: true, ClassReport: true, ClassPlan: true, ClassAdmin: true}
+		ClassIncidents: true, ClassPlans: true, ClassMetrics: true, ClassReport: true, ClassPlan: true, ClassCase: true, ClassDispatch: true, ClassAdmin: true}
 	ops := map[string]string{}
 	hot := 0
 	for _, r := range s.routes {
@@ -47,7 +48,7 @@ func TestRouteTable(t *testing.T) {
 		if r.head && r.method != "GET" {
 			t.Errorf("%s: HEAD follows GET only", name)
 		}
-		if (r.class == ClassReport || r.class == ClassPlan) && r.method == "GET" {
+		if (r.class == ClassReport || r.class == ClassPlan || r.class == ClassCase || r.class == ClassDispatch) && r.method == "GET" {
 			t.Errorf("%s: a write class on a GET", name)
 		}
 		if isOpenable(r.class) && r.method != "GET" && r.tmpl != "/api/v1/lookup" && r.tmpl != "/api/v1/plans/{id}/validate" {

@@ -65,6 +65,9 @@ type Deps struct {
 	Heat func() *heat.Aggregate
 	// Events is the live incident feed served as Server-Sent Events.
 	Events gridmap.IncidentEvents
+	// Cases stores the steps of the case loop (steps.go); nil (or nil
+	// Incidents) leaves out the department, step and duplicate routes.
+	Cases CaseStore
 	// Tiles serves the vector tiles of the current grids (tiles.go); nil
 	// answers /tiles/grids with 503.
 	Tiles GridTiles
@@ -82,10 +85,6 @@ type Deps struct {
 	Attachments gridmap.AttachmentService
 	// Tokens are the API tokens (auth.go); nil: no token is valid.
 	Tokens TokenStore
-	// Cases reads the steps and departments of the case loop
-	// (postgis.Store); nil: Open311's status_notes show the status only and
-	// agency_responsible the stored department code.
-	Cases CaseReader
 	// Stats are read by /metrics (metrics.go); nil fields are left out.
 	Stats StatsSources
 }
@@ -117,8 +116,8 @@ type Server struct {
 	incidents gridmap.IncidentService
 	heat      func() *heat.Aggregate
 	events    gridmap.IncidentEvents
-	plans     *planAPI   // plans.go
-	cases     CaseReader // open311_read.go
+	cases     CaseStore // steps.go; Open311 reads steps and departments
+	plans     *planAPI  // plans.go
 	// attachments: Deps.Attachments; decodeSlots bounds the uploads
 	// decoded at once (attachments.go).
 	attachments gridmap.AttachmentService
@@ -155,9 +154,8 @@ func New(cfg Config, d Deps) *Server {
 	})
 	s.initTrust(d) // tokens, open classes, limits, metrics (auth.go)
 	if d.Incidents != nil {
-		s.incidents, s.heat, s.events = d.Incidents, d.Heat, d.Events
+		s.incidents, s.heat, s.events, s.cases = d.Incidents, d.Heat, d.Events, d.Cases
 	}
-	s.cases = d.Cases
 	s.attachments, s.decodeSlots = d.Attachments, make(chan struct{}, decodeSlots)
 	if d.Plans != nil {
 		s.plans = &planAPI{svc: d.Plans, past: d.Past}

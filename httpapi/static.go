@@ -55,6 +55,11 @@ func (t *tileAPI) editor(w http.ResponseWriter, r *http.Request) error {
 	return t.pages.serve(w, r, "editor.html", false)
 }
 
+// desk serves GET /desk (the case desk, 案件工作台).
+func (t *tileAPI) desk(w http.ResponseWriter, r *http.Request) error {
+	return t.pages.serve(w, r, "desk.html", false)
+}
+
 // page serves GET /{page}.html.
 func (t *tileAPI) page(w http.ResponseWriter, r *http.Request) error {
 	name := mux.Vars(r)["page"]

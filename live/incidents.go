@@ -141,15 +141,19 @@ func (f *Incidents) read(ctx context.Context) error {
 		}
 	}
 	batch := make([]heat.Row, 0, 256)
+	// steps holds the case steps the rows of batch were written with
+	// (gridmap.StepMark.Fresh), for their "step" events.
+	var steps map[int64]gridmap.StepMark
 	apply := func() {
 		if len(batch) == 0 {
 			return
 		}
 		changes := agg.Apply(batch)
 		if !first {
-			f.publish(changes)
+			f.publish(changes, steps)
 		}
 		batch = batch[:0]
+		clear(steps)
 	}
 	var newest time.Time
 	next, err := f.src.IncidentChanges(ctx, f.snap, func(in gridmap.Incident) error {
@@ -157,6 +161,14 @@ func (f *Incidents) read(ctx context.Context) error {
 			newest = in.UpdatedAt
 		}
 		batch = append(batch, heat.FromIncident(&in))
+		if in.LastStep.Fresh && !first {
+			if steps == nil {
+				steps = map[int64]gridmap.StepMark{}
+			}
+			m := in.LastStep
+			m.Fresh = false
+			steps[in.ID] = m
+		}
 		if len(batch) == applyBatch {
 			apply()
 		}
@@ -186,8 +198,12 @@ func (f *Incidents) read(ctx context.Context) error {
 	return nil
 }
 
-// publish turns the changes of one read into events for the subscribers.
-func (f *Incidents) publish(changes []heat.Change) {
+// publish turns the changes of one read into events for the subscribers:
+// "incident" for a new row, "status" for a change of status, and "step"
+// for a row written with a step of the case loop (steps, by id). Several
+// writes to one row between two reads show as one, the last: its status
+// and its newest step.
+func (f *Incidents) publish(changes []heat.Change, steps map[int64]gridmap.StepMark) {
 	now := time.Now().Truncate(time.Millisecond)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -199,27 +215,39 @@ func (f *Incidents) publish(changes []heat.Change) {
 		switch {
 		case c.New:
 			ev.Type = "incident"
+			f.send(ev)
 		case c.Previous != c.Row.Status:
 			ev.Type = "status"
 			ev.Previous = c.Previous
-		default:
-			continue // an update that is not a status change: nothing to show live
+			f.send(ev)
 		}
-		f.seq++
-		ev.EventID = f.instance + "-" + strconv.FormatUint(f.seq, 10)
-		if len(f.ring) == ringSize {
-			copy(f.ring, f.ring[1:])
-			f.ring = f.ring[:ringSize-1]
-		}
-		f.ring = append(f.ring, ev)
-		for ch := range f.subs {
-			select {
-			case ch <- ev:
-			default:
-				// Too slow: drop it; it reconnects and replays from the ring.
-				delete(f.subs, ch)
-				close(ch)
+		if m, ok := steps[c.Row.ID]; ok {
+			ev.Type, ev.Step = "step", &m
+			if !c.New {
+				ev.Previous = c.Previous
 			}
+			f.send(ev)
+		}
+	}
+}
+
+// send numbers ev, keeps it in the ring and hands it to every subscriber.
+// f.mu is held.
+func (f *Incidents) send(ev gridmap.IncidentEvent) {
+	f.seq++
+	ev.EventID = f.instance + "-" + strconv.FormatUint(f.seq, 10)
+	if len(f.ring) == ringSize {
+		copy(f.ring, f.ring[1:])
+		f.ring = f.ring[:ringSize-1]
+	}
+	f.ring = append(f.ring, ev)
+	for ch := range f.subs {
+		select {
+		case ch <- ev:
+		default:
+			// Too slow: drop it; it reconnects and replays from the ring.
+			delete(f.subs, ch)
+			close(ch)
 		}
 	}
 }

@@ -39,6 +39,8 @@ SELECT ` + attachmentColumns + `,
        CASE WHEN $2 THEN a.thumbnail ELSE a.bytes END,
        (SELECT count(DISTINCT s.incident_id) FROM step_attachment s WHERE s.sha256 = a.sha256),
        (SELECT coalesce(array_agg(DISTINCT coalesce(i.grid_code, '')), '{}')
+        FROM step_attachment s JOIN incident i ON i.id = s.incident_id WHERE s.sha256 = a.sha256),
+       (SELECT coalesce(array_agg(DISTINCT i.department) FILTER (WHERE i.department <> ''), '{}')
         FROM step_attachment s JOIN incident i ON i.id = s.incident_id WHERE s.sha256 = a.sha256)
 FROM attachment a WHERE a.sha256 = decode($1, 'hex')`
 
@@ -114,7 +116,7 @@ func (s *Store) attachmentFile(ctx context.Context, id string, thumbnail bool) (
 		return f, err
 	}
 	var lon, lat *float64
-	dst := append(scanAttachment(&f.Attachment, &lon, &lat), &f.Body, &f.Cases, &f.Grids)
+	dst := append(scanAttachment(&f.Attachment, &lon, &lat), &f.Body, &f.Cases, &f.Grids, &f.Departments)
 	if err := s.pool.QueryRow(ctx, attachmentFileSQL, id, thumbnail).Scan(dst...); err != nil {
 		return f, mapErr(err, fmt.Sprintf("attachment %s", id))
 	}

@@ -402,7 +402,8 @@ const incidentColumns = `i.id, i.external_id, i.category, i.source, i.status,
 	ST_X(i.location), ST_Y(i.location), coalesce(i.grid_code, ''), i.boundary_version,
 	i.department, i.deadline, i.reported_at,
 	i.accepted_at, i.in_progress_at, i.resolved_at, i.replied_at, i.closed_at,
-	i.created_at, i.updated_at`
+	i.created_at, i.updated_at,
+	i.person, i.supervised, i.step_seq, i.step_kind, i.step_status, coalesce(i.step_txid = i.txid, false)`
 
 type incidentScan struct {
 	in                     gridmap.Incident
@@ -417,7 +418,8 @@ func (sc *incidentScan) dest() []any {
 		&sc.lon, &sc.lat, &in.GridCode, &in.BoundaryVersion,
 		&in.Department, &in.Deadline, &in.ReportedAt,
 		&sc.steps[0], &sc.steps[1], &sc.steps[2], &sc.steps[3], &sc.steps[4],
-		&in.CreatedAt, &in.UpdatedAt}
+		&in.CreatedAt, &in.UpdatedAt,
+		&in.Person, &in.Supervised, &in.LastStep.Seq, &in.LastStep.Kind, &in.LastStep.CaseStatus, &in.LastStep.Fresh}
 }
 
 func (sc *incidentScan) incident() gridmap.Incident {
@@ -514,6 +516,23 @@ func incidentWhere(f gridmap.IncidentFilter) (string, []any) {
 	}
 	if f.Statuses != nil {
 		where = append(where, "i.status = ANY("+arg(statusStrings(f.Statuses))+")")
+	}
+	if f.Sources != nil {
+		src := make([]string, len(f.Sources))
+		for i, x := range f.Sources {
+			src[i] = string(x)
+		}
+		where = append(where, "i.source = ANY("+arg(src)+")")
+	}
+	if f.Departments != nil {
+		where = append(where, "i.department = ANY("+arg(f.Departments)+")")
+	}
+	if f.Supervised != nil {
+		if *f.Supervised {
+			where = append(where, "i.supervised > 0")
+		} else {
+			where = append(where, "i.supervised = 0")
+		}
 	}
 	if f.ExternalID != "" {
 		where = append(where, "i.external_id = "+arg(f.ExternalID))

@@ -208,8 +208,17 @@ UPDATE incident SET
     person         = coalesce($6, person),
     deadline       = coalesce($7, deadline),
     supervised     = supervised + $8,
-    satisfaction   = coalesce($9, satisfaction)
+    satisfaction   = coalesce($9, satisfaction),
+    step_seq       = $10,
+    step_kind      = $11,
+    step_status    = $12,
+    step_txid      = pg_current_xact_id()
 WHERE id = $1`
+
+// markStepSQL records a case's newest step on its row (migration 00008):
+// the status PATCH's steps, whose row update is the PATCH's own.
+const markStepSQL = `
+UPDATE incident SET step_seq = $2, step_kind = $3, step_status = $4, step_txid = pg_current_xact_id() WHERE id = $1`
 
 // AddStep appends step to incident id's history in one short transaction:
 // it locks the incident row, reads the steps, checks the step with
@@ -296,7 +305,7 @@ func writeStep(ctx context.Context, tx pgx.Tx, id int64, row caseRow, r caseflow
 		satisfaction = &s
 	}
 	if _, err := tx.Exec(ctx, applyStepSQL, id, string(to), r.Step.At, to.Rank(), r.Changes.Department, r.Changes.Person,
-		r.Changes.Deadline, supervised, satisfaction); err != nil {
+		r.Changes.Deadline, supervised, satisfaction, int32(r.Step.Seq), string(r.Step.Kind), string(r.Status)); err != nil {
 		return err
 	}
 	var ch changeFields
@@ -359,5 +368,7 @@ func legacySteps(ctx context.Context, tx pgx.Tx, id int64, row caseRow, to gridm
 		}
 		history = append(history, r.Step)
 	}
-	return nil
+	last := history[len(history)-1]
+	_, err = tx.Exec(ctx, markStepSQL, id, int32(last.Seq), string(last.Kind), string(caseflow.StatusOf(history)))
+	return err
 }

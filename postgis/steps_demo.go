@@ -74,6 +74,8 @@ ORDER BY i.id FOR UPDATE`, ext)
 	var depts, persons, sats []string
 	var deadlines []*time.Time
 	var sups []int32
+	var seqs []int32 // the newest step, for the row (migration 00008)
+	var kinds, cstats []string
 	for _, t := range targets {
 		var c caseflow.Case
 		var hist []caseflow.Step
@@ -112,6 +114,8 @@ ORDER BY i.id FOR UPDATE`, ext)
 		ids = append(ids, t.id)
 		depts, persons, deadlines = append(depts, c.Department), append(persons, c.Person), append(deadlines, c.Deadline)
 		sups, sats = append(sups, int32(supervised)), append(sats, satisfaction)
+		last := hist[len(hist)-1]
+		seqs, kinds, cstats = append(seqs, int32(last.Seq)), append(kinds, string(last.Kind)), append(cstats, string(caseflow.StatusOf(hist)))
 	}
 	if len(ids) == 0 {
 		return 0, mapErr(tx.Commit(ctx), "incidents")
@@ -134,10 +138,13 @@ UPDATE incident i SET
     person       = u.person,
     deadline     = coalesce(u.deadline, i.deadline),
     supervised   = u.supervised,
-    satisfaction = u.satisfaction
-FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::text[])
-    AS u (id, department, person, deadline, supervised, satisfaction)
-WHERE i.id = u.id`, ids, depts, persons, deadlines, sups, sats); err != nil {
+    satisfaction = u.satisfaction,
+    step_seq     = u.step_seq,
+    step_kind    = u.step_kind,
+    step_status  = u.step_status
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::int[], $8::text[], $9::text[])
+    AS u (id, department, person, deadline, supervised, satisfaction, step_seq, step_kind, step_status)
+WHERE i.id = u.id`, ids, depts, persons, deadlines, sups, sats, seqs, kinds, cstats); err != nil {
 		return 0, mapErr(err, "incidents")
 	}
 	if err := s.commitIncidents(ctx, tx); err != nil {

@@ -155,6 +155,9 @@ func sampleBodies(pt [2]float64) map[string]struct {
 			`"reporter_name":"李演示","reporter_phone":"199-0537-9999"}`},
 		"PATCH /api/v1/incidents/{id}": {body: `{"status":"accepted","department":"城管","deadline":"2026-12-01T18:00:00+08:00","at":"2026-11-25T10:30:00+08:00"}`},
 		"POST /api/v1/plans":           {body: `{"title":"坏字节","actor":"王演示"}`},
+		"POST /api/v1/incidents/{id}/steps": {body: `{"step":"dispatch","note":"n","reason":"r","department":"police","person":"李演示",` +
+			`"deadline":"2099-12-01T18:00:00+08:00","decision":"d","agenda":"2099-12-02","outcome":"accept","attachments":["` + strings.Repeat("ab", 32) + `"]}`},
+		"POST /api/v1/incidents/{id}/duplicate-of": {body: `{"main":1}`},
 		"POST /api/v1/plans/{id}/changes": {body: `{"changes":[` +
 			`{"kind":"replace","code":"37081200100101","name":"新名","attributes":{"note":"n"},"boundary":` + square + `,"base":{"37081200100101":1}},` +
 			`{"kind":"add","grid":` + draft + `},` +

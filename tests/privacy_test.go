@@ -168,7 +168,7 @@ func TestPrivacyScan(t *testing.T) {
 
 	paths := []string{
 		"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json", "/api/v1/whoami", "/api/v1/categories",
-		"/", "/editor", "/wallmap.html", "/styles/wallmap.json",
+		"/", "/editor", "/desk", "/wallmap.html", "/styles/wallmap.json",
 		"/ogc", "/ogc/", "/ogc/?f=html", "/ogc/conformance", "/ogc/api", "/ogc/collections", "/ogc/collections?f=html",
 		"/ogc/collections/grids-micro", "/ogc/collections/grids-micro/items?limit=1000",
 		"/ogc/collections/grids-micro/items?limit=20&f=html", "/ogc/collections/grids-micro/items/37081200100101",
@@ -183,7 +183,7 @@ func TestPrivacyScan(t *testing.T) {
 		"/tiles/grids.json",
 	}
 	for _, id := range incIDs {
-		paths = append(paths, "/api/v1/incidents/"+id, "/open311/v2/requests/"+id+".json", "/open311/v2/requests/"+id+".xml")
+		paths = append(paths, "/api/v1/incidents/"+id, "/api/v1/incidents/"+id+"/steps", "/api/v1/incidents/"+id+"/duplicates", "/open311/v2/requests/"+id+".json", "/open311/v2/requests/"+id+".xml")
 	}
 	// Open311: the default window (the last 90 days), a past window, and
 	// the incidents with reporters by id.
@@ -195,6 +195,7 @@ func TestPrivacyScan(t *testing.T) {
 		paths = append(paths, "/open311/v2/requests.json?start_date="+start.UTC().Format(time.RFC3339)+
 			"&end_date="+start.AddDate(0, 2, 0).UTC().Format(time.RFC3339))
 	}
+	paths = append(paths, "/api/v1/departments", "/api/v1/incidents?limit=1000&supervised=true", "/api/v1/incidents?limit=1000&department=police")
 	// Attachments: a PDF (not stripped) holding a seeded description, and
 	// a photo's thumbnail; the roles scanned may read neither.
 	for _, f := range []struct{ ctype, body, suffix string }{

@@ -106,6 +106,7 @@ func printNext(w io.Writer, base, databaseURL, self string) {
 	fmt.Fprintf(w, `gridmap is serving on %[1]s
   wall map:  %[1]s/
   editor:    %[1]s/editor
+  case desk: %[1]s/desk
   API:       %[1]s/api/v1/openapi.json
   database:  DATABASE_URL='%[2]s'
   a token (for the editor, writes, and personal data):

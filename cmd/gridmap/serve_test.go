@@ -78,6 +78,7 @@ func TestServePrintsNext(t *testing.T) {
 	for _, want := range []string{
 		"wall map:  " + base + "/\n",
 		"editor:    " + base + "/editor\n",
+		"case desk: " + base + "/desk\n",
 		"DATABASE_URL='" + url + "'",
 		"token create --role admin --name",
 	} {
@@ -85,7 +86,7 @@ func TestServePrintsNext(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	for _, path := range []string{"/", "/editor", "/healthz"} {
+	for _, path := range []string{"/", "/editor", "/desk", "/healthz"} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)

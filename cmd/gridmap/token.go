@@ -16,13 +16,17 @@ import (
 )
 
 const tokenUsage = `usage:
-  gridmap token create --role viewer|reporter|planner|admin --name NAME [--grid CODE]
+  gridmap token create --role viewer|reporter|planner|admin|dispatcher|department --name NAME
+                       [--grid CODE] [--department CODE]
   gridmap token revoke ID|TOKEN
   gridmap token list
 
 create prints the new token alone on its last line. It is shown this once:
 only a hash of it is stored. --grid scopes a reporter (a grid worker) to the
-personal data of that grid's incidents.`
+personal data of that grid's incidents and to writing them. A department
+token (职能部门) names its department (--department police; the codes:
+GET /api/v1/departments) and acts on that department's cases only; a
+dispatcher is the command centre (指挥中心).`
 
 // cmdToken creates, revokes and lists API tokens (issue 7).
 func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -35,9 +39,10 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch sub {
 	case "create":
 		fs := newFlags("token create")
-		role := fs.String("role", "", "viewer, reporter, planner or admin")
+		role := fs.String("role", "", "viewer, reporter, planner, admin, dispatcher or department")
 		name := fs.String("name", "", "who or what holds the token (a person, a system)")
 		grid := fs.String("grid", "", "reporter only: the grid whose incidents' personal data the token may read")
+		dept := fs.String("department", "", "department role only (required there): the department's code, such as police")
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
@@ -54,18 +59,30 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := gridmap.CheckText("--grid", *grid, gridmap.MaxName, false); err != nil {
 			return err
 		}
+		if err := gridmap.CheckText("--department", *dept, gridmap.MaxName, false); err != nil {
+			return err
+		}
+		switch isDept := gridmap.Role(*role) == gridmap.RoleDepartment; {
+		case isDept && *dept == "":
+			return errors.New("a department token needs --department CODE (such as police; GET /api/v1/departments lists the codes)")
+		case !isDept && *dept != "":
+			return errors.New("--department names a department token's department; other roles have none")
+		}
 		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		tok, t, err := st.CreateToken(ctx, *name, gridmap.Role(*role), *grid)
+		tok, t, err := st.CreateTokenFor(ctx, gridmap.TokenSpec{Name: *name, Role: gridmap.Role(*role), Grid: *grid, Department: *dept})
 		if err != nil {
 			return err
 		}
 		scope := ""
 		if t.Grid != "" {
 			scope = ", grid " + t.Grid
+		}
+		if t.Department != "" {
+			scope = ", department " + t.Department
 		}
 		fmt.Fprintf(stdout, "token %d created for %s (role %s%s).\n", t.ID, t.Name, t.Role, scope)
 		fmt.Fprintln(stdout, "Store it now; it is not shown again. Send it as: Authorization: Bearer <token>")
@@ -114,13 +131,13 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tROLE\tNAME\tGRID\tCREATED\tREVOKED")
+		fmt.Fprintln(tw, "ID\tROLE\tNAME\tGRID\tDEPARTMENT\tCREATED\tREVOKED")
 		for _, t := range ts {
 			revoked := ""
 			if t.RevokedAt != nil {
 				revoked = t.RevokedAt.Format(time.RFC3339)
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.Name, t.Grid, t.CreatedAt.Format(time.RFC3339), revoked)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.Name, t.Grid, t.Department, t.CreatedAt.Format(time.RFC3339), revoked)
 		}
 		return tw.Flush()
 	}

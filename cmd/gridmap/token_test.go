@@ -113,3 +113,51 @@ func TestTokenCommandBadName(t *testing.T) {
 		t.Errorf("the store took a NUL in a token name: %v", err)
 	}
 }
+
+// TestTokenCommandDepartment: a department token names its department
+// (required for that role, refused for any other, checked against the
+// department table); a dispatcher has none.
+func TestTokenCommandDepartment(t *testing.T) {
+	url := testdb.URL(t)
+	t.Setenv("DATABASE_URL", url)
+	out, errOut, err := runCmd(t, "token", "create", "--role", "department", "--department", "police", "--name", "派出所李演示")
+	if err != nil || !strings.Contains(out, "department police") {
+		t.Fatalf("token create --role department: %v\n%s%s", err, out, errOut)
+	}
+	if _, errOut, err := runCmd(t, "token", "create", "--role", "dispatcher", "--name", "指挥中心"); err != nil {
+		t.Fatalf("token create --role dispatcher: %v\n%s", err, errOut)
+	}
+	for _, args := range [][]string{
+		{"--role", "department", "--name", "x"},
+		{"--role", "department", "--department", "nowhere", "--name", "x"},
+		{"--role", "dispatcher", "--department", "police", "--name", "x"},
+		{"--role", "department", "--department", "police", "--grid", "37081200100101", "--name", "x"},
+	} {
+		_, errOut, err := runCmd(t, append([]string{"token", "create"}, args...)...)
+		if err == nil || !strings.Contains(err.Error()+errOut, "department") && !strings.Contains(err.Error()+errOut, "grid") {
+			t.Errorf("token create %v: %v %s", args, err, errOut)
+		}
+	}
+	st, err := postgis.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ts, err := st.Tokens(context.Background())
+	if err != nil || len(ts) != 2 || ts[0].Role != gridmap.RoleDepartment || ts[0].Department != "police" ||
+		ts[1].Role != gridmap.RoleDispatcher || ts[1].Department != "" {
+		t.Fatalf("stored tokens %+v (%v)", ts, err)
+	}
+	// The store refuses what the command does, and the table too.
+	if _, _, err := st.CreateTokenFor(context.Background(), gridmap.TokenSpec{Name: "x", Role: gridmap.RoleDepartment}); gridmap.ErrorCode(err) != gridmap.EINVALID {
+		t.Errorf("the store took a department token without a department: %v", err)
+	}
+	if _, err := st.Pool().Exec(context.Background(),
+		`INSERT INTO api_token (name, role, secret_hash, department) VALUES ('x', 'viewer', $1, 'police')`, make([]byte, 32)); err == nil {
+		t.Errorf("api_token took a viewer with a department")
+	}
+	out, _, _ = runCmd(t, "token", "list")
+	if !strings.Contains(out, "DEPARTMENT") || !strings.Contains(out, "police") {
+		t.Errorf("token list does not show the department:\n%s", out)
+	}
+}

@@ -43,7 +43,7 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 		plans.Tolerances.SliverM2 = cfg.Topology.SliverM2
 	}
 	h := httpapi.New(cfg, httpapi.Deps{
-		Incidents: ref, Heat: feed.Aggregate, Events: feed,
+		Incidents: ref, Heat: feed.Aggregate, Events: feed, Cases: st,
 		Grids:     ref,
 		Logger:    log,
 		Index:     m.Index,
@@ -52,7 +52,6 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 		Past:      m,
 		Plans:     plans,
 		Tokens:    st,
-		Cases:     st,
 		Stats:     httpapi.StatsSources{Pool: poolStats(st), Feed: feed.Stats, Builds: builds},
 		Ready: func(ctx context.Context) map[string]string {
 			checks := map[string]string{"database": "", "index": ""}
