@@ -77,7 +77,7 @@ func scanDuplicate(r pgx.CollectableRow) (caseflow.Duplicate, error) {
 // its report) and the cases linked to it, all in SQL. The API finds the
 // possible ones in the in-memory aggregate instead (heat.Aggregate.Near):
 // with no index on incident locations this reads every open case of the
-// window (880 ms on 1M incidents), and a GiST index, which made it 2–16
+// window (670–880 ms on 1M incidents), and a GiST index, which made it 4–16
 // ms, cost bulk imports 29–43% of their rate (BenchmarkDuplicates). It stays
 // as the reference the tests check the API against. Errors: ENOTFOUND.
 func (s *Store) Duplicates(ctx context.Context, id int64) (ds []caseflow.Duplicate, err error) {
