@@ -146,6 +146,15 @@ func (s *Store) rosterTx(ctx context.Context, ver *int64, fn func(tx pgx.Tx, now
 func closeMember(ctx context.Context, tx pgx.Tx, id int64, e gridmap.RosterEdit, now time.Time) (gridmap.RosterEntry, error) {
 	old, err := pgx.CollectExactlyOneRow(mustQuery(ctx, tx, closeMemberSQL, id, now, e.Actor, e.Reason), scanRoster)
 	if errors.Is(err, pgx.ErrNoRows) {
+		// A change committed meanwhile closed the row this statement
+		// waited on; a new statement sees the row it opened.
+		var current bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM grid_member WHERE member_id = $1 AND valid_to IS NULL)`, id).Scan(&current); err != nil {
+			return old, err
+		}
+		if current {
+			return old, gridmap.Errorf(gridmap.ECONFLICT, "person %d was changed by someone else at the same moment: reload and try again", id)
+		}
 		return old, gridmap.Errorf(gridmap.ENOTFOUND, "person %d is not on the roster now (unknown, or retired: see GET /api/v1/roster?history=true)", id)
 	}
 	if err != nil {
