@@ -12,7 +12,7 @@ import (
 
 var _ gridmap.RosterService = (*Store)(nil)
 
-// currentMembersSQL is the people serving now ($2 NULL) or at $2.
+// membersAtSQL keeps the rows of people serving now ($2 NULL) or at $2.
 const membersAtSQL = `(CASE WHEN $2::timestamptz IS NULL THEN valid_to IS NULL
        ELSE valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2) END)`
 
