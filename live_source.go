@@ -26,9 +26,9 @@ type GridSource interface {
 	// MapKeyAt returns a key that is equal for two times exactly when the
 	// map (the set of grid versions valid) was the same at both.
 	MapKeyAt(ctx context.Context, t time.Time) (string, error)
-	// GridsAt returns the grids valid at t, with the members of their
-	// codes (the people now responsible: members are not versioned), and
-	// the key of that map (see MapKeyAt).
+	// GridsAt returns the grids valid at t, with the people who served
+	// them then (the roster is versioned), and the key of that map (see
+	// MapKeyAt: it changes with the roster too).
 	GridsAt(ctx context.Context, t time.Time) ([]Grid, string, error)
 }
 

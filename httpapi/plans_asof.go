@@ -32,7 +32,7 @@ type nearGrid struct {
 // lookupAsOf answers GET /api/v1/lookup?lon=&lat=&as_of=[&crs=]: the
 // lookup answer (grid, chain, members, near_boundary) from the map as it
 // was at as_of (live.Map.At), with "as_of" echoed. Members are the people
-// now responsible for each code: members are not versioned.
+// who served each grid then (the roster is versioned).
 func (s *Server) lookupAsOf(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	asOf, err := paramAsOf(q)

@@ -56,6 +56,7 @@ const (
 	needsPlans            // Deps.Plans
 	needsCases            // Deps.Cases and Deps.Incidents
 	needsAttachments      // Deps.Attachments
+	needsRoster           // Deps.Roster
 )
 
 func (n need) met(d Deps) bool {
@@ -68,6 +69,8 @@ func (n need) met(d Deps) bool {
 		return d.Cases != nil && d.Incidents != nil
 	case needsAttachments:
 		return d.Attachments != nil
+	case needsRoster:
+		return d.Roster != nil
 	}
 	return true
 }
@@ -124,6 +127,13 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/api/v1/grids/{code}/history", needs: needsPlans, op: "gridHistory", rule: rule{class: ClassPlans}, fn: s.gridHistory},
 		{method: patch, path: "/api/v1/grids/{code}", needs: needsPlans, op: "editGrid", rule: rule{class: ClassPlan}, fn: s.editGrid},
 		{method: get, path: "/api/v1/topology", needs: needsPlans, op: "topology", rule: rule{class: ClassPlans, query: withParams(toleranceQuery, "level")}, fn: s.topology},
+
+		// The roster (roster.go): read as lookups show people, written
+		// by the command centre.
+		{method: get, path: "/api/v1/roster", needs: needsRoster, op: "listRoster", rule: rule{class: ClassBoundaries, query: []string{"grid", "as_of", "history"}}, fn: s.listRoster},
+		{method: post, path: "/api/v1/roster", needs: needsRoster, op: "addMember", rule: rule{class: ClassDispatch}, fn: s.addMember},
+		{method: patch, path: "/api/v1/roster/{id:[0-9]+}", needs: needsRoster, op: "changeMember", rule: rule{class: ClassDispatch}, fn: s.changeMember},
+		{method: post, path: "/api/v1/roster/{id:[0-9]+}/retire", needs: needsRoster, op: "retireMember", rule: rule{class: ClassDispatch}, fn: s.retireMember},
 
 		// Attachments (attachments.go): personal data, checked per file
 		// in the handler beyond the class. Uploads are in the class of
@@ -195,6 +205,7 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.wallMap},
 		{method: get, path: "/editor", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.editor},
 		{method: get, path: "/desk", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.desk},
+		{method: get, path: "/roster", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.roster},
 		{method: get, path: "/{page}.html", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.page},
 		{method: get, path: "/assets/", prefix: true, head: true, rule: rule{class: ClassPublic, page: true}, fn: t.asset},
 	}

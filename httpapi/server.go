@@ -83,6 +83,9 @@ type Deps struct {
 	// Attachments stores case attachments (attachments.go); nil leaves
 	// out the attachment routes.
 	Attachments gridmap.AttachmentService
+	// Roster edits who serves which grid (roster.go); nil leaves out the
+	// roster routes.
+	Roster gridmap.RosterService
 	// Tokens are the API tokens (auth.go); nil: no token is valid.
 	Tokens TokenStore
 	// Stats are read by /metrics (metrics.go); nil fields are left out.
@@ -116,8 +119,9 @@ type Server struct {
 	incidents gridmap.IncidentService
 	heat      func() *heat.Aggregate
 	events    gridmap.IncidentEvents
-	cases     CaseStore // steps.go; Open311 reads steps and departments
-	plans     *planAPI  // plans.go
+	cases     CaseStore             // steps.go; Open311 reads steps and departments
+	plans     *planAPI              // plans.go
+	roster    gridmap.RosterService // roster.go
 	// attachments: Deps.Attachments; decodeSlots bounds the uploads
 	// decoded at once (attachments.go).
 	attachments gridmap.AttachmentService
@@ -156,6 +160,7 @@ func New(cfg Config, d Deps) *Server {
 	if d.Incidents != nil {
 		s.incidents, s.heat, s.events, s.cases = d.Incidents, d.Heat, d.Events, d.Cases
 	}
+	s.roster = d.Roster
 	s.attachments, s.decodeSlots = d.Attachments, make(chan struct{}, decodeSlots)
 	if d.Plans != nil {
 		s.plans = &planAPI{svc: d.Plans, past: d.Past}

@@ -60,6 +60,11 @@ func (t *tileAPI) desk(w http.ResponseWriter, r *http.Request) error {
 	return t.pages.serve(w, r, "desk.html", false)
 }
 
+// roster serves GET /roster: who serves which grid (issue 15).
+func (t *tileAPI) roster(w http.ResponseWriter, r *http.Request) error {
+	return t.pages.serve(w, r, "roster.html", false)
+}
+
 // page serves GET /{page}.html.
 func (t *tileAPI) page(w http.ResponseWriter, r *http.Request) error {
 	name := mux.Vars(r)["page"]

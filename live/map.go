@@ -32,7 +32,8 @@ import (
 // change, the tiles that the changed grids touch (their old and new
 // bounds, at every zoom) are dropped from the cache and the rest carry
 // over to the new version, so only touched tiles are recut. Members
-// changes bump the data version but touch no tile.
+// changes (the roster) bump the data version but touch no tile: the index
+// is rebuilt with the new people and the tile set is kept.
 //
 // It also keeps the maps of past times (At, past.go). Safe for concurrent use.
 type Map struct {
@@ -325,18 +326,23 @@ func (l *Map) buildTiles(s *snapshot, grids []gridmap.Grid) error {
 	// Sets share a cache epoch (the first set's version) so that unchanged
 	// tiles carry over; the data version travels in URLs and answers.
 	epoch, prev := s.ver, l.published.Load()
-	if prev != nil {
-		epoch = prev.set.Version()
-	}
-	set, err := tiles.NewSet(grids, epoch, l.tileCfg)
-	if err != nil {
-		s.tiles.err = err
-		close(s.tiles.done)
-		return err
-	}
 	var changed []orb.Bound
 	if prev != nil {
+		epoch = prev.set.Version()
 		changed = changedBounds(prev.ix, s.ix)
+	}
+	var set *tiles.Set
+	if prev != nil && len(changed) == 0 && prev.ix.Len() == s.ix.Len() {
+		// The same grid versions: only people changed (the roster), which
+		// no tile carries, so the set built from them is the same.
+		set = prev.set
+	} else {
+		var err error
+		if set, err = tiles.NewSet(grids, epoch, l.tileCfg); err != nil {
+			s.tiles.err = err
+			close(s.tiles.done)
+			return err
+		}
 	}
 	l.tileMu.Lock()
 	l.published.Store(&publishedSet{set: set, ix: s.ix, ver: s.ver})

@@ -303,3 +303,40 @@ func TestPastEvicts(t *testing.T) {
 	ask(first, 3)  // still kept
 	ask(second, 4) // loaded again
 }
+
+// TestMapMembersOnlyKeepsTiles: a change of people alone (the roster: the
+// data version moves, no grid version does) swaps in an index with the new
+// members and keeps the tile set as it was, not rebuilt.
+func TestMapMembersOnlyKeepsTiles(t *testing.T) {
+	src := &fakeGrids{}
+	a, b := street(1, "A", "东关", 1, boundA), street(2, "B", "西关", 2, boundB)
+	src.set(1, a, b)
+	m, feed := startMap(t, src, Options{})
+	ctx := context.Background()
+	set1, _, err := m.TileSet(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Members = []gridmap.Member{{GridCode: "A", Role: "worker", Name: "王测试"}}
+	src.set(2, a, b)
+	feed.notify(gridmap.GridsChannel, "2")
+	set2, v, err := m.TileSet(ctx, 2)
+	if err != nil || v != 2 {
+		t.Fatalf("TileSet(2): %d, %v", v, err)
+	}
+	if set2 != set1 {
+		t.Error("a change of people alone rebuilt the tile set")
+	}
+	ix, _ := m.Index()
+	if g, ok := ix.Grid("A"); !ok || len(g.Members) != 1 || g.Members[0].Name != "王测试" {
+		t.Errorf("the index after the change of people: %+v", g)
+	}
+
+	// A grid change after it builds a new set.
+	a.Version = 3
+	src.set(3, a, b)
+	feed.notify(gridmap.GridsChannel, "3")
+	if set3, _, err := m.TileSet(ctx, 3); err != nil || set3 == set2 {
+		t.Errorf("a grid change kept the tile set (%v)", err)
+	}
+}

@@ -20,8 +20,8 @@ type Past struct {
 	// Key names the map (gridmap.GridSource.MapKeyAt): every time between
 	// two changes has the same one, and shares one Past.
 	Key string
-	// Index holds the grids valid then, each with the members now
-	// responsible for its code (members are not versioned).
+	// Index holds the grids valid then, each with the people who
+	// served it then (the roster is versioned).
 	Index *geo.Index
 
 	m     *Map

@@ -99,7 +99,7 @@ func (s *Store) CurrentGrids(ctx context.Context) (grids []gridmap.Grid, version
 	if err := rows.Err(); err != nil {
 		return nil, 0, mapErr(err, "grids")
 	}
-	mrows, err := tx.Query(ctx, `SELECT grid_code, role, name, contact FROM grid_member ORDER BY grid_code, role, id`)
+	mrows, err := tx.Query(ctx, `SELECT grid_code, role, name, contact FROM grid_member WHERE valid_to IS NULL ORDER BY grid_code, role, id`)
 	if err != nil {
 		return nil, 0, mapErr(err, "members")
 	}
@@ -156,15 +156,18 @@ func (s *Store) Grid(ctx context.Context, code string, asOf *time.Time) (g gridm
 	return g, nil
 }
 
+// membersSQL: the people serving grids $1 now ($2 NULL) or at $2 (the
+// roster is versioned, migration 00012).
 const membersSQL = `
 SELECT grid_code, role, name, contact FROM grid_member
-WHERE grid_code = ANY($1) ORDER BY grid_code, role, id`
+WHERE grid_code = ANY($1) AND ` + membersAtSQL + `
+ORDER BY grid_code, role, id`
 
 // Members returns the people responsible for the given grid codes, ordered
 // by grid code and role. Contact is personal data; callers decide who sees it.
 func (s *Store) Members(ctx context.Context, codes []string) (ms []gridmap.Member, err error) {
 	defer gridmap.Wrap(&err, "postgis.Members")
-	rows, err := s.pool.Query(ctx, membersSQL, codes)
+	rows, err := s.pool.Query(ctx, membersSQL, codes, nil)
 	if err != nil {
 		return nil, mapErr(err, "members")
 	}

@@ -56,11 +56,14 @@ func (p *Plans) GridHistory(ctx context.Context, code string) (vs []gridmap.Grid
 	return vs, nil
 }
 
-// mapKeySQL counts the versions begun and ended by $1. Both only grow with
-// time, so two times with equal counts have the same versions valid.
+// mapKeySQL counts the grid versions and roster rows begun and ended by
+// $1. All only grow with time, so two times with equal counts have the
+// same versions and people valid.
 const mapKeySQL = `
-SELECT count(*) FILTER (WHERE valid_from <= $1), count(*) FILTER (WHERE valid_to <= $1)
-FROM grid_version`
+SELECT (SELECT count(*) FILTER (WHERE valid_from <= $1) FROM grid_version),
+       (SELECT count(*) FILTER (WHERE valid_to <= $1) FROM grid_version),
+       (SELECT count(*) FILTER (WHERE valid_from <= $1) FROM grid_member),
+       (SELECT count(*) FILTER (WHERE valid_to <= $1) FROM grid_member)`
 
 // MapKeyAt returns a key of the map as it was at t: equal for two times
 // exactly when the same grid versions were valid at both. It reads the
@@ -70,15 +73,15 @@ func (s *Store) MapKeyAt(ctx context.Context, t time.Time) (string, error) {
 }
 
 func mapKey(ctx context.Context, q querier, t time.Time) (string, error) {
-	var begun, ended int64
-	if err := q.QueryRow(ctx, mapKeySQL, t).Scan(&begun, &ended); err != nil {
+	var begun, ended, mBegun, mEnded int64
+	if err := q.QueryRow(ctx, mapKeySQL, t).Scan(&begun, &ended, &mBegun, &mEnded); err != nil {
 		return "", mapErr(err, "grid versions")
 	}
-	return fmt.Sprintf("%d.%d", begun, ended), nil
+	return fmt.Sprintf("%d.%d.%d.%d", begun, ended, mBegun, mEnded), nil
 }
 
-// GridsAt returns the grids valid at t with the members of their codes
-// (members are not versioned: the people now responsible for each code),
+// GridsAt returns the grids valid at t with the members who served them
+// then (the roster is versioned, migration 00012),
 // ordered by code, and the map's key (see MapKeyAt), read in one snapshot.
 func (s *Store) GridsAt(ctx context.Context, t time.Time) (grids []gridmap.Grid, key string, err error) {
 	defer gridmap.Wrap(&err, "postgis.GridsAt")
@@ -104,7 +107,7 @@ func (s *Store) GridsAt(ctx context.Context, t time.Time) (grids []gridmap.Grid,
 		codes[i] = g.Code
 		byCode[g.Code] = i
 	}
-	mrows, err := tx.Query(ctx, membersSQL, codes)
+	mrows, err := tx.Query(ctx, membersSQL, codes, t)
 	if err != nil {
 		return nil, "", mapErr(err, "members")
 	}

@@ -55,7 +55,7 @@ func prepare(ctx context.Context, tx pgx.Tx, id int64, lock bool, ifRevision int
 	if c := plan.Conflicts(pl.Changes, cur); len(c) > 0 {
 		return pl, nil, 0, staleError(id, c)
 	}
-	rows, err := tx.Query(ctx, membersSQL, slices.Collect(maps.Keys(cur)))
+	rows, err := tx.Query(ctx, membersSQL, slices.Collect(maps.Keys(cur)), nil)
 	if err != nil {
 		return pl, nil, 0, mapErr(err, "members")
 	}
@@ -430,7 +430,7 @@ func (p *Plans) publishTx(ctx context.Context, tx pgx.Tx, id int64, opts gridmap
 	if _, err := tx.Exec(ctx, publishLinkClosedSQL, slices.Collect(maps.Values(closed)), id); err != nil {
 		return res, mapErr(err, "grid version plan")
 	}
-	if err := writeMembers(ctx, tx, a); err != nil {
+	if err := writeMembers(ctx, tx, a, ts, opts.Actor, fmt.Sprintf("plan %d", id)); err != nil {
 		return res, err
 	}
 	if err := tx.QueryRow(ctx, dataVersionSQL).Scan(&res.DataVersion); err != nil {
@@ -485,22 +485,25 @@ func (p *Plans) publishTx(ctx context.Context, tx pgx.Tx, id int64, opts gridmap
 
 // writeMembers replaces the members of every grid whose people the plan
 // changes (split parts, merge results, drafts that list them; grids split
-// or merged away lose theirs to them).
-func writeMembers(ctx context.Context, tx pgx.Tx, a *plan.Applied) error {
+// or merged away lose theirs to them). The roster is versioned (migration
+// 00012): the old rows are closed at ts, not deleted, and the new ones
+// open at ts as new people (a plan's members carry no person id).
+func writeMembers(ctx context.Context, tx pgx.Tx, a *plan.Applied, ts time.Time, actor, reason string) error {
 	if len(a.Members) == 0 {
 		return nil
 	}
 	codes := slices.Sorted(maps.Keys(a.Members))
-	if _, err := tx.Exec(ctx, `DELETE FROM grid_member WHERE grid_code = ANY($1)`, codes); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE grid_member SET valid_to = $2, closed_by = $3, close_reason = $4
+WHERE grid_code = ANY($1) AND valid_to IS NULL`, codes, ts, actor, reason); err != nil {
 		return mapErr(err, "members")
 	}
 	var rows [][]any
 	for _, code := range codes {
 		for _, m := range a.Members[code] {
-			rows = append(rows, []any{code, m.Role, m.Name, m.Contact})
+			rows = append(rows, []any{code, m.Role, m.Name, m.Contact, ts, actor, reason})
 		}
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"grid_member"}, []string{"grid_code", "role", "name", "contact"}, pgx.CopyFromRows(rows))
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"grid_member"}, []string{"grid_code", "role", "name", "contact", "valid_from", "changed_by", "reason"}, pgx.CopyFromRows(rows))
 	return mapErr(err, "members")
 }
 

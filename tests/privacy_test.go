@@ -168,7 +168,7 @@ func TestPrivacyScan(t *testing.T) {
 
 	paths := []string{
 		"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json", "/api/v1/whoami", "/api/v1/categories",
-		"/", "/editor", "/desk", "/wallmap.html", "/styles/wallmap.json",
+		"/", "/editor", "/desk", "/roster", "/wallmap.html", "/styles/wallmap.json",
 		"/ogc", "/ogc/", "/ogc/?f=html", "/ogc/conformance", "/ogc/api", "/ogc/collections", "/ogc/collections?f=html",
 		"/ogc/collections/grids-micro", "/ogc/collections/grids-micro/items?limit=1000",
 		"/ogc/collections/grids-micro/items?limit=20&f=html", "/ogc/collections/grids-micro/items/37081200100101",
@@ -222,6 +222,8 @@ func TestPrivacyScan(t *testing.T) {
 			lookups = append(lookups, "/api/v1/lookup?lon="+ftoa(pt[0])+"&lat="+ftoa(pt[1]))
 		}
 	}
+	// The roster shows names as lookups do, contacts masked or left out.
+	lookups = append(lookups, "/api/v1/roster", "/api/v1/roster?history=true", "/api/v1/roster?grid=37081200100101")
 	// Tiles over the street at zooms 11 to 15, grids and heat.
 	var tj struct{ Bounds []float64 }
 	_, b := do(t, "GET", srv.URL+"/tiles/grids.json", "", "", "")
@@ -241,7 +243,7 @@ func TestPrivacyScan(t *testing.T) {
 
 	// Every GET route must be among them.
 	router := a.API.Router()
-	covered := map[string]bool{"/api/v1/events": true, "/api/v1/lookup": true} // below
+	covered := map[string]bool{"/api/v1/events": true, "/api/v1/lookup": true, "/api/v1/roster": true} // below
 	for _, u := range paths {
 		req, _ := http.NewRequest("GET", srv.URL+u, nil)
 		var m mux.RouteMatch

@@ -80,7 +80,7 @@ func TestReadmeExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	var blocks []string
-	for _, sec := range []string{"\n### Incidents\n", "\n### Open311\n", "\n### Plans: redrawing boundaries\n", "\n### Attachments\n"} {
+	for _, sec := range []string{"\n### Incidents\n", "\n### Open311\n", "\n### Plans: redrawing boundaries\n", "\n### Attachments\n", "\n### Roster\n"} {
 		_, body, ok := strings.Cut(string(readme), sec)
 		if !ok {
 			t.Fatalf("README.md has no section %q", strings.TrimSpace(sec))

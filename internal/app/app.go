@@ -43,7 +43,7 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 		plans.Tolerances.SliverM2 = cfg.Topology.SliverM2
 	}
 	h := httpapi.New(cfg, httpapi.Deps{
-		Incidents: ref, Heat: feed.Aggregate, Events: feed, Cases: st,
+		Incidents: ref, Heat: feed.Aggregate, Events: feed, Cases: st, Roster: st,
 		Grids:     ref,
 		Logger:    log,
 		Index:     m.Index,

@@ -29,11 +29,12 @@ export async function getJSON(url) {
 
 // send makes a write (method, url, body: an object sent as JSON, or a
 // Blob sent as it is) and answers its JSON; a refusal throws ApiError with
-// the problem. A 401 asks for a token and sends again.
-export async function send(method, url, body) {
+// the problem. A 401 asks for a token and sends again. extra: more
+// headers (If-Match).
+export async function send(method, url, body, extra) {
   for (;;) {
     const sent = getToken();
-    const headers = new Headers();
+    const headers = new Headers(extra);
     if (sent) headers.set('Authorization', 'Bearer ' + sent);
     let data = body;
     if (body instanceof Blob) {
