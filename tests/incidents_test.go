@@ -520,6 +520,7 @@ func openEvents(tb testing.TB, url, lastID string) (<-chan sseEvent, func()) {
 	return readEvents(resp.Body), func() { cancel(); resp.Body.Close() }
 }
 
+// next returns the next event of type event ("": of any type).
 func next(tb testing.TB, ch <-chan sseEvent, event string) sseEvent {
 	tb.Helper()
 	timeout := time.After(15 * time.Second)
@@ -529,7 +530,7 @@ func next(tb testing.TB, ch <-chan sseEvent, event string) sseEvent {
 			if !ok {
 				tb.Fatalf("the stream ended before a %q event", event)
 			}
-			if ev.event == event {
+			if ev.event == event || event == "" {
 				return ev
 			}
 		case <-timeout:
