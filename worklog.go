@@ -121,7 +121,5 @@ type WorklogService interface {
 // ChinaDay returns the China calendar day (Asia/Shanghai, UTC+8, no
 // daylight saving) of t as YYYY-MM-DD.
 func ChinaDay(t time.Time) string {
-	return t.In(chinaZone).Format(time.DateOnly)
+	return t.In(ChinaTime).Format(time.DateOnly)
 }
-
-var chinaZone = time.FixedZone("CST", 8*3600)

@@ -24,7 +24,8 @@ func fullServer(tb testing.TB) *Server {
 	type cases struct{ CaseStore }
 	type plans struct{ gridmap.PlanService }
 	type attachments struct{ gridmap.AttachmentService }
-	return New(Config{}, Deps{Incidents: incidents{}, Cases: cases{}, Plans: plans{}, Attachments: attachments{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	type worklogs struct{ gridmap.WorklogService }
+	return New(Config{}, Deps{Incidents: incidents{}, Cases: cases{}, Plans: plans{}, Attachments: attachments{}, Worklogs: worklogs{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 // TestRouteTable: every rule names a known class, reads are GET, the

@@ -83,6 +83,9 @@ type Deps struct {
 	// Attachments stores case attachments (attachments.go); nil leaves
 	// out the attachment routes.
 	Attachments gridmap.AttachmentService
+	// Worklogs stores grid workers' work logs and patrol tracks
+	// (worklogs.go); nil leaves out the work log and patrol routes.
+	Worklogs gridmap.WorklogService
 	// Tokens are the API tokens (auth.go); nil: no token is valid.
 	Tokens TokenStore
 	// Stats are read by /metrics (metrics.go); nil fields are left out.
@@ -122,6 +125,7 @@ type Server struct {
 	// decoded at once (attachments.go).
 	attachments gridmap.AttachmentService
 	decodeSlots chan struct{}
+	worklogs    gridmap.WorklogService // worklogs.go
 
 	trustState // auth.go: tokens, policy, limits, metrics (issue 7)
 }
@@ -157,6 +161,7 @@ func New(cfg Config, d Deps) *Server {
 		s.incidents, s.heat, s.events, s.cases = d.Incidents, d.Heat, d.Events, d.Cases
 	}
 	s.attachments, s.decodeSlots = d.Attachments, make(chan struct{}, decodeSlots)
+	s.worklogs = d.Worklogs
 	if d.Plans != nil {
 		s.plans = &planAPI{svc: d.Plans, past: d.Past}
 	}
