@@ -160,6 +160,9 @@ func (s *Server) readWorklog(r *http.Request) (worklogInput, error) {
 		var b worklogBody
 		if err := readJSON(r, &b, false); err != nil {
 			var te *json.UnmarshalTypeError
+			if gridmap.ErrorCode(err) != gridmap.EINVALID {
+				return in, err // too large, or cut off
+			}
 			if errors.As(err, &te) {
 				return in, gridmap.Errorf(gridmap.EINVALID, "%s has the wrong type; a work log takes %s", te.Field, worklogFields)
 			}
