@@ -98,19 +98,19 @@ func (s *Server) postWorklogTracks(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	stored, err := s.worklogs.Worklog(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if p.Role != gridmap.RoleAdmin && stored.TokenID != p.TokenID {
-		return gridmap.Errorf(gridmap.EFORBIDDEN, "work log %d is another worker's; add pieces to your own log (POST /api/v1/worklogs makes today's)", id)
-	}
 	in, err := s.readWorklog(r)
 	if err != nil {
 		return err
 	}
 	if in.Notes != "" || len(in.People) > 0 || len(in.Cases) > 0 || in.dateGiven {
 		return gridmap.Errorf(gridmap.EINVALID, "POST /api/v1/worklogs/%d/tracks takes only tracks; post notes, people and cases to POST /api/v1/worklogs", id)
+	}
+	stored, err := s.worklogs.Worklog(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if p.Role != gridmap.RoleAdmin && stored.TokenID != p.TokenID {
+		return gridmap.Errorf(gridmap.EFORBIDDEN, "work log %d is another worker's; add pieces to your own log (POST /api/v1/worklogs makes today's)", id)
 	}
 	in.Worker, in.Role, in.Grid, in.Day = gridmap.Actor{TokenID: stored.TokenID, Name: stored.Worker}, stored.Role, stored.GridScope, stored.Day
 	return s.saveWorklog(w, r, in)
