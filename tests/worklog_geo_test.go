@@ -2,9 +2,11 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkt"
@@ -132,4 +134,63 @@ func BenchmarkVisitedGrids(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// BenchmarkPatrolStats: GET /api/v1/stats/patrol's query (the SQL
+// aggregate over the stored pieces' grids) on a demo-sized year: 57
+// workers, ~13,700 logs, two pieces a log, each through 3–8 micro-grids;
+// over a week, a month and the year.
+func BenchmarkPatrolStats(b *testing.B) {
+	ctx := context.Background()
+	st, ix := demoIndex(b)
+	var codes []string
+	for _, g := range ix.OfLevel(gridmap.LevelMicro) {
+		codes = append(codes, g.Code)
+	}
+	for i := range 57 {
+		if _, _, err := st.CreateToken(ctx, fmt.Sprintf("网格员%02d", i+1), gridmap.RoleReporter, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	year := time.Date(2026, 1, 1, 0, 0, 0, 0, gridmap.ChinaTime)
+	if _, err := st.Pool().Exec(ctx, `
+INSERT INTO worklog (token_id, worker, role, day)
+SELECT t.id, t.name, 'reporter', d::date
+FROM api_token t, generate_series($1::date, $1::date + 364, '1 day') d
+WHERE t.role = 'reporter' AND random() < 0.66`, year); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.Pool().Exec(ctx, `
+INSERT INTO worklog_track (worklog_id, client_id, track, started_at, ended_at, metres, grids, grid_metres)
+SELECT w.id, 'p' || k, ST_SetSRID('LINESTRING M (116.83 35.55 0, 116.831 35.551 60)'::geometry, 4326),
+       w.day + time '09:00' + k * interval '3 hours', w.day + time '10:00' + k * interval '3 hours', 1500, g.codes, g.metres
+FROM worklog w, generate_series(0, 1) k,
+LATERAL (SELECT array_agg(c) AS codes, array_agg(300.0) AS metres FROM (
+    SELECT ($1::text[])[1 + floor(random() * cardinality($1::text[]))::int] AS c
+    FROM generate_series(1, 3 + (w.id + k) % 6) WHERE w.id > 0) s) g`, codes); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.Pool().Exec(ctx, `ANALYZE worklog; ANALYZE worklog_track`); err != nil {
+		b.Fatal(err)
+	}
+	var logs, pieces int
+	_ = st.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM worklog), (SELECT count(*) FROM worklog_track)`).Scan(&logs, &pieces)
+	b.Logf("%d logs, %d pieces", logs, pieces)
+	for _, w := range []struct {
+		name string
+		days int
+	}{{"week", 7}, {"month", 30}, {"year", 365}} {
+		b.Run(w.name, func(b *testing.B) {
+			from := year.AddDate(0, 6, 0)
+			to := from.AddDate(0, 0, w.days)
+			if w.days == 365 {
+				from, to = year, year.AddDate(1, 0, 0)
+			}
+			for b.Loop() {
+				if _, err := st.PatrolStats(ctx, from, to); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
