@@ -116,6 +116,10 @@ type WorklogService interface {
 	// PatrolStats aggregates the tracks ended in [from, to) per grid
 	// code (only grids some track passed).
 	PatrolStats(ctx context.Context, from, to time.Time) (map[string]PatrolStat, error)
+	// PatrolTile returns vector tile z/x/y (EPSG:3857 XYZ, uncompressed
+	// MVT) of the pieces ended in [from, to): the tracks with the
+	// worker's role, the day, flags and metres, no personal data.
+	PatrolTile(ctx context.Context, z, x, y uint32, from, to time.Time) ([]byte, error)
 }
 
 // ChinaDay returns the China calendar day (Asia/Shanghai, UTC+8, no

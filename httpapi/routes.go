@@ -160,6 +160,8 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/api/v1/worklogs", needs: needsWorklogs, op: "listWorklogs", rule: rule{class: ClassIncidents, query: []string{"worker", "grid", "from", "to", "limit"}}, fn: s.listWorklogs},
 		{method: get, path: "/api/v1/worklogs/{id:[0-9]+}", needs: needsWorklogs, op: "getWorklog", rule: rule{class: ClassIncidents}, fn: s.getWorklog},
 		{method: post, path: "/api/v1/worklogs/{id:[0-9]+}/tracks", needs: needsWorklogs, op: "addWorklogTracks", rule: rule{class: ClassReport}, fn: s.postWorklogTracks},
+		// Patrol tracks as a tile layer (no names): z/x/y checked in the handler, as heat tiles.
+		{method: get, path: "/tiles/patrol/{z}/{x}/{y}.mvt", needs: needsWorklogs, rule: rule{class: ClassTiles, query: []string{"from", "to"}}, fn: s.patrolTile},
 		{method: get, path: "/api/v1/stats/patrol", needs: needsWorklogs, op: "patrolStats", rule: rule{class: ClassAggregates, query: []string{"level", "from", "to"}}, fn: s.patrolStats},
 		// access_token: EventSource cannot send headers (authenticate).
 		{method: get, path: "/api/v1/events", needs: needsIncidents, op: "streamEvents", fn: s.streamEvents,

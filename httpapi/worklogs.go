@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/mux"
 	"github.com/paulmach/orb"
 
 	"github.com/gridmap/gridmap"
@@ -543,6 +544,59 @@ func (s *Server) listWorklogs(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// patrolWindow reads from and to for the patrol endpoints: the 7 days up
+// to now by default.
+func patrolWindow(r *http.Request) (start, end time.Time, err error) {
+	q := r.URL.Query()
+	from, to, err := paramWindow(q)
+	if err != nil {
+		return start, end, err
+	}
+	end = time.Now()
+	if to != nil {
+		end = *to
+	}
+	start = end.Add(-7 * 24 * time.Hour)
+	if from != nil {
+		start = *from
+	}
+	if !end.After(start) {
+		return start, end, gridmap.Errorf(gridmap.EINVALID, "from=%s must be before to (default: now)", q.Get("from"))
+	}
+	return start, end, nil
+}
+
+// patrolTile answers GET /tiles/patrol/{z}/{x}/{y}.mvt?from=&to=: the
+// patrol tracks ended in the window (default: the last 7 days) as one
+// line layer "patrol" with role, date, flags and metres; no worker name
+// or token (a viewer's wall map may show it). Cut by PostGIS ST_AsMVT.
+// An empty tile is 204.
+func (s *Server) patrolTile(w http.ResponseWriter, r *http.Request) error {
+	z, x, y, err := parseZXY(mux.Vars(r))
+	if err != nil {
+		return err
+	}
+	if z > 22 || x >= 1<<z || y >= 1<<z {
+		return gridmap.Errorf(gridmap.EINVALID, "tile %d/%d/%d does not exist: z from 0 to 22, x and y from 0 to 2^z-1", z, x, y)
+	}
+	start, end, err := patrolWindow(r)
+	if err != nil {
+		return err
+	}
+	b, err := s.worklogs.PatrolTile(r.Context(), z, x, y, start, end)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	if len(b) == 0 {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/vnd.mapbox-vector-tile")
+	_, err = w.Write(b)
+	return err
+}
+
 // patrolStatJSON is a grid's patrol in GET /api/v1/stats/patrol.
 type patrolStatJSON struct {
 	gridmap.PatrolStat
@@ -562,20 +616,9 @@ func (s *Server) patrolStats(w http.ResponseWriter, r *http.Request) error {
 	if ix == nil {
 		return &gridmap.Error{Code: gridmap.EUNAVAILABLE, Message: "the grids are still loading; try again shortly"}
 	}
-	from, to, err := paramWindow(q)
+	start, end, err := patrolWindow(r)
 	if err != nil {
 		return err
-	}
-	end := time.Now()
-	if to != nil {
-		end = *to
-	}
-	start := end.Add(-7 * 24 * time.Hour)
-	if from != nil {
-		start = *from
-	}
-	if !end.After(start) {
-		return gridmap.Errorf(gridmap.EINVALID, "from=%s must be before to (default: now)", q.Get("from"))
 	}
 	byCode, err := s.worklogs.PatrolStats(r.Context(), start, end)
 	if err != nil {

@@ -240,4 +240,29 @@ func (s *Store) PatrolStats(ctx context.Context, from, to time.Time) (out map[st
 	return out, rows.Err()
 }
 
+// Tile z/x/y ($1..$3) of the pieces ended in [$4, $5): one line layer
+// "patrol" with the worker's role, the log's day, the piece's flags and
+// metres; no name, no token. As tileMVTSQL: margin, clip, ST_AsMVT.
+const sqlPatrolTile = `
+WITH bounds AS (
+  SELECT ST_TileEnvelope($1, $2, $3) AS clip,
+         ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 256.0 / 4096), 4326) AS query
+)
+SELECT coalesce(ST_AsMVT(t, 'patrol', 4096, 'geom', 'id'), '')
+FROM (
+  SELECT ST_AsMVTGeom(ST_Transform(ST_Force2D(k.track), 3857), bounds.clip, 4096, 256, true) AS geom,
+         k.id, w.role, w.day::text AS date, array_to_string(k.flags, ',') AS flags, round(k.metres)::int AS metres
+  FROM worklog_track k JOIN worklog w ON w.id = k.worklog_id, bounds
+  WHERE k.ended_at >= $4 AND k.ended_at < $5
+    AND k.track && bounds.query
+) t
+WHERE t.geom IS NOT NULL`
+
+// PatrolTile implements gridmap.WorklogService.
+func (s *Store) PatrolTile(ctx context.Context, z, x, y uint32, from, to time.Time) (tile []byte, err error) {
+	defer gridmap.Wrap(&err, "postgis.PatrolTile(%d/%d/%d)", z, x, y)
+	err = s.pool.QueryRow(ctx, sqlPatrolTile, int32(z), int64(x), int64(y), from, to).Scan(&tile)
+	return tile, mapErr(err, "tile")
+}
+
 var _ gridmap.WorklogService = (*Store)(nil)

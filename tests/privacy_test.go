@@ -215,7 +215,9 @@ func TestPrivacyScan(t *testing.T) {
 	if err := json.Unmarshal(wb, &wl); err != nil || wl.ID == 0 {
 		t.Fatalf("posting a work log: %s", wb)
 	}
-	paths = append(paths, "/api/v1/worklogs", "/api/v1/worklogs/"+strconv.FormatInt(wl.ID, 10), "/api/v1/stats/patrol")
+	wt := maptile.At(g, 15)
+	paths = append(paths, "/api/v1/worklogs", "/api/v1/worklogs/"+strconv.FormatInt(wl.ID, 10), "/api/v1/stats/patrol",
+		fmt.Sprintf("/tiles/patrol/15/%d/%d.mvt", wt.X, wt.Y))
 	// Attachments: a PDF (not stripped) holding a seeded description, and
 	// a photo's thumbnail; the roles scanned may read neither.
 	for _, f := range []struct{ ctype, body, suffix string }{

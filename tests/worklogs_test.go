@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/maptile"
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/httpapi"
@@ -286,6 +288,35 @@ WHERE t.id = $1 ORDER BY g.code`, wl.Tracks[0].ID)
 	if len(full.Tracks) != 5 || len(full.Tracks[0].Points) != len(pts) || full.Tracks[0].Points[3][2] != pts[3][2] {
 		t.Errorf("GET one log: %d pieces, first %d points", len(full.Tracks), len(full.Tracks[0].Points))
 	}
+
+	// Patrol tiles: the tracks with role, date, flags and metres, no names,
+	// for a viewer.
+	tile := maptile.At(p1, 15)
+	tresp, tb := do(t, "GET", fmt.Sprintf("%s/tiles/patrol/15/%d/%d.mvt?from=%s", srv.URL, tile.X, tile.Y, today), viewer, "", "")
+	if tresp.StatusCode != 200 || tresp.Header.Get("Content-Type") != "application/vnd.mapbox-vector-tile" {
+		t.Fatalf("patrol tile: %d %s", tresp.StatusCode, tb)
+	}
+	layers, err := mvt.Unmarshal(tb)
+	if err != nil || len(layers) != 1 || layers[0].Name != "patrol" || len(layers[0].Features) < 3 {
+		t.Fatalf("patrol tile: %v, %d layers", err, len(layers))
+	}
+	for _, f := range layers[0].Features {
+		for k := range f.Properties {
+			if k != "role" && k != "date" && k != "flags" && k != "metres" {
+				t.Errorf("patrol tile property %q", k)
+			}
+		}
+		if f.Properties["role"] != "reporter" {
+			t.Errorf("patrol tile role %v", f.Properties["role"])
+		}
+	}
+	if strings.Contains(string(tb), "王演示") {
+		t.Error("the patrol tile carries a worker's name")
+	}
+	if r, _ := do(t, "GET", srv.URL+"/tiles/patrol/10/0/0.mvt", viewer, "", ""); r.StatusCode != 204 {
+		t.Errorf("an empty patrol tile: %d", r.StatusCode)
+	}
+	send("GET", srv.URL+"/tiles/patrol/3/9/0.mvt", viewer, "", "", 400)
 
 	// Patrol coverage: every micro-grid, zeros included, no names.
 	resp, sb := do(t, "GET", base+"/stats/patrol?level=micro&from="+today, viewer, "", "")
