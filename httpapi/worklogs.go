@@ -210,8 +210,12 @@ func (s *Server) readWorklog(r *http.Request) (worklogInput, error) {
 
 func checkWorklogBody(b *worklogBody) error {
 	if b.Date != "" {
-		if _, err := time.Parse(time.DateOnly, b.Date); err != nil {
+		d, err := time.ParseInLocation(time.DateOnly, b.Date, gridmap.ChinaTime)
+		if err != nil {
 			return gridmap.Errorf(gridmap.EINVALID, "date=%q is not a date; use YYYY-MM-DD (the China day of the log), or leave it out for today", b.Date)
+		}
+		if d.Before(trackEpoch) || d.After(time.Now()) {
+			return gridmap.Errorf(gridmap.EINVALID, "date=%s is not a day from 2000 to today (China time); a log is kept for a day that has begun", b.Date)
 		}
 	}
 	if err := gridmap.CheckText("notes", b.Notes, gridmap.MaxText, true); err != nil {

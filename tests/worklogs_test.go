@@ -219,6 +219,7 @@ WHERE t.id = $1 ORDER BY g.code`, wl.Tracks[0].ID)
 		{"a point without time", "application/gpx+xml", `<gpx><trk><trkseg><trkpt lat="35.5" lon="116.9"></trkpt></trkseg></trk></gpx>`},
 		{"no track", "application/gpx+xml", `<gpx><wpt lat="35.5" lon="116.9"/></gpx>`},
 		{"a bad date", "application/json", `{"date": "yesterday"}`},
+		{"a day to come", "application/json", `{"date": "2999-01-01"}`},
 	} {
 		n := rows()
 		resp, b := do(t, "POST", base+"/worklogs", worker, c.ctype, c.body)
