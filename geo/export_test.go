@@ -55,3 +55,8 @@ func (ix *Index) RasterStats() (cells, empty, full, crossed []int) {
 	}
 	return
 }
+
+// SegmentsMeet exposes segmentsMeet to the brute-force track test.
+func SegmentsMeet(p, q, r, s [2]float64) bool {
+	return segmentsMeet(p[0], p[1], q[0], q[1], r[0], r[1], s[0], s[1])
+}

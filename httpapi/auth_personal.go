@@ -25,6 +25,10 @@ import (
 //	                              no description
 //	no token                      none (contacts left out; incidents need a token)
 //
+// Work logs (issue 15: the worker's name, notes, people visited, the
+// track) are read by admin and dispatcher, and by the reporter token that
+// wrote them; no other role (worklogs.go, readsWorklogs).
+//
 // Tiles, statistics, heat tiles, the event stream and listings never carry
 // personal data whoever asks, and the request log carries no body or query.
 

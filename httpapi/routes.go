@@ -57,6 +57,7 @@ const (
 	needsCases            // Deps.Cases and Deps.Incidents
 	needsAttachments      // Deps.Attachments
 	needsRoster           // Deps.Roster
+	needsWorklogs         // Deps.Worklogs
 )
 
 func (n need) met(d Deps) bool {
@@ -71,6 +72,8 @@ func (n need) met(d Deps) bool {
 		return d.Attachments != nil
 	case needsRoster:
 		return d.Roster != nil
+	case needsWorklogs:
+		return d.Worklogs != nil
 	}
 	return true
 }
@@ -160,6 +163,16 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: del, path: "/api/v1/incidents/{id:[0-9]+}/duplicate-of", needs: needsCases, op: "unlinkDuplicate", rule: rule{class: ClassDispatch}, fn: s.unlinkDuplicate},
 		{method: get, path: "/api/v1/stats/grids", needs: needsIncidents, op: "gridStats", rule: rule{class: ClassAggregates, query: withParams(heatFilterQuery, "level")}, fn: s.gridStats},
 		{method: get, path: "/api/v1/stats/timeseries", needs: needsIncidents, op: "timeseries", rule: rule{class: ClassAggregates, query: withParams(heatFilterQuery, "bucket")}, fn: s.timeseries},
+		// Work logs and patrol coverage (worklogs.go): writes in the
+		// class of reports, refused in the handler to all but reporters
+		// and admins; reads personal data, checked per log.
+		{method: post, path: "/api/v1/worklogs", needs: needsWorklogs, op: "postWorklog", rule: rule{class: ClassReport}, fn: s.postWorklog},
+		{method: get, path: "/api/v1/worklogs", needs: needsWorklogs, op: "listWorklogs", rule: rule{class: ClassIncidents, query: []string{"worker", "grid", "from", "to", "limit"}}, fn: s.listWorklogs},
+		{method: get, path: "/api/v1/worklogs/{id:[0-9]+}", needs: needsWorklogs, op: "getWorklog", rule: rule{class: ClassIncidents}, fn: s.getWorklog},
+		{method: post, path: "/api/v1/worklogs/{id:[0-9]+}/tracks", needs: needsWorklogs, op: "addWorklogTracks", rule: rule{class: ClassReport}, fn: s.postWorklogTracks},
+		// Patrol tracks as a tile layer (no names): z/x/y checked in the handler, as heat tiles.
+		{method: get, path: "/tiles/patrol/{z}/{x}/{y}.mvt", needs: needsWorklogs, rule: rule{class: ClassTiles, query: []string{"from", "to"}}, fn: s.patrolTile},
+		{method: get, path: "/api/v1/stats/patrol", needs: needsWorklogs, op: "patrolStats", rule: rule{class: ClassAggregates, query: []string{"level", "from", "to"}}, fn: s.patrolStats},
 		// access_token: EventSource cannot send headers (authenticate).
 		{method: get, path: "/api/v1/events", needs: needsIncidents, op: "streamEvents", fn: s.streamEvents,
 			rule: rule{class: ClassAggregates, stream: true, tokenInQuery: true, query: []string{"category", "grid", "last_event_id", "access_token"}}},

@@ -25,7 +25,8 @@ func fullServer(tb testing.TB) *Server {
 	type plans struct{ gridmap.PlanService }
 	type attachments struct{ gridmap.AttachmentService }
 	type roster struct{ gridmap.RosterService }
-	return New(Config{}, Deps{Incidents: incidents{}, Cases: cases{}, Plans: plans{}, Attachments: attachments{}, Roster: roster{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	type worklogs struct{ gridmap.WorklogService }
+	return New(Config{}, Deps{Incidents: incidents{}, Cases: cases{}, Plans: plans{}, Attachments: attachments{}, Roster: roster{}, Worklogs: worklogs{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 // TestRouteTable: every rule names a known class, reads are GET, the

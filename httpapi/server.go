@@ -86,6 +86,9 @@ type Deps struct {
 	// Roster edits who serves which grid (roster.go); nil leaves out the
 	// roster routes.
 	Roster gridmap.RosterService
+	// Worklogs stores grid workers' work logs and patrol tracks
+	// (worklogs.go); nil leaves out the work log and patrol routes.
+	Worklogs gridmap.WorklogService
 	// Tokens are the API tokens (auth.go); nil: no token is valid.
 	Tokens TokenStore
 	// Stats are read by /metrics (metrics.go); nil fields are left out.
@@ -126,6 +129,7 @@ type Server struct {
 	// decoded at once (attachments.go).
 	attachments gridmap.AttachmentService
 	decodeSlots chan struct{}
+	worklogs    gridmap.WorklogService // worklogs.go
 
 	trustState // auth.go: tokens, policy, limits, metrics (issue 7)
 }
@@ -162,6 +166,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s.roster = d.Roster
 	s.attachments, s.decodeSlots = d.Attachments, make(chan struct{}, decodeSlots)
+	s.worklogs = d.Worklogs
 	if d.Plans != nil {
 		s.plans = &planAPI{svc: d.Plans, past: d.Past}
 	}

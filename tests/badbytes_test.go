@@ -107,7 +107,7 @@ func sampleVars(incidentID, planID int64) map[string]string {
 		"z": "10", "x": "853", "y": "416", "page": "wallmap", "name": "wallmap", "seq": "1",
 		"id:incidents": strconv.FormatInt(incidentID, 10), "id:plans": strconv.FormatInt(planID, 10),
 		"format": "json", "service_request_id": strconv.FormatInt(incidentID, 10),
-		"id:attachments": strings.Repeat("0", 64), "id:roster": "1",
+		"id:attachments": strings.Repeat("0", 64), "id:roster": "1", "id:worklogs": "1",
 	}
 }
 
@@ -170,6 +170,9 @@ func sampleBodies(pt [2]float64) map[string]struct {
 		"POST /api/v1/roster":             {body: `{"grid":"37081200100101","role":"worker","name":"王演示","contact":"199-0537-0001","reason":"r","actor":"王演示"}`},
 		"PATCH /api/v1/roster/{id}":       {body: `{"grid":"37081200100102","role":"leader","name":"王演示","contact":"199-0537-0002","reason":"r","actor":"王演示"}`},
 		"POST /api/v1/roster/{id}/retire": {body: `{"reason":"r","actor":"王演示"}`},
+		"POST /api/v1/worklogs": {body: `{"date":"2026-11-25","notes":"n","visited_people":["张大爷"],"case_ids":[],` +
+			`"tracks":[{"id":"p1","points":[[` + lon + `,` + lat + `,1764000000]]}]}`},
+		"POST /api/v1/worklogs/{id}/tracks": {body: `{"tracks":[{"id":"p1","points":[[` + lon + `,` + lat + `,1764000000]]}]}`},
 		"PATCH /api/v1/grids/{code}": {body: `{"name":"新名","attributes":{"note":"n"},"parent":"370812001001","boundary":` + square +
 			`,"actor":"王演示","force":false,"force_reason":"原因"}`, hdr: map[string]string{"If-Match": `"g1"`}},
 	}

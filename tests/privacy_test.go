@@ -196,6 +196,28 @@ func TestPrivacyScan(t *testing.T) {
 			"&end_date="+start.AddDate(0, 2, 0).UTC().Format(time.RFC3339))
 	}
 	paths = append(paths, "/api/v1/departments", "/api/v1/incidents?limit=1000&supervised=true", "/api/v1/incidents?limit=1000&department=police")
+	// A work log (issue 15) by a grid worker named as a member, visiting a
+	// reporter: the roles scanned read neither the log nor its names.
+	var member, visited string
+	for n := range p.memberNames {
+		member = n
+		break
+	}
+	for n := range p.reporterNames {
+		visited = n
+		break
+	}
+	g := inside(t, ix, "37081200100101")
+	now := time.Now().Unix()
+	_, wb := do(t, "POST", srv.URL+"/api/v1/worklogs", mint(t, a, gridmap.RoleReporter, member, ""), "application/json",
+		fmt.Sprintf(`{"visited_people": [%q], "tracks": [{"id": "p", "points": [[%v, %v, %d], [%v, %v, %d]]}]}`, visited, g[0], g[1], now-60, g[0]+0.0003, g[1], now-30))
+	var wl struct{ ID int64 }
+	if err := json.Unmarshal(wb, &wl); err != nil || wl.ID == 0 {
+		t.Fatalf("posting a work log: %s", wb)
+	}
+	wt := maptile.At(g, 15)
+	paths = append(paths, "/api/v1/worklogs", "/api/v1/worklogs/"+strconv.FormatInt(wl.ID, 10), "/api/v1/stats/patrol",
+		fmt.Sprintf("/tiles/patrol/15/%d/%d.mvt", wt.X, wt.Y))
 	// Attachments: a PDF (not stripped) holding a seeded description, and
 	// a photo's thumbnail; the roles scanned may read neither.
 	for _, f := range []struct{ ctype, body, suffix string }{

@@ -64,7 +64,7 @@ func TestReadmeLayout(t *testing.T) {
 }
 
 // TestReadmeExamples (issue 12): the shell examples of the README's
-// Incidents, Open311, Plans and Attachments sections work as written — tokens made with the
+// Incidents, Open311, Plans, Attachments and Work logs sections work as written — tokens made with the
 // binary, every curl answered 2xx — against a server as `gridmap serve`
 // wires it (the incident example once had no Authorization header: 401).
 // Only the address, the binary's path and the database URL are replaced.
@@ -80,7 +80,7 @@ func TestReadmeExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	var blocks []string
-	for _, sec := range []string{"\n### Incidents\n", "\n### Open311\n", "\n### Plans: redrawing boundaries\n", "\n### Attachments\n", "\n### Roster\n"} {
+	for _, sec := range []string{"\n### Incidents\n", "\n### Open311\n", "\n### Plans: redrawing boundaries\n", "\n### Attachments\n", "\n### Roster\n", "\n### Work logs and patrol\n"} {
 		_, body, ok := strings.Cut(string(readme), sec)
 		if !ok {
 			t.Fatalf("README.md has no section %q", strings.TrimSpace(sec))

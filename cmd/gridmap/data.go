@@ -107,7 +107,10 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		if has {
 			fmt.Fprintln(stdout, "the database has grids already; demo not loaded")
-			return demoIncidents(ctx, st, stdout, true)
+			if err := demoIncidents(ctx, st, stdout, true); err != nil {
+				return err
+			}
+			return demoWorklogs(ctx, st, stdout)
 		}
 	}
 	outline, err := demodata.Yanzhou()
@@ -120,7 +123,10 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "demo street (synthetic, inside the real Yanzhou district outline): %d grids, %d new, %d changed, %d unchanged\n",
 		res.Read, res.Inserted, res.Updated, res.Unchanged)
-	return demoIncidents(ctx, st, stdout, *ifEmpty)
+	if err := demoIncidents(ctx, st, stdout, *ifEmpty); err != nil {
+		return err
+	}
+	return demoWorklogs(ctx, st, stdout)
 }
 
 // parseWithFile parses flags with one file argument given before or after

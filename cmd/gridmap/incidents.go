@@ -219,3 +219,26 @@ func demoIncidents(ctx context.Context, st *postgis.Store, stdout io.Writer, ifE
 	fmt.Fprintf(stdout, "demo case histories: %d\n", n)
 	return nil
 }
+
+// demoWorklogs loads one year of synthetic work logs with patrol tracks
+// (issue 15), up to now, for the demo street's workers: only on the
+// synthetic street, and only while there are no work logs.
+func demoWorklogs(ctx context.Context, st *postgis.Store, stdout io.Writer) error {
+	ix, _, err := currentIndex(ctx, st)
+	if err != nil {
+		return err
+	}
+	if g, ok := ix.Grid(demoStreetCode); !ok || g.Attributes["synthetic"] != true {
+		return nil
+	}
+	n, err := st.DemoWorklogs(ctx, demodata.Worklogs(ix, time.Now(), demodata.DefaultWorklogs))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		fmt.Fprintln(stdout, "the database has work logs already; demo work logs not loaded")
+		return nil
+	}
+	fmt.Fprintf(stdout, "demo work logs (synthetic, one year up to today, with patrol tracks): %d\n", n)
+	return nil
+}

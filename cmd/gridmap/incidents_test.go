@@ -56,6 +56,16 @@ func TestImportIncidentsCommand(t *testing.T) {
 	if err != nil || n < 11000 || n > 11600 {
 		t.Fatalf("demo incidents: %d, %v", n, err)
 	}
+	// And a year of work logs with patrol tracks (issue 15).
+	var logs, pieces, walked int
+	if err := st.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM worklog), (SELECT count(*) FROM worklog_track),
+  (SELECT count(DISTINCT g) FROM worklog_track, unnest(grids) g)`).Scan(&logs, &pieces, &walked); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "demo work logs") || logs < 13000 || logs > 14500 || pieces < logs || walked < 200 {
+		t.Errorf("demo work logs: %d logs, %d pieces, %d grids walked; %s", logs, pieces, walked, out)
+	}
+	t.Logf("demo work logs: %d logs, %d pieces, %d grids walked", logs, pieces, walked)
 	// Again: nothing new, and --if-empty leaves them alone.
 	if out, _, err := runCmd(t, "demo", "--if-empty"); err != nil || !strings.Contains(out, "incidents already") {
 		t.Errorf("demo --if-empty: %q %v", out, err)

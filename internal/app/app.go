@@ -70,6 +70,7 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 			return checks
 		},
 		Attachments: st,
+		Worklogs:    st,
 	})
 	return &App{Store: st, Live: m, Handler: h, Incidents: feed, API: h}
 }
