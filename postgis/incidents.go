@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/gridmap/gridmap"
 )
@@ -96,25 +97,27 @@ ORDER BY s.idx`
 // ItemError from rows aborts the import.
 func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncidentsOptions, rows iter.Seq2[gridmap.IncidentRow, error]) (res gridmap.ImportIncidentsResult, err error) {
 	defer gridmap.Wrap(&err, "postgis.ImportIncidents")
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return res, mapErr(err, "database")
-	}
-	defer tx.Rollback(ctx)
+	// With a data version, the transaction begins with a share lock on it
+	// and its check, in one round trip (migration 00013): a publication
+	// takes it for update before it moves incidents (publishTx), so either
+	// it waits for these rows and moves them, or they wait for it and are
+	// assigned again under its map. A stale version is refused before a
+	// row is read.
+	var txo pgx.TxOptions
 	if opts.BoundaryVersion > 0 {
-		// A share lock on the grid data version: a publication takes it
-		// for update before it moves incidents (publishTx), so either it
-		// waits for these rows and moves them, or they wait for it and
-		// are assigned again under its map.
-		var cur int64
-		if err := tx.QueryRow(ctx, `SELECT data_version FROM gridmap_state FOR SHARE`).Scan(&cur); err != nil {
-			return res, mapErr(err, "grid data version")
-		}
-		if cur != opts.BoundaryVersion {
+		txo.BeginQuery = fmt.Sprintf("BEGIN; SELECT gridmap_check_data_version(%d)", opts.BoundaryVersion)
+	}
+	tx, err := s.pool.BeginTx(ctx, txo)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "GM001" {
+			cur, _ := strconv.ParseInt(pgErr.Detail, 10, 64)
 			return res, &gridmap.Error{Code: gridmap.EUNAVAILABLE, Details: gridmap.StaleGrids{Have: opts.BoundaryVersion, Current: cur},
 				Message: fmt.Sprintf("the grids changed (data version %d, assigned under %d) while the incidents were being assigned; retry", cur, opts.BoundaryVersion)}
 		}
+		return res, mapErr(err, "database")
 	}
+	defer tx.Rollback(ctx)
 	var problems []gridmap.ItemError
 	bad := map[int]bool{}
 	seen := -1 // the highest item index seen
