@@ -115,7 +115,7 @@ func readBody(r *http.Request) ([]byte, error) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, gridmap.Errorf(gridmap.ETOOLARGE, "the request body is larger than %d bytes; split the batch", mbe.Limit)
+			return nil, gridmap.Errorf(gridmap.ETOOLARGE, "the request body is larger than %d bytes, the limit of a request (GRIDMAP_MAX_BODY_BYTES); send a batch in smaller parts", mbe.Limit)
 		}
 		return nil, gridmap.Errorf(gridmap.EINVALID, "reading the request body: %v", err)
 	}
