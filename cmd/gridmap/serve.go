@@ -107,6 +107,7 @@ func printNext(w io.Writer, base, databaseURL, self string) {
   wall map:  %[1]s/
   editor:    %[1]s/editor
   case desk: %[1]s/desk
+  roster:    %[1]s/roster
   API:       %[1]s/api/v1/openapi.json
   database:  DATABASE_URL='%[2]s'
   a token (for the editor, writes, and personal data):

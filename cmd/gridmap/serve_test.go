@@ -79,6 +79,7 @@ func TestServePrintsNext(t *testing.T) {
 		"wall map:  " + base + "/\n",
 		"editor:    " + base + "/editor\n",
 		"case desk: " + base + "/desk\n",
+		"roster:    " + base + "/roster\n",
 		"DATABASE_URL='" + url + "'",
 		"token create --role admin --name",
 	} {
@@ -86,7 +87,7 @@ func TestServePrintsNext(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	for _, path := range []string{"/", "/editor", "/desk", "/healthz"} {
+	for _, path := range []string{"/", "/editor", "/desk", "/roster", "/healthz"} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)

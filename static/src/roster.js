@@ -276,6 +276,7 @@ $('lang').addEventListener('click', () => {
   if (state.lang === 'en') q.set('lang', 'en');
   else q.delete('lang');
   history.replaceState(null, '', '?' + q);
+  $('status').textContent = ''; // said in the other language
   applyLang();
   renderGrid();
 });
