@@ -136,12 +136,39 @@ func demoIncidentsDB(tb testing.TB) string {
 	return url
 }
 
+// withDemoWorklogs adds 30 days of demo work logs with patrol tracks (one
+// grid of each worker neglected) to the demo database at url.
+func withDemoWorklogs(tb testing.TB, url string) string {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := postgis.Open(ctx, url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	grids, _, err := st.CurrentGrids(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ix, err := geo.NewIndex(grids)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	spec := demodata.DefaultWorklogs
+	spec.Days = 30
+	if n, err := st.DemoWorklogs(ctx, demodata.Worklogs(ix, time.Now(), spec)); err != nil || n == 0 {
+		tb.Fatalf("demo work logs: %d stored, %v", n, err)
+	}
+	return url
+}
+
 // TestBrowserWallMap opens the wall map in headless Chromium over the
 // demo street with a year of incidents (static/test/wallmap.test.mjs):
 // no console error, grids drawn, a screenshot that is not blank, the
 // choropleth and legend changing with the filters (overdue included: fewer
-// than open, served by the statistics). The screenshot is kept in
-// static/test/screenshots/wallmap.png.
+// than open, served by the statistics), and the patrol coverage view over
+// 30 days of demo work logs. The screenshot is kept in
+// static/test/screenshots/wallmap.png (-patrol.png: coverage).
 func TestBrowserWallMap(t *testing.T) {
 	node := needNode(t, "playwright-core")
 	chromium := chromiumPath(t)
@@ -153,7 +180,7 @@ func TestBrowserWallMap(t *testing.T) {
 		io.WriteString(w, baseMapStyle)
 	}))
 	defer base.Close()
-	srv, a := instanceWith(t, demoIncidentsDB(t), httpapi.Config{BaseMapStyleURL: base.URL + "/style.json"})
+	srv, a := instanceWith(t, withDemoWorklogs(t, demoIncidentsDB(t)), httpapi.Config{BaseMapStyleURL: base.URL + "/style.json"})
 	select {
 	case <-a.Incidents.Loaded():
 	case <-time.After(30 * time.Second):
@@ -176,7 +203,7 @@ func TestBrowserWallMap(t *testing.T) {
 // TestBrowserWallMapWithoutIncidents: with the incident endpoints gone
 // (statistics, heat tiles, events and categories answer 404, as on a server
 // without them), the wall map still draws the grids and says what is
-// missing; no error but those 404s.
+// missing (the patrol coverage legend too); no error but those 404s.
 func TestBrowserWallMapWithoutIncidents(t *testing.T) {
 	node := needNode(t, "playwright-core")
 	chromium := chromiumPath(t)

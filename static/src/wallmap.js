@@ -9,7 +9,10 @@
 //
 // Settings can be given in the URL, so each wall screen can keep its own:
 // ?lang=en&window=today|7d|30d|year&status=all|open|overdue
-// &level=auto|village|micro&categories=dispute,hazard&heat=0; live=0 opens
+// &level=auto|village|micro&categories=dispute,hazard&heat=0&view=patrol
+// (patrol coverage: micro-grids coloured by the days since their last
+// patrol in the window, /api/v1/stats/patrol, through the same
+// feature-state; tracks from /tiles/patrol/… when zoomed in); live=0 opens
 // no event stream (screenshots and kiosk checks: a page with a request
 // always open never finishes loading).
 
@@ -21,6 +24,7 @@ import { breaks, bin, ranges } from './bins.js';
 import { bindSegment } from './segment.js';
 import { authFetch, configureToken, transformRequest, withAccessToken } from './token.js';
 import { hasWebGL2 } from './webgl.js';
+import { PATROL_CLASSES, patrolClass, patrolPaint } from './patrol.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -34,6 +38,7 @@ const state = {
   categories: new Set((params.get('categories') ?? 'dispute,hazard').split(',').filter(Boolean)),
   heat: params.get('heat') !== '0',
   live: params.get('live') !== '0',
+  view: oneOf(params.get('view'), ['incidents', 'patrol'], 'incidents'),
 };
 
 const CJK_FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif';
@@ -50,6 +55,12 @@ let selectedAt = null; // {props, lngLat} of the click that selected it
 let statsSeq = 0; // completed stats refreshes, for tests
 let heatRev = 0;
 let notices = new Map();
+let incidentPaint = null; // the style's micro fill colour, for the way back from patrol
+// Patrol coverage of the micro-grids: code → {cls, visits, metres, last},
+// or error: the i18n key of why there is none.
+const patrol = { codes: new Map(), from: '', error: null };
+let patrolSeq = 0; // completed patrol refreshes, for tests
+const NO_STATE = '#12243f'; // a grid with no class (yet): the style's fallback
 
 const t = (key) => strings[state.lang][key] ?? key;
 
@@ -93,12 +104,13 @@ function filterQuery() {
 
 function levelMode() {
   // The tiles draw villages from zoom 11 and micro-grids from 13; the
-  // explicit modes ask the tiles for their level at every zoom.
+  // explicit modes ask the tiles for their level at every zoom. Patrol is
+  // kept per micro-grid, so coverage shows them at every zoom.
   return {
     auto: { levels: '', village: [0, 13], micro: [13, 24] },
     village: { levels: 'street,village', village: [0, 24], micro: null },
     micro: { levels: 'street,village,micro', village: null, micro: [0, 24] },
-  }[state.level];
+  }[state.view === 'patrol' ? 'micro' : state.level];
 }
 
 // shownLevel is the level coloured at the current zoom.
@@ -124,6 +136,7 @@ function scheduleStats(delay = 0) {
 
 async function refreshStats() {
   clearTimeout(statsTimer);
+  if (state.view === 'patrol') await refreshPatrol();
   const levels = ['village', 'micro'];
   try {
     if (state.categories.size === 0) {
@@ -156,6 +169,63 @@ function applyCounts(level, list, total, unassigned) {
   }
 }
 
+// ---------- patrol coverage → the same feature-state ----------
+
+// refreshPatrol colours the micro-grids by the days since their last
+// patrol in the window; it never throws: what went wrong shows in the
+// legend (a token that may not read it, a server without work logs).
+async function refreshPatrol() {
+  const from = windowStart(state.window);
+  try {
+    const a = await fetchJSON(`/api/v1/stats/patrol?level=micro&from=${from}`);
+    const now = Date.now();
+    patrol.codes.clear();
+    for (const g of a.grids ?? []) {
+      const cls = patrolClass(g.last_visited, now);
+      patrol.codes.set(g.grid, { cls, visits: g.visits, metres: g.metres, last: g.last_visited });
+      map.setFeatureState({ source: 'grids', sourceLayer: 'grids', id: g.grid }, { patrol: cls });
+    }
+    patrol.from = from;
+    patrol.error = null;
+  } catch (err) {
+    console.warn('patrol statistics:', err.message);
+    patrol.error = err.status === 401 || err.status === 403 ? 'patrolNeedsToken' : err.status === 404 ? 'patrolNone' : 'patrolUnavailable';
+  }
+  patrolSeq++;
+  if (state.view === 'patrol') renderLegend();
+}
+
+function patrolTilesURL() {
+  return `${location.origin}/tiles/patrol/{z}/{x}/{y}.mvt?from=${windowStart(state.window)}`;
+}
+
+// addPatrolTracks adds the patrol tracks (hidden until the coverage view),
+// drawn from zoom 14 where single streets can be told apart.
+function addPatrolTracks() {
+  map.addSource('patrol', { type: 'vector', tiles: [patrolTilesURL()], minzoom: 12, maxzoom: 16 });
+  map.addLayer({
+    id: 'patrol-tracks', type: 'line', source: 'patrol', 'source-layer': 'patrol', minzoom: 14,
+    layout: { visibility: 'none', 'line-join': 'round', 'line-cap': 'round' },
+    paint: { 'line-color': '#e0f2fe', 'line-width': ['interpolate', ['linear'], ['zoom'], 14, 1, 18, 2.5], 'line-opacity': 0.45 },
+  }, 'grid-flash');
+}
+
+// applyView switches the micro fill between incident classes and patrol
+// classes (both feature-state on the grid tiles), and the heat and tracks.
+async function applyView() {
+  document.body.dataset.view = state.view;
+  if (!map) return;
+  const coverage = state.view === 'patrol';
+  map.setPaintProperty('grid-fill-micro', 'fill-color', coverage ? patrolPaint(NO_STATE) : incidentPaint);
+  map.setLayoutProperty('heat', 'visibility', !coverage && state.heat && state.categories.size ? 'visible' : 'none');
+  map.setLayoutProperty('patrol-tracks', 'visibility', coverage ? 'visible' : 'none');
+  applyLevelMode();
+  await reloadGridTiles();
+  if (coverage) await refreshPatrol();
+  renderLegend();
+  if (selected) showGrid(selected);
+}
+
 // ---------- heat ----------
 
 function heatURL() {
@@ -178,7 +248,7 @@ function refreshHeat(throttle = 0) {
       map.setLayoutProperty('heat', 'visibility', 'none');
       return;
     }
-    map.setLayoutProperty('heat', 'visibility', state.heat ? 'visible' : 'none');
+    map.setLayoutProperty('heat', 'visibility', state.heat && state.view !== 'patrol' ? 'visible' : 'none');
     heatRev++;
     src.setTiles([heatURL()]);
   }, throttle);
@@ -211,6 +281,10 @@ function applyLevelMode() {
 // ---------- legend, details, ticker ----------
 
 function renderLegend() {
+  if (state.view === 'patrol') return renderPatrolLegend();
+  $('legend-title').textContent = t('legend');
+  $('legend-note').hidden = true;
+  $('totals').hidden = false;
   const level = shownLevel();
   $('legend-level').textContent = t(level);
   const c = counts[level];
@@ -235,6 +309,32 @@ function renderLegend() {
   }
   $('total').textContent = c ? c.total.toLocaleString() : '–';
   $('unassigned').textContent = c ? c.unassigned.toLocaleString() : '–';
+}
+
+function renderPatrolLegend() {
+  $('legend-title').textContent = t('patrolLegend');
+  $('legend-level').textContent = `${t('patrolWindowFrom')} ${windowStart(state.window)}`;
+  $('totals').hidden = true;
+  const perClass = PATROL_CLASSES.map(() => 0);
+  for (const p of patrol.codes.values()) perClass[p.cls]++;
+  const ol = $('legend-bins');
+  ol.replaceChildren();
+  PATROL_CLASSES.forEach((c, k) => {
+    const li = document.createElement('li');
+    li.dataset.patrol = k;
+    const sw = document.createElement('i');
+    sw.style.background = c.colour;
+    const span = document.createElement('span');
+    span.textContent = t(c.key);
+    const n = document.createElement('span');
+    n.className = 'n';
+    n.textContent = patrol.error ? '–' : `${perClass[k]} ${state.lang === 'zh' ? '个' : ''}`.trim();
+    li.append(sw, span, n);
+    ol.append(li);
+  });
+  const note = $('legend-note');
+  note.textContent = patrol.error ? t(patrol.error) : '';
+  note.hidden = !patrol.error;
 }
 
 // readPalette reads class colours from the style's match expression.
@@ -269,6 +369,13 @@ async function showGrid(code, lngLat, props) {
   }
   const n = counts[level]?.codes.get(code);
   $('grid-count').textContent = n === undefined ? '–' : n.toLocaleString();
+  // Patrol of the grid (counts only: no worker is named on the wall).
+  const p = patrol.codes.get(code);
+  $('grid-patrol-last').textContent = p?.last
+    ? new Date(p.last).toLocaleString(state.lang === 'zh' ? 'zh-CN' : 'en-GB', { timeZone: 'Asia/Shanghai', hour12: false, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
+    : p ? t('patrolNever') : '–';
+  $('grid-patrol-visits').textContent = p ? p.visits.toLocaleString() : '–';
+  $('grid-patrol-metres').textContent = p ? (p.metres >= 1000 ? `${(p.metres / 1000).toFixed(1)} km` : `${Math.round(p.metres)} m`) : '–';
 
   // Responsible people: the lookup at the clicked point names the grid
   // and its ancestors with their members (no contact details).
@@ -463,6 +570,7 @@ function filtersChanged() {
   if (!map) return;
   refreshStats();
   refreshHeat(0);
+  map.getSource('patrol')?.setTiles([patrolTilesURL()]);
 }
 
 function saveURL() {
@@ -475,6 +583,7 @@ function saveURL() {
   if (cats !== 'dispute,hazard') q.set('categories', cats);
   if (!state.heat) q.set('heat', '0');
   if (!state.live) q.set('live', '0');
+  if (state.view !== 'incidents') q.set('view', state.view);
   const s = q.toString();
   history.replaceState(null, '', s ? '?' + s : location.pathname);
 }
@@ -493,6 +602,10 @@ function applyLang() {
 }
 
 function bindControls() {
+  bindSegment($('view'), state, 'view', () => {
+    saveURL();
+    applyView();
+  });
   bindSegment($('window'), state, 'window', filtersChanged);
   bindSegment($('status'), state, 'status', filtersChanged);
   bindSegment($('level'), state, 'level', async () => {
@@ -507,7 +620,7 @@ function bindControls() {
   heat.onchange = () => {
     state.heat = heat.checked;
     saveURL();
-    if (map?.getLayer('heat')) map.setLayoutProperty('heat', 'visibility', state.heat && state.categories.size ? 'visible' : 'none');
+    if (map?.getLayer('heat')) map.setLayoutProperty('heat', 'visibility', state.heat && state.categories.size && state.view !== 'patrol' ? 'visible' : 'none');
   };
   $('lang').onclick = () => {
     state.lang = state.lang === 'zh' ? 'en' : 'zh';
@@ -585,6 +698,7 @@ async function start() {
   configureToken({ t });
   bindControls();
   applyLang();
+  document.body.dataset.view = state.view;
   if (!hasWebGL2()) return withoutMap();
 
   let style;
@@ -637,6 +751,8 @@ async function start() {
     if (e.sourceId === 'heat') {
       console.warn('heat tiles:', e.error?.message);
       notice('heat', t('heatUnavailable'));
+    } else if (e.sourceId === 'patrol') {
+      console.warn('patrol tiles:', e.error?.message); // the coverage legend says why
     } else {
       console.error(e.error ?? e);
     }
@@ -644,8 +760,11 @@ async function start() {
 
   await new Promise((resolve) => map.once('load', resolve));
   palette = readPalette();
+  incidentPaint = map.getPaintProperty('grid-fill-micro', 'fill-color');
+  addPatrolTracks();
   applyLevelMode();
   map.setLayoutProperty('heat', 'visibility', state.heat && state.categories.size ? 'visible' : 'none');
+  if (state.view === 'patrol') await applyView();
   renderLegend();
   map.on('zoomend', renderLegend);
   map.on('click', (e) => {
@@ -672,7 +791,9 @@ window.gridmap = {
   get map() { return map; },
   state,
   get statsSeq() { return statsSeq; },
+  get patrolSeq() { return patrolSeq; },
   counts,
+  patrol,
   refreshStats,
   ready: start().catch((err) => {
     console.error('wall map failed to start:', err);

@@ -7,7 +7,8 @@
 // on load, that the choropleth is coloured from the statistics and changes
 // when a filter changes (overdue included), that a click on a grid shows its
 // details, that the English switch relabels the page, the labels (names,
-// not codes) and the details (level and roles), and that ?live=0 opens no
+// not codes) and the details (level and roles), that the patrol coverage
+// view colours the micro-grids by their last patrol, and that ?live=0 opens no
 // event stream. Prints one line per check and "N passed, N failed"; exits 1
 // on any failure.
 import { chromium } from 'playwright-core';
@@ -100,6 +101,11 @@ async function degradedChecks(page, problems, shotPath) {
   const shot = await page.screenshot();
   check('screenshot not blank', pngStats(shot).nonBackground > 0.2);
   if (shotPath) writeFileSync(shotPath, shot);
+  // No patrol statistics either: the coverage legend says why.
+  await page.click('#view button[data-value="patrol"]');
+  await page.waitForFunction(() => !document.getElementById('legend-note').hidden, null, { timeout: 15_000 }).catch(() => {});
+  const why = await page.$eval('#legend-note', (el) => (el.hidden ? '' : el.textContent));
+  check('coverage legend says there is no patrol data', /工作日志/.test(why), why);
   const unexpected = problems.filter((p) => !/status of 404|HTTP 404/.test(p));
   check('no errors but the missing endpoints', unexpected.length === 0, unexpected.slice(0, 3).join('; '));
 }
@@ -313,6 +319,63 @@ async function fullChecks(page, problems, offsite, basemap) {
   const micro = await page.evaluate(() => new Set(window.gridmap.map.queryRenderedFeatures({ layers: ['grid-fill-micro'] }).map((f) => f.properties.code)).size);
   check('micro-grids drawn on demand', micro >= 200, `${micro} micro-grids`);
   if (shotPath) writeFileSync(shotPath.replace(/\.png$/, '-micro.png'), await page.screenshot());
+
+  // Patrol coverage: the micro-grids take the class of their last patrol
+  // (demo work logs of the last 30 days, some grids neglected) through
+  // the same feature-state; the legend counts the classes.
+  await page.click('#level button[data-value="auto"]');
+  await page.click('#view button[data-value="patrol"]');
+  await page.waitForFunction(() => window.gridmap.patrolSeq > 0 && document.querySelector('#legend-bins li[data-patrol]'), null, { timeout: 30_000 });
+  await page.waitForTimeout(300);
+  await page.waitForFunction(() => window.gridmap.map.loaded());
+  const cover = await page.evaluate(() => {
+    const m = window.gridmap.map;
+    const classes = {};
+    let drawn = 0;
+    for (const f of m.queryRenderedFeatures({ layers: ['grid-fill-micro'] })) {
+      drawn++;
+      const c = m.getFeatureState({ source: 'grids', sourceLayer: 'grids', id: f.properties.code }).patrol;
+      classes[c] = (classes[c] ?? 0) + 1;
+    }
+    return {
+      drawn, classes, heat: m.getLayoutProperty('heat', 'visibility'), paint: JSON.stringify(m.getPaintProperty('grid-fill-micro', 'fill-color')),
+      legend: [...document.querySelectorAll('#legend-bins li')].map((li) => li.textContent),
+      note: document.getElementById('legend-note').hidden, url: location.search,
+    };
+  });
+  const known = Object.keys(cover.classes).filter((c) => c !== 'undefined');
+  check('coverage colours micro-grids in two classes or more', cover.drawn >= 200 && known.length >= 2 && !cover.classes.undefined && cover.paint.includes('patrol'), JSON.stringify(cover.classes));
+  check('coverage legend: five classes with numbers, no error', cover.legend.length === 5 && cover.legend.every((t) => /\d/.test(t)) && cover.note, cover.legend.join(' | '));
+  check('coverage hides the heat and is kept in the URL', cover.heat === 'none' && /view=patrol/.test(cover.url), `${cover.heat} ${cover.url}`);
+  if (shotPath) writeFileSync(shotPath.replace(/\.png$/, '-patrol.png'), await page.screenshot());
+  // Zoomed in: a micro-grid's details (last patrol, patrols, distance),
+  // and the tracks.
+  await page.evaluate(() => window.gridmap.map.jumpTo({ zoom: 14.5 }));
+  await page.waitForFunction(() => window.gridmap.map.loaded() && window.gridmap.map.queryRenderedFeatures({ layers: ['label-micro'] }).length > 0, null, { timeout: 30_000 });
+  const mpt = await page.evaluate(() => {
+    const m = window.gridmap.map;
+    // One with patrols, clear of the side panels.
+    const w = m.getCanvas().clientWidth;
+    const f = m.queryRenderedFeatures({ layers: ['label-micro'] }).find((f) => {
+      const p = m.project(f.geometry.coordinates);
+      return window.gridmap.patrol.codes.get(f.properties.code)?.visits > 0 && p.x > w * 0.3 && p.x < w * 0.65 && p.y > 150;
+    });
+    const p = m.project(f.geometry.coordinates);
+    return { x: p.x, y: p.y, code: f.properties.code };
+  });
+  await page.mouse.click(mpt.x, mpt.y);
+  await page.waitForFunction((code) => document.getElementById('grid-code').textContent === code, mpt.code);
+  const pinfo = await page.evaluate(() => ['grid-patrol-last', 'grid-patrol-visits', 'grid-patrol-metres'].map((id) => {
+    const el = document.getElementById(id);
+    return el.offsetParent ? el.textContent : '(hidden)';
+  }));
+  check('micro-grid details show its patrol', /\d/.test(pinfo[0]) && /^[1-9]/.test(pinfo[1]) && /\d (m|km)$/.test(pinfo[2]), pinfo.join(' | '));
+  await page.waitForFunction(() => window.gridmap.map.loaded() && window.gridmap.map.queryRenderedFeatures({ layers: ['patrol-tracks'] }).length > 0, null, { timeout: 30_000 })
+    .then(() => check('patrol tracks drawn when zoomed in', true), (err) => check('patrol tracks drawn when zoomed in', false, err.message));
+  if (shotPath) writeFileSync(shotPath.replace(/\.png$/, '-patrol-tracks.png'), await page.screenshot());
+  await page.click('#view button[data-value="incidents"]');
+  await page.waitForFunction(() => !JSON.stringify(window.gridmap.map.getPaintProperty('grid-fill-micro', 'fill-color')).includes('patrol'));
+  check('back to incidents: the incident classes again', await page.evaluate(() => document.getElementById('legend-title').textContent === '事件数' && window.gridmap.map.getLayoutProperty('patrol-tracks', 'visibility') === 'none'));
 
   await page.waitForTimeout(500);
   check('no console errors or failed requests', problems.length === 0, problems.slice(0, 5).join('; '));
