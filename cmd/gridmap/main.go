@@ -37,6 +37,8 @@ commands:
   validate  check the current map's topology (gaps, overlaps, slivers, codes, parents);
             exits 1 when it finds problems: gridmap validate [--level L] [--geojson FILE]
   token     API tokens: gridmap token create --role R --name N | revoke ID | list
+  department  the departments' people: gridmap department members add --department D
+            --name N --role head|staff [--phone P] | list [--department D] | retire --department D ID
   demo      generate the synthetic demo street (1 street, 31 villages, 242 micro-grids)
             and one year of synthetic incidents (about 11,300)
 
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDemo(ctx, rest, stdout)
 	case "token":
 		return cmdToken(ctx, rest, stdout, stderr)
+	case "department":
+		return cmdDepartment(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
