@@ -1,6 +1,6 @@
 // Command gridmap is the grid-governance GIS service: one binary to serve,
-// migrate, import, check the map's topology, manage API tokens and
-// generate the demo street.
+// migrate, import, check the map's topology, manage API tokens and the
+// departments' people, and generate the demo street.
 //
 //	gridmap serve [--addr 127.0.0.1:8080]
 //	gridmap migrate
@@ -8,6 +8,7 @@
 //	gridmap import incidents FILE.csv|.ndjson|.geojson[.gz] [--columns field=Header,...] [--crs C] [--source S] [--partial]
 //	gridmap validate [--level L] [--width-m M] [--sliver-m2 A] [--geojson FILE] [--max N]
 //	gridmap token create --role R --name N [--grid CODE] | revoke ID|TOKEN | list
+//	gridmap department members add --department D --name N --role head|staff [--phone P] | list | retire --department D ID
 //	gridmap demo [--if-empty]
 //
 // Every command reads the database from DATABASE_URL.
