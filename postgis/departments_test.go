@@ -5,9 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/caseflow"
 	"github.com/gridmap/gridmap/internal/demodata"
+	"github.com/gridmap/gridmap/migrations"
 )
 
 // TestDepartmentMembers: people are added, listed by department (heads
@@ -80,5 +84,22 @@ func TestDepartmentMembers(t *testing.T) {
 	}
 	if n, err := st.DemoDepartmentMembers(ctx, demodata.DepartmentMembers()); err != nil || n != 0 {
 		t.Errorf("demo people again: %d %v, want 0", n, err)
+	}
+
+	// 00014 down and up: the people stay; the retirement is forgotten.
+	db := stdlib.OpenDBFromPool(st.Pool())
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 13); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := st.DepartmentMembers(ctx, "", false); err != nil || len(ms) != 30 {
+		t.Errorf("after 00014 down and up: %d people (%v), want 30", len(ms), err)
 	}
 }
