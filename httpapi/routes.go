@@ -156,6 +156,10 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: patch, path: "/api/v1/incidents/{id:[0-9]+}", needs: needsIncidents, op: "patchIncident", rule: rule{class: ClassReport}, fn: s.patchIncident},
 		// The case loop (steps.go): departments, steps, duplicates.
 		{method: get, path: "/api/v1/departments", needs: needsCases, op: "listDepartments", rule: rule{class: ClassPublic}, fn: s.listDepartments},
+		// Their people (departments.go): personal data by role, written by the admin.
+		{method: get, path: "/api/v1/departments/{department}/members", needs: needsCases, op: "listDepartmentMembers", rule: rule{class: ClassIncidents, query: []string{"retired"}}, fn: s.listDepartmentMembers},
+		{method: post, path: "/api/v1/departments/{department}/members", needs: needsCases, op: "addDepartmentMember", rule: rule{class: ClassAdmin}, fn: s.addDepartmentMember},
+		{method: del, path: "/api/v1/departments/{department}/members/{id:[0-9]+}", needs: needsCases, op: "retireDepartmentMember", rule: rule{class: ClassAdmin}, fn: s.retireDepartmentMember},
 		{method: get, path: "/api/v1/incidents/{id:[0-9]+}/steps", needs: needsCases, op: "listSteps", rule: rule{class: ClassIncidents}, fn: s.getSteps},
 		{method: post, path: "/api/v1/incidents/{id:[0-9]+}/steps", needs: needsCases, op: "addStep", rule: rule{class: ClassCase}, fn: s.postStep},
 		{method: get, path: "/api/v1/incidents/{id:[0-9]+}/duplicates", needs: needsCases, op: "listDuplicates", rule: rule{class: ClassIncidents}, fn: s.getDuplicates},

@@ -41,6 +41,8 @@ type CaseStore interface {
 	LinkDuplicate(ctx context.Context, id, main int64, by gridmap.Actor) error
 	// UnlinkDuplicate removes case id's link. Errors: ENOTFOUND.
 	UnlinkDuplicate(ctx context.Context, id int64) error
+	// The people of the departments (departments.go).
+	MemberStore
 }
 
 // loopRole is the caseflow role a token's role acts in: a planner takes

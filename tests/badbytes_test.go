@@ -108,6 +108,7 @@ func sampleVars(incidentID, planID int64) map[string]string {
 		"id:incidents": strconv.FormatInt(incidentID, 10), "id:plans": strconv.FormatInt(planID, 10),
 		"format": "json", "service_request_id": strconv.FormatInt(incidentID, 10),
 		"id:attachments": strings.Repeat("0", 64), "id:roster": "1", "id:worklogs": "1",
+		"department": "police", "id:departments": "1",
 	}
 }
 
@@ -165,11 +166,12 @@ func sampleBodies(pt [2]float64) map[string]struct {
 			`{"kind":"merge","codes":["37081200100103","37081200100104"],"grid":` + draft + `},` +
 			`{"kind":"move","code":"37081200100105","parent":"370812001002"},` +
 			`{"kind":"retire","code":"37081200100106"}]}`},
-		"POST /api/v1/plans/{id}/publish": {body: `{"actor":"王演示","force":false,"force_reason":"原因"}`},
-		"POST /api/v1/plans/{id}/discard": {body: `{"actor":"王演示"}`},
-		"POST /api/v1/roster":             {body: `{"grid":"37081200100101","role":"worker","name":"王演示","contact":"199-0537-0001","reason":"r","actor":"王演示"}`},
-		"PATCH /api/v1/roster/{id}":       {body: `{"grid":"37081200100102","role":"leader","name":"王演示","contact":"199-0537-0002","reason":"r","actor":"王演示"}`},
-		"POST /api/v1/roster/{id}/retire": {body: `{"reason":"r","actor":"王演示"}`},
+		"POST /api/v1/plans/{id}/publish":               {body: `{"actor":"王演示","force":false,"force_reason":"原因"}`},
+		"POST /api/v1/plans/{id}/discard":               {body: `{"actor":"王演示"}`},
+		"POST /api/v1/roster":                           {body: `{"grid":"37081200100101","role":"worker","name":"王演示","contact":"199-0537-0001","reason":"r","actor":"王演示"}`},
+		"PATCH /api/v1/roster/{id}":                     {body: `{"grid":"37081200100102","role":"leader","name":"王演示","contact":"199-0537-0002","reason":"r","actor":"王演示"}`},
+		"POST /api/v1/roster/{id}/retire":               {body: `{"reason":"r","actor":"王演示"}`},
+		"POST /api/v1/departments/{department}/members": {body: `{"name":"王演示","role":"staff","phone":"199-0537-0001"}`},
 		"POST /api/v1/worklogs": {body: `{"date":"2026-11-25","notes":"n","visited_people":["张大爷"],"case_ids":[],` +
 			`"tracks":[{"id":"p1","points":[[` + lon + `,` + lat + `,1764000000]]}]}`},
 		"POST /api/v1/worklogs/{id}/tracks": {body: `{"tracks":[{"id":"p1","points":[[` + lon + `,` + lat + `,1764000000]]}]}`},

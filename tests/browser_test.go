@@ -133,6 +133,10 @@ func demoIncidentsDB(tb testing.TB) string {
 	if _, err := st.ImportIncidents(ctx, gridmap.ImportIncidentsOptions{}, intake.Assign(rows, ix, version)); err != nil {
 		tb.Fatal(err)
 	}
+	// The departments' people, as gridmap demo seeds them.
+	if _, err := st.DemoDepartmentMembers(ctx, demodata.DepartmentMembers()); err != nil {
+		tb.Fatal(err)
+	}
 	return url
 }
 

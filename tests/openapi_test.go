@@ -329,6 +329,15 @@ func TestOpenAPIAnswersMatch(t *testing.T) {
 		{"GET", "/api/v1/attachments/" + att.ID, "", "", 200, nil},
 		{"GET", "/api/v1/attachments/" + att.ID + "/thumbnail", "", "", 200, nil},
 		{"GET", "/api/v1/attachments/" + strings.Repeat("0", 64), "", "", 404, nil},
+		// A department's people (the first person of a fresh database is 1).
+		{"POST", "/api/v1/departments/police/members", j, `{"name":"张演示","role":"head","phone":"199-0537-0001"}`, 201, nil},
+		{"POST", "/api/v1/departments/police/members", j, `{"name":"张演示","role":"boss"}`, 400, nil},
+		{"POST", "/api/v1/departments/nope/members", j, `{"name":"张演示","role":"staff"}`, 404, nil},
+		{"GET", "/api/v1/departments/police/members", "", "", 200, nil},
+		{"GET", "/api/v1/departments/nope/members", "", "", 404, nil},
+		{"DELETE", "/api/v1/departments/police/members/1", "", "", 200, nil},
+		{"DELETE", "/api/v1/departments/police/members/1", "", "", 409, nil},
+		{"GET", "/api/v1/departments/police/members?retired=true", "", "", 200, nil},
 
 		{"GET", "/api/v1/plans", "", "", 200, nil},
 		{"GET", "/api/v1/plans?status=draft", "", "", 200, nil},

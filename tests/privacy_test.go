@@ -125,6 +125,21 @@ func TestPrivacyScan(t *testing.T) {
 		p.memberNames[n] = true
 		p.phones[c] = true
 	}
+	// The departments' people (issue 14): names and phones like members'.
+	rows, err = a.Store.Pool().Query(ctx, `SELECT name, phone FROM department_member`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n, ph string
+		if err := rows.Scan(&n, &ph); err != nil {
+			t.Fatal(err)
+		}
+		p.memberNames[n] = true
+		if ph != "" {
+			p.phones[ph] = true
+		}
+	}
 	// The incident this test posts while the event stream is read.
 	p.reporterNames["李演示"] = true
 	descs["楼道堆放杂物"] = true
@@ -195,7 +210,7 @@ func TestPrivacyScan(t *testing.T) {
 		paths = append(paths, "/open311/v2/requests.json?start_date="+start.UTC().Format(time.RFC3339)+
 			"&end_date="+start.AddDate(0, 2, 0).UTC().Format(time.RFC3339))
 	}
-	paths = append(paths, "/api/v1/departments", "/api/v1/incidents?limit=1000&supervised=true", "/api/v1/incidents?limit=1000&department=police")
+	paths = append(paths, "/api/v1/departments/police/members", "/api/v1/departments/police/members?retired=true", "/api/v1/departments/justice/members", "/api/v1/departments", "/api/v1/incidents?limit=1000&supervised=true", "/api/v1/incidents?limit=1000&department=police")
 	// A work log (issue 15) by a grid worker named as a member, visiting a
 	// reporter: the roles scanned read neither the log nor its names.
 	var member, visited string

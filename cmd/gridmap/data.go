@@ -110,6 +110,9 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 			if err := demoIncidents(ctx, st, stdout, true); err != nil {
 				return err
 			}
+			if err := demoDepartmentMembers(ctx, st, stdout); err != nil {
+				return err
+			}
 			return demoWorklogs(ctx, st, stdout)
 		}
 	}
@@ -124,6 +127,9 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "demo street (synthetic, inside the real Yanzhou district outline): %d grids, %d new, %d changed, %d unchanged\n",
 		res.Read, res.Inserted, res.Updated, res.Unchanged)
 	if err := demoIncidents(ctx, st, stdout, *ifEmpty); err != nil {
+		return err
+	}
+	if err := demoDepartmentMembers(ctx, st, stdout); err != nil {
 		return err
 	}
 	return demoWorklogs(ctx, st, stdout)

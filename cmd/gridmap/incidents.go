@@ -220,6 +220,25 @@ func demoIncidents(ctx context.Context, st *postgis.Store, stdout io.Writer, ifE
 	return nil
 }
 
+// demoDepartmentMembers gives each department without people the demo's
+// fictional head and two staff (demodata.DepartmentMembers), only on the
+// synthetic street.
+func demoDepartmentMembers(ctx context.Context, st *postgis.Store, stdout io.Writer) error {
+	ix, _, err := currentIndex(ctx, st)
+	if err != nil {
+		return err
+	}
+	if g, ok := ix.Grid(demoStreetCode); !ok || g.Attributes["synthetic"] != true {
+		return nil
+	}
+	n, err := st.DemoDepartmentMembers(ctx, demodata.DepartmentMembers())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo department people (synthetic): %d new\n", n)
+	return nil
+}
+
 // demoWorklogs loads one year of synthetic work logs with patrol tracks
 // (issue 15), up to now, for the demo street's workers: only on the
 // synthetic street, and only while there are no work logs.

@@ -1,6 +1,6 @@
 // Command gridmap is the grid-governance GIS service: one binary to serve,
-// migrate, import, check the map's topology, manage API tokens and
-// generate the demo street.
+// migrate, import, check the map's topology, manage API tokens and the
+// departments' people, and generate the demo street.
 //
 //	gridmap serve [--addr 127.0.0.1:8080]
 //	gridmap migrate
@@ -8,6 +8,7 @@
 //	gridmap import incidents FILE.csv|.ndjson|.geojson[.gz] [--columns field=Header,...] [--crs C] [--source S] [--partial]
 //	gridmap validate [--level L] [--width-m M] [--sliver-m2 A] [--geojson FILE] [--max N]
 //	gridmap token create --role R --name N [--grid CODE] | revoke ID|TOKEN | list
+//	gridmap department members add --department D --name N --role head|staff [--phone P] | list | retire --department D ID
 //	gridmap demo [--if-empty]
 //
 // Every command reads the database from DATABASE_URL.
@@ -37,6 +38,8 @@ commands:
   validate  check the current map's topology (gaps, overlaps, slivers, codes, parents);
             exits 1 when it finds problems: gridmap validate [--level L] [--geojson FILE]
   token     API tokens: gridmap token create --role R --name N | revoke ID | list
+  department  the departments' people: gridmap department members add --department D
+            --name N --role head|staff [--phone P] | list [--department D] | retire --department D ID
   demo      generate the synthetic demo street (1 street, 31 villages, 242 micro-grids)
             and one year of synthetic incidents (about 11,300)
 
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDemo(ctx, rest, stdout)
 	case "token":
 		return cmdToken(ctx, rest, stdout, stderr)
+	case "department":
+		return cmdDepartment(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -138,6 +138,12 @@ browserTest('usage: DISPATCHER_TOKEN=… DEPARTMENT_TOKEN=… REPORTER_TOKEN=…
     (await fieldError('department')) === '请选择' && (await fieldError('person')) === '必填' && (await fieldError('deadline')) === '必填' && posts.length === sent,
     `${await fieldError('department')} / ${await fieldError('person')} / ${await fieldError('deadline')}`);
   await page.selectOption('#sf-department', dept);
+  // The department's people (the demo's head and two staff) are offered;
+  // a name not among them is still taken.
+  await page.waitForFunction(() => document.querySelectorAll('#sf-people option').length > 0, null, { timeout: 30_000 });
+  const offered = await page.$$eval('#sf-people option', (os) => os.map((o) => `${o.value} ${o.textContent}`));
+  check("the dispatch form offers the department's people, the head first",
+    offered.length === 3 && offered.every((o) => o.includes('演示')) && offered[0].includes('负责人'), JSON.stringify(offered));
   await page.fill('#sf-person', '张警官');
   await page.fill('#sf-deadline', '2020-01-01T09:00');
   await page.click('#step-form button[type=submit]');

@@ -72,6 +72,31 @@ export function blobURL(url) {
   return blobs.get(url);
 }
 
+// departmentPeople answers the people of a department whose names the
+// token reads in full ([] when masked or refused: a masked name is no one
+// to give a case to), kept per token and department. A refusal asks for
+// no token: the person field still takes a typed name.
+const people = new Map();
+export function departmentPeople(code) {
+  const token = getToken();
+  const key = `${token}\n${code}`;
+  if (!people.has(key)) {
+    const forget = () => {
+      people.delete(key);
+      return [];
+    };
+    const p = fetch(`/api/v1/departments/${encodeURIComponent(code)}/members`, { headers: token ? { Authorization: 'Bearer ' + token } : {} })
+      .then(async (resp) => {
+        if (!resp.ok) return forget();
+        const j = await resp.json();
+        return j?.personal_data === 'full' && Array.isArray(j.members) ? j.members : [];
+      })
+      .catch(forget);
+    people.set(key, p);
+  }
+  return people.get(key);
+}
+
 // attachmentURLs names an attachment's photo and thumbnail by its id.
 export function attachmentURLs(id) {
   const base = '/api/v1/attachments/' + encodeURIComponent(id);

@@ -4,7 +4,7 @@
 import { state } from './state.js';
 import { label } from './labels.js';
 import { FIELDS, chinaLocal, defaultDeadline, nextWednesday, validateStep } from './validate.js';
-import { attachmentURLs, blobURL, send, ApiError } from './api.js';
+import { attachmentURLs, blobURL, departmentPeople, send, ApiError } from './api.js';
 import { caseStatus, categoryLabel, departmentLabel, dueText, statusLabel } from './queueview.js';
 import { format, strings } from './strings.js';
 
@@ -175,13 +175,21 @@ function formFields(step) {
   return out;
 }
 
-// fillPeople offers the people of a department as the person's choices.
-function fillPeople(code) {
+// fillPeople offers the people of a department (its head first) as the
+// person's choices, from GET /api/v1/departments/{code}/members; the field
+// still takes any typed name, as when the list is empty.
+async function fillPeople(code) {
   const list = $('sf-people');
   if (!list) return;
+  list.replaceChildren();
+  if (!code) return;
   const d = state.departments.find((d) => d.code === code);
-  const people = (d?.members ?? []).map((m) => (typeof m === 'string' ? m : m.name)).filter(Boolean);
-  list.replaceChildren(...people.map((p) => el('option', { value: p })));
+  if (d && !d.members) d.members = await departmentPeople(code);
+  // The department may have changed while its people loaded.
+  if ($('sf-people') !== list || $('sf-department')?.value !== code) return;
+  const people = (d?.members ?? []).map((m) => (typeof m === 'string' ? { name: m } : m)).filter((m) => m.name);
+  list.replaceChildren(...people.map((m) => el('option', { value: m.name },
+    [m.role ? t(m.role === 'head' ? 'memberHead' : 'memberStaff') : '', m.phone ?? ''].filter(Boolean).join(' · '))));
 }
 
 function photoField(id) {

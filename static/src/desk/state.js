@@ -10,7 +10,7 @@ export const state = {
   live: params.get('live') !== '0',
   filters: filtersFromURL(params),
   who: null, // /api/v1/whoami
-  departments: [], // [{code, name_zh, name_en, kind, members?}]
+  departments: [], // [{code, name_zh, name_en, kind, members?}]; members: its people, once loaded (detailview.js)
   categories: [], // [{name, label_zh, label_en}]
   villages: [], // [{code, name}]
   items: [], // the queue as listed, sorted
