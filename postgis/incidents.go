@@ -205,12 +205,7 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 	}
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Index < problems[j].Index })
 	if len(problems) > 0 && !opts.Partial {
-		msg := fmt.Sprintf("%d of %d incidents have problems (%d problems); nothing was stored (send ?partial=true to store the good ones)", len(bad), res.Read, len(problems))
-		if len(problems) > maxListedProblems {
-			problems = problems[:maxListedProblems]
-			msg += fmt.Sprintf("; the first %d are listed", maxListedProblems)
-		}
-		return res, &gridmap.Error{Code: gridmap.EINVALID, Message: msg, Details: problems}
+		return res, refusedBatch(len(bad), res.Read, problems)
 	}
 	if len(bad) > 0 {
 		idx := make([]int32, 0, len(bad))
@@ -249,6 +244,18 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 	return res, mapErr(s.commitIncidents(ctx, tx), "incidents")
 }
 
+// refusedBatch is the error of an import refused for its problems (bad
+// of read items have them): nothing stored, the first maxListedProblems
+// listed.
+func refusedBatch(bad, read int, problems []gridmap.ItemError) error {
+	msg := fmt.Sprintf("%d of %d incidents have problems (%d problems); nothing was stored (send ?partial=true to store the good ones)", bad, read, len(problems))
+	if len(problems) > maxListedProblems {
+		problems = problems[:maxListedProblems]
+		msg += fmt.Sprintf("; the first %d are listed", maxListedProblems)
+	}
+	return &gridmap.Error{Code: gridmap.EINVALID, Message: msg, Details: problems}
+}
+
 // insertOneSQL stores one row of incidentStageColumns (from external_id
 // on) when its category exists, leaving an external id stored
 // before alone, and returns it (created: it is new).
@@ -279,8 +286,7 @@ func insertOne(ctx context.Context, tx pgx.Tx, opts gridmap.ImportIncidentsOptio
 		if errors.Is(err, pgx.ErrNoRows) {
 			p := gridmap.ItemError{Index: idx, Line: int(row[1].(int32)), Code: ext, Field: "category", Message: fmt.Sprintf("unknown category %s", cat)}
 			if !opts.Partial {
-				return &gridmap.Error{Code: gridmap.EINVALID, Details: []gridmap.ItemError{p},
-					Message: fmt.Sprintf("1 of %d incidents have problems (1 problems); nothing was stored (send ?partial=true to store the good ones)", res.Read)}
+				return refusedBatch(1, res.Read, []gridmap.ItemError{p})
 			}
 			res.Errors = []gridmap.ItemError{p}
 			return nil
