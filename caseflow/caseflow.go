@@ -638,6 +638,16 @@ func LegacySteps(s Status, to gridmap.Status) []Kind {
 	return out
 }
 
+// ImpliedStatus is the case status Implied's steps lead to for a stored
+// status, without building them.
+func ImpliedStatus(status gridmap.Status) Status {
+	s := StatusReported
+	for _, k := range LegacySteps(StatusReported, status) {
+		s, _ = next(s, Step{Kind: k})
+	}
+	return s
+}
+
 // StoredTimes are the times an incident row keeps of its public statuses
 // (nil: not reached, or not known).
 type StoredTimes struct {

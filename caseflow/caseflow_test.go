@@ -443,6 +443,9 @@ func TestImplied(t *testing.T) {
 			if got := StatusOf(steps).Public(); got != status {
 				t.Errorf("%s %+v: steps %v derive %s", status, times, steps, got)
 			}
+			if got := ImpliedStatus(status); got != StatusOf(steps) {
+				t.Errorf("ImpliedStatus(%s) = %s, its steps derive %s", status, got, StatusOf(steps))
+			}
 			if want := status.Rank(); len(steps) != want {
 				t.Errorf("%s: %d steps, want %d", status, len(steps), want)
 			}

@@ -77,23 +77,11 @@ func rowCaseStatus(in *gridmap.Incident) caseflow.Status {
 	if in.LastStep.CaseStatus != "" {
 		return caseflow.Status(in.LastStep.CaseStatus)
 	}
-	// What caseflow.Implied's steps lead to, without building them.
-	switch in.Status {
-	case gridmap.StatusAccepted:
-		if in.Department != "" {
-			return caseflow.StatusDispatched
-		}
-		return caseflow.StatusRegistered
-	case gridmap.StatusInProgress:
-		return caseflow.StatusInProgress
-	case gridmap.StatusResolved:
-		return caseflow.StatusResolved
-	case gridmap.StatusReplied:
-		return caseflow.StatusReplied
-	case gridmap.StatusClosed:
-		return caseflow.StatusClosed
+	st := caseflow.ImpliedStatus(in.Status)
+	if st == caseflow.StatusRegistered && in.Department != "" {
+		return caseflow.StatusDispatched
 	}
-	return caseflow.StatusReported
+	return st
 }
 
 // rowDue is the step an incident row waits for and its due time
