@@ -97,27 +97,6 @@ ORDER BY s.idx`
 // ItemError from rows aborts the import.
 func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncidentsOptions, rows iter.Seq2[gridmap.IncidentRow, error]) (res gridmap.ImportIncidentsResult, err error) {
 	defer gridmap.Wrap(&err, "postgis.ImportIncidents")
-	// With a data version, the transaction begins with a share lock on it
-	// and its check, in one round trip (migration 00013): a publication
-	// takes it for update before it moves incidents (publishTx), so either
-	// it waits for these rows and moves them, or they wait for it and are
-	// assigned again under its map. A stale version is refused before a
-	// row is read.
-	var txo pgx.TxOptions
-	if opts.BoundaryVersion > 0 {
-		txo.BeginQuery = fmt.Sprintf("BEGIN; SELECT gridmap_check_data_version(%d)", opts.BoundaryVersion)
-	}
-	tx, err := s.pool.BeginTx(ctx, txo)
-	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "GM001" {
-			cur, _ := strconv.ParseInt(pgErr.Detail, 10, 64)
-			return res, &gridmap.Error{Code: gridmap.EUNAVAILABLE, Details: gridmap.StaleGrids{Have: opts.BoundaryVersion, Current: cur},
-				Message: fmt.Sprintf("the grids changed (data version %d, assigned under %d) while the incidents were being assigned; retry", cur, opts.BoundaryVersion)}
-		}
-		return res, mapErr(err, "database")
-	}
-	defer tx.Rollback(ctx)
 	var problems []gridmap.ItemError
 	bad := map[int]bool{}
 	seen := -1 // the highest item index seen
@@ -131,24 +110,35 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 		for range batches { // let the producer finish
 		}
 	}()
-	// A batch of one good row (a single post, a field report) is one short
-	// INSERT: no stage, no COPY. The producer sends its first batch when
-	// it has stageBatchRows rows or the input ends, so a second receive
-	// tells whether that was all.
+	// A batch of one good row (a single post, a field report) is one
+	// round trip (insertOne): no transaction block, stage or COPY. The
+	// producer sends its first batch when it has stageBatchRows rows or
+	// the input ends, so a second receive tells whether that was all.
 	var pending []stageBatch // received before COPY, fed to it first
 	if first, ok := <-batches; ok {
 		pending = append(pending, first)
 		if first.err == nil && len(first.problems) == 0 && len(first.rows) == 1 {
 			second, ok := <-batches
 			if !ok {
-				if err := insertOne(ctx, tx, opts, first, &res); err != nil {
-					return res, err
-				}
-				return res, mapErr(s.commitIncidents(ctx, tx), "incidents")
+				return res, s.insertOne(ctx, opts, first, &res)
 			}
 			pending = append(pending, second)
 		}
 	}
+	// With a data version, the transaction begins with a share lock on it
+	// and its check, in one round trip (migration 00013): a publication
+	// takes it for update before it moves incidents (publishTx), so either
+	// it waits for these rows and moves them, or they wait for it and are
+	// assigned again under its map.
+	var txo pgx.TxOptions
+	if opts.BoundaryVersion > 0 {
+		txo.BeginQuery = fmt.Sprintf("BEGIN; SELECT gridmap_check_data_version(%d)", opts.BoundaryVersion)
+	}
+	tx, err := s.pool.BeginTx(ctx, txo)
+	if err != nil {
+		return res, staleOrMapped(err, opts.BoundaryVersion)
+	}
+	defer tx.Rollback(ctx)
 	if _, err := tx.Exec(ctx, createIncidentStageSQL); err != nil {
 		return res, mapErr(err, "incidents")
 	}
@@ -271,18 +261,36 @@ ON CONFLICT (external_id) DO NOTHING
 RETURNING ` + incidentColumns
 
 // insertOne stores the one row of b (ImportIncidents' single-row path):
-// the same outcome as the stage for one row, in one INSERT when it is new.
-func insertOne(ctx context.Context, tx pgx.Tx, opts gridmap.ImportIncidentsOptions, b stageBatch, res *gridmap.ImportIncidentsResult) error {
+// the same outcome as the stage for one row. The data version check and
+// the INSERT go in one pipeline ending in one Sync: one round trip, one
+// implicit transaction (PostgreSQL commits at the Sync, and a failed
+// check skips the INSERT), so the check's share lock is held until the
+// row is committed, as in the batch path's transaction.
+func (s *Store) insertOne(ctx context.Context, opts gridmap.ImportIncidentsOptions, b stageBatch, res *gridmap.ImportIncidentsResult) error {
 	row := b.rows[0]
 	idx, ext, cat := int(row[0].(int32)), row[2].(string), row[3].(string)
 	res.Read = b.maxIndex + 1
+	var batch pgx.Batch
+	if opts.BoundaryVersion > 0 {
+		batch.Queue(`SELECT gridmap_check_data_version($1)`, opts.BoundaryVersion)
+	}
+	batch.Queue(insertOneSQL, append(row[2:len(row):len(row)], tokenArg(opts.By), opts.By.Name)...)
+	br := s.pool.SendBatch(ctx, &batch)
+	var err error
+	if opts.BoundaryVersion > 0 {
+		_, err = br.Exec()
+	}
 	var sc incidentScan
-	args := append(row[2:len(row):len(row)], tokenArg(opts.By), opts.By.Name)
-	err := tx.QueryRow(ctx, insertOneSQL, args...).Scan(sc.dest()...)
+	if err == nil {
+		err = br.QueryRow().Scan(sc.dest()...)
+	}
+	if cerr := br.Close(); err == nil || errors.Is(err, pgx.ErrNoRows) && cerr != nil {
+		err = cerr // the commit's own error
+	}
 	created := err == nil
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Stored before, or an unknown category.
-		err = tx.QueryRow(ctx, `SELECT `+incidentColumns+` FROM incident i WHERE i.external_id = $1`, ext).Scan(sc.dest()...)
+		err = s.pool.QueryRow(ctx, `SELECT `+incidentColumns+` FROM incident i WHERE i.external_id = $1`, ext).Scan(sc.dest()...)
 		if errors.Is(err, pgx.ErrNoRows) {
 			p := gridmap.ItemError{Index: idx, Line: int(row[1].(int32)), Code: ext, Field: "category", Message: fmt.Sprintf("unknown category %s", cat)}
 			if !opts.Partial {
@@ -293,10 +301,11 @@ func insertOne(ctx context.Context, tx pgx.Tx, opts gridmap.ImportIncidentsOptio
 		}
 	}
 	if err != nil {
-		return mapErr(err, "incidents")
+		return staleOrMapped(err, opts.BoundaryVersion)
 	}
 	in := sc.incident()
 	if created {
+		s.notifyIncidents()
 		res.Created = 1
 		if in.GridCode == "" {
 			res.Unassigned = 1
@@ -308,6 +317,19 @@ func insertOne(ctx context.Context, tx pgx.Tx, opts gridmap.ImportIncidentsOptio
 		res.Items = []gridmap.ItemResult{{Index: idx, Created: created, Incident: in}}
 	}
 	return nil
+}
+
+// staleOrMapped is err of an import assigned under data version have:
+// the retryable stale-grids error when gridmap_check_data_version
+// refused it (GM001, the current version in its detail), else mapErr's.
+func staleOrMapped(err error, have int64) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "GM001" {
+		cur, _ := strconv.ParseInt(pgErr.Detail, 10, 64)
+		return &gridmap.Error{Code: gridmap.EUNAVAILABLE, Details: gridmap.StaleGrids{Have: have, Current: cur},
+			Message: fmt.Sprintf("the grids changed (data version %d, assigned under %d) while the incidents were being assigned; retry", cur, have)}
+	}
+	return mapErr(err, "incidents")
 }
 
 // stageBatch is a run of rows ready for COPY, with the problems found
