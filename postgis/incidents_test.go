@@ -513,8 +513,8 @@ func spatialJoin(tb testing.TB, st *postgis.Store, level gridmap.Level, f gridma
 
 // TestIncidentImportHoldsTheGridVersion: rows assigned under an older grid
 // version are refused (nothing written) with the version to assign under;
-// an import waits for a publication under way (which holds the version
-// row for update) and is then refused too, so it is assigned again under
+// an import waits for a publication under way (which holds the data version's
+// lock) and is then refused too, so it is assigned again under
 // the new map rather than stored under the old one.
 func TestIncidentImportHoldsTheGridVersion(t *testing.T) {
 	ctx := context.Background()
@@ -541,13 +541,13 @@ func TestIncidentImportHoldsTheGridVersion(t *testing.T) {
 		t.Fatalf("current import: %+v %v", res, err)
 	}
 
-	// A grid change under way, holding the version row as a publication does.
+	// A grid change under way, holding the data version's lock as a publication does.
 	tx, err := st.Pool().Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM gridmap_state FOR UPDATE`); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT gridmap_lock_data_version()`); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE grid_member SET name = name WHERE id = (SELECT min(id) FROM grid_member)`); err != nil {

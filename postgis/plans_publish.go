@@ -371,10 +371,10 @@ WHERE id = $1`
 // publishTx publishes draft id inside tx, which holds publishLock.
 func (p *Plans) publishTx(ctx context.Context, tx pgx.Tx, id int64, opts gridmap.PublishOptions, action string) (res gridmap.PublishResult, err error) {
 	// Before the incidents to move are read: an incident import under way
-	// (holding this row for share) commits first and its incidents are
-	// moved; one starting later waits, sees the new version and assigns
-	// again (ImportIncidentsOptions.BoundaryVersion).
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM gridmap_state FOR UPDATE`); err != nil {
+	// (sharing the data version's lock, migration 00019) commits first and
+	// its incidents are moved; one starting later waits, sees the new
+	// version and assigns again (ImportIncidentsOptions.BoundaryVersion).
+	if _, err := tx.Exec(ctx, `SELECT gridmap_lock_data_version()`); err != nil {
 		return res, mapErr(err, "grid data version")
 	}
 	pl, a, n, err := prepare(ctx, tx, id, true, opts.IfRevision)
