@@ -120,8 +120,21 @@ func (s *Store) announce() {
 			slog.Warn("postgis: incident change notice not sent; listeners catch up when they reconnect or on the next notice", "err", err)
 		}
 		cancel()
+		// Writes during the gap share the next notice.
+		select {
+		case <-time.After(noticeGap):
+		case <-s.done:
+		}
 	}
 }
+
+// noticeGap is the least time between two incident change notices. Each
+// notice costs a transaction here and, on every instance, a wake-up and a
+// read of the change feed: at one notice per burst, single posts at
+// 1,000/s sent ~400 notices/s, which took half of PostgreSQL's CPU per post
+// and a third of gridmap's (BENCHMARKS.md, issue 14). At 20 ms, the feed
+// lags a write by at most that much more.
+const noticeGap = 20 * time.Millisecond
 
 // Pool exposes the pool for tests and benchmarks in other packages.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }

@@ -45,7 +45,16 @@ LUA
 # Warm up (connections, prepared statements), then measure.
 RUN=warm wrk -t2 -c"$CONN" -d2s -s "$dir/post.lua" "http://$addr" >/dev/null
 before=$(psql "$url" -Atq -c "SELECT count(*) FROM incident")
-RUN=measure wrk -t2 -c"$CONN" -d"$DUR" -s "$dir/post.lua" "http://$addr" > "$dir/wrk.txt"
+# CPU ticks (user+system) of processes so far, with their children that
+# ended (the postmaster's: backends of pgbench's closed connections), for
+# the split of each post's CPU between gridmap, PostgreSQL and wrk.
+ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14+$15+$16+$17}' "/proc/$p/stat"))); done; echo "$t"; }
+pgpids() { local pm; pm=$(head -1 "$dir/pg/postmaster.pid"); echo "$pm $(pgrep -P "$pm" | tr '\n' ' ')"; }
+serve_pid=${pids[0]}
+pg0=$(ticks $(pgpids)); gm0=$(ticks "$serve_pid")
+TIMEFORMAT='%U %S'
+{ time RUN=measure wrk -t2 -c"$CONN" -d"$DUR" -s "$dir/post.lua" "http://$addr" > "$dir/wrk.txt"; } 2> "$dir/wrk.time"
+pg1=$(ticks $(pgpids)); gm1=$(ticks "$serve_pid")
 after=$(psql "$url" -Atq -c "SELECT count(*) FROM incident")
 non2xx=$(sed -n 's/.*Non-2xx or 3xx responses: \([0-9]*\).*/\1/p' "$dir/wrk.txt")
 
@@ -55,10 +64,21 @@ cat > "$dir/insert.sql" <<SQL
 INSERT INTO bench_incident (external_id, category, source, status, reported_at, location, grid_code, boundary_version, description, reporter_name, reporter_phone, created_by)
 VALUES ('pgb-' || gen_random_uuid(), 'dispute', 'grid_worker', 'reported', now(), ST_SetSRID(ST_MakePoint($lon, $lat), 4326), NULL, 1, '邻里纠纷', '张三', '13800000000', 'bench');
 SQL
-"$pgbench" -n -M prepared -c "$CONN" -j2 -T "${DUR%s}" -f "$dir/insert.sql" "$url" > "$dir/pgbench.txt" 2>&1 || { cat "$dir/pgbench.txt"; exit 1; }
+pgb0=$(psql "$url" -Atq -c "SELECT count(*) FROM bench_incident")
+pgp0=$(ticks $(pgpids))
+{ time "$pgbench" -n -M prepared -c "$CONN" -j2 -T "${DUR%s}" -f "$dir/insert.sql" "$url" > "$dir/pgbench.txt" 2>&1 || { cat "$dir/pgbench.txt"; exit 1; }; } 2> "$dir/pgbench.time"
+pgp1=$(ticks $(pgpids))
+pgb1=$(psql "$url" -Atq -c "SELECT count(*) FROM bench_incident")
 echo "== single posts, $CONN connections, $DUR (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 grep -E "requests in|Requests/sec" "$dir/wrk.txt"
 grep -E "^p50_ms" "$dir/wrk.txt"
 echo "stored: $((after - before)) incidents; non-2xx answers: ${non2xx:-0}"
+hz=$(getconf CLK_TCK)
+awk -v n="$((after - before))" -v gm="$((gm1 - gm0))" -v pg="$((pg1 - pg0))" -v hz="$hz" -v w="$(cat "$dir/wrk.time")" 'BEGIN {
+  split(w, t, " "); if (n < 1) n = 1
+  printf "CPU per post: gridmap %.3f ms, PostgreSQL %.3f ms, wrk %.3f ms\n", gm / hz * 1000 / n, pg / hz * 1000 / n, (t[1] + t[2]) * 1000 / n }'
 echo "== pgbench single-row INSERT into LIKE incident INCLUDING ALL, $CONN clients"
 grep -E "^tps|latency average" "$dir/pgbench.txt"
+awk -v n="$((pgb1 - pgb0))" -v pg="$((pgp1 - pgp0))" -v hz="$hz" -v w="$(cat "$dir/pgbench.time")" 'BEGIN {
+  split(w, t, " "); if (n < 1) n = 1
+  printf "CPU per insert: PostgreSQL %.3f ms, pgbench %.3f ms\n", pg / hz * 1000 / n, (t[1] + t[2]) * 1000 / n }'
