@@ -17,7 +17,8 @@ import { strings } from './desk/strings.js';
 import { renderFilters, renderQueue, select } from './desk/queueview.js';
 import { renderDetail, configureDetail, openForm, closeForm, closePhoto, nextSteps } from './desk/detailview.js';
 import { startMap, showCase, mapState } from './desk/mapview.js';
-import { configureToken, withAccessToken } from './token.js';
+import { configureToken } from './token.js';
+import { openEvents } from './events.js';
 
 const $ = (id) => document.getElementById(id);
 const t = (key) => strings[state.lang][key] ?? key;
@@ -117,33 +118,16 @@ async function refreshOpen() {
 
 // ---------- live ----------
 
-let events = null;
 let liveTimer = null;
 function connectEvents() {
   if (!state.live) return setLive('offline');
-  setLive('connecting');
-  events = new EventSource(withAccessToken('/api/v1/events'));
-  events.onopen = () => setLive('live');
-  const on = (e) => {
-    let ev = {};
-    try {
-      ev = JSON.parse(e.data);
-    } catch {}
+  const on = (ev) => {
     // Many events, one reload of the queue.
     clearTimeout(liveTimer);
     liveTimer = setTimeout(loadQueue, 800);
     if (ev.id && ev.id === state.openId && !state.form) refreshOpen();
   };
-  for (const kind of ['incident', 'status', 'step', 'resync']) events.addEventListener(kind, on);
-  events.onerror = () => {
-    if (events.readyState === EventSource.CLOSED) {
-      setLive('offline');
-      events.close();
-      setTimeout(connectEvents, 30_000);
-    } else {
-      setLive('connecting');
-    }
-  };
+  openEvents({ handlers: { incident: on, status: on, step: on, resync: on }, onState: setLive });
 }
 
 function setLive(s) {

@@ -22,7 +22,8 @@ import './wallmap.css';
 import { strings, defaultCategories } from './i18n.js';
 import { breaks, bin, ranges } from './bins.js';
 import { bindSegment } from './segment.js';
-import { authFetch, configureToken, transformRequest, withAccessToken } from './token.js';
+import { authFetch, configureToken, transformRequest } from './token.js';
+import { openEvents } from './events.js';
 import { hasWebGL2 } from './webgl.js';
 import { PATROL_CLASSES, patrolClass, patrolPaint } from './patrol.js';
 
@@ -494,19 +495,9 @@ function flash(code) {
 
 // ---------- live feed ----------
 
-let events = null;
 function connectEvents() {
   if (!state.live) return setLive('off');
-  setLive('connecting');
-  events = new EventSource(withAccessToken('/api/v1/events'));
-  events.onopen = () => setLive('live');
-  const on = (kind) => (e) => {
-    let ev;
-    try {
-      ev = JSON.parse(e.data);
-    } catch {
-      return;
-    }
+  const on = (ev, kind) => {
     tick(ev, kind);
     if (kind === 'incident') flash(ev.grid?.code);
     if (map && state.categories.has(ev.category)) {
@@ -514,20 +505,8 @@ function connectEvents() {
       refreshHeat(10_000);
     }
   };
-  events.addEventListener('incident', on('incident'));
-  events.addEventListener('status', on('status'));
-  events.addEventListener('resync', () => map && scheduleStats(0));
-  events.onerror = () => {
-    if (events.readyState === EventSource.CLOSED) {
-      // Refused (no feed on this server, or it is restarting): try again
-      // later; the statistics still refresh every minute.
-      setLive('offline');
-      events.close();
-      setTimeout(connectEvents, 30_000);
-    } else {
-      setLive('connecting');
-    }
-  };
+  // When refused, the statistics still refresh every minute.
+  openEvents({ handlers: { incident: on, status: on, resync: () => map && scheduleStats(0) }, onState: setLive });
 }
 
 function setLive(s) {
