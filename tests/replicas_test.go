@@ -350,7 +350,12 @@ func TestReplicasAndBalancer(t *testing.T) {
 	var seq atomic.Int64
 	readLoad := func(base string) *loadRun {
 		l := newLoad()
+		// Lists and exports read the database (the standby on B);
+		// counts and lookups read memory.
 		l.add(client, getReq(base+"/api/v1/incidents?limit=20"))
+		l.add(client, getReq(base+"/api/v1/incidents?limit=50&category=dispute"))
+		l.add(client, getReq(base+"/api/v1/incidents?format=geojson&limit=100"))
+		l.add(client, getReq(base+"/api/v1/incidents?format=csv&limit=100"))
 		l.add(client, getReq(base+"/api/v1/stats/grids?level=micro"))
 		l.add(client, func(i int) (*http.Request, []int) {
 			p := probes[i%len(probes)]
