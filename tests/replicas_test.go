@@ -7,15 +7,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -427,4 +431,193 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// startPgBouncer runs Debian's pgbouncer in transaction mode in front of
+// the PostgreSQL server on 127.0.0.1:pgPort and returns its port. As
+// root it runs as the postgres user (pgbouncer refuses root).
+func startPgBouncer(tb testing.TB, pgPort int) int {
+	tb.Helper()
+	bin := needBinary(tb, "pgbouncer", "/usr/sbin/pgbouncer")
+	dir, err := os.MkdirTemp("", "gridmap-pgbouncer-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	port := freePort(tb)
+	// gridmap's connections set temp_buffers and gridmap.notify at
+	// startup; a transaction pooler cannot keep session settings, so they
+	// are ignored here (README: PgBouncer).
+	ini := fmt.Sprintf(`[databases]
+* = host=127.0.0.1 port=%d
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = %d
+unix_socket_dir =
+auth_type = trust
+auth_file = %s/userlist.txt
+pool_mode = transaction
+default_pool_size = 10
+max_client_conn = 500
+ignore_startup_parameters = temp_buffers,gridmap.notify
+`, pgPort, port, dir)
+	for name, body := range map[string]string{"pgbouncer.ini": ini, "userlist.txt": `"postgres" ""` + "\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	cmd := exec.Command(bin, filepath.Join(dir, "pgbouncer.ini"))
+	asPostgres(tb, cmd)
+	var logs syncBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if tb.Failed() {
+			tb.Logf("pgbouncer:\n%s", logs.String())
+		}
+	})
+	awaitTrue(tb, 15*time.Second, "pgbouncer listens", func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return port
+}
+
+// asPostgres has cmd run as the postgres user when the test runs as root.
+func asPostgres(tb testing.TB, cmd *exec.Cmd) {
+	tb.Helper()
+	if os.Geteuid() != 0 {
+		return
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		tb.Fatalf("running as root needs the postgres user: %v", err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+}
+
+// TestPgBouncerTransactionMode: an instance whose pool goes through
+// PgBouncer in transaction mode (pgx without named prepared statements:
+// default_query_exec_mode=cache_describe) and whose listener has its own
+// direct connection (GRIDMAP_LISTEN_DATABASE_URL) answers lookups, takes
+// posts (single, repeated, batch, concurrent), publishes a boundary change,
+// and follows the change feed both ways with an instance connected
+// directly.
+func TestPgBouncerTransactionMode(t *testing.T) {
+	direct := demoDB(t)
+	u, err := url.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgPort, _ := strconv.Atoi(u.Port())
+	bouncer := withPort(t, direct, startPgBouncer(t, pgPort)) + "&default_query_exec_mode=cache_describe"
+	p := startNode(t, bouncer, postgis.Options{ListenURL: direct})
+	d := startNode(t, direct, postgis.Options{})
+	P, D := p.srv.URL+"/api/v1", d.srv.URL+"/api/v1"
+
+	const m = "37081200100107"
+	parts, pts := planSplitParts(t, d.app.Store, m)
+	if code, _ := planLookup(t, p.srv.URL, pts[0][0], ""); code != m {
+		t.Fatalf("lookup through the pgbouncer instance: %s, want %s", code, m)
+	}
+	// Posts: one, the same again (idempotent), a batch, and concurrent ones.
+	if resp := planReq(t, "POST", P+"/incidents", incident("PGB-1", pts[0][0], "hazard"), nil, nil); resp.StatusCode != 201 {
+		t.Fatalf("post: %d", resp.StatusCode)
+	}
+	if resp := planReq(t, "POST", P+"/incidents", incident("PGB-1", pts[0][0], "hazard"), nil, nil); resp.StatusCode != 200 {
+		t.Fatalf("repeated post: %d, want 200", resp.StatusCode)
+	}
+	batch := []any{incident("PGB-2", pts[0][1], "dispute"), incident("PGB-3", pts[1][0], "dispute"), incident("PGB-4", pts[1][1], "dispute")}
+	if resp := planReq(t, "POST", P+"/incidents", map[string]any{"incidents": batch}, nil, nil); resp.StatusCode != 201 {
+		t.Fatalf("batch post: %d", resp.StatusCode)
+	}
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				body := mustJSON(t, incident(fmt.Sprintf("PGB-C-%d-%d", w, i), pts[i%2][0], "hazard"))
+				resp, err := http.Post(P+"/incidents", "application/json", strings.NewReader(body))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 201 {
+					failed.Add(1)
+					t.Errorf("concurrent post: %d %.200s", resp.StatusCode, b)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		t.Fatalf("%d concurrent posts failed", failed.Load())
+	}
+	const want = 4 + 40
+	for _, base := range []string{P, D} {
+		planWaitFor(t, 15*time.Second, "both instances count the posted cases", func() (bool, string) {
+			c := planMicroCounts(t, base)
+			return c[m] == want, fmt.Sprint(c[m])
+		})
+	}
+	// The feed the other way: a case posted directly reaches the
+	// pgbouncer instance through its own listening connection.
+	if resp := planReq(t, "POST", D+"/incidents", incident("PGB-D", pts[1][0], "hazard"), nil, nil); resp.StatusCode != 201 {
+		t.Fatalf("direct post: %d", resp.StatusCode)
+	}
+	planWaitFor(t, 15*time.Second, "the pgbouncer instance counts the direct post", func() (bool, string) {
+		c := planMicroCounts(t, P)
+		return c[m] == want+1, fmt.Sprint(c[m])
+	})
+
+	// A boundary change published through pgbouncer reaches both.
+	var pl planResp
+	if resp := planReq(t, "POST", P+"/plans", map[string]any{"title": "拆分", "actor": "planner"}, nil, &pl); resp.StatusCode != 201 {
+		t.Fatalf("create plan: %d", resp.StatusCode)
+	}
+	split := map[string]any{"kind": "split", "code": m, "into": []any{
+		map[string]any{"code": m + "1", "name": "西", "boundary": parts[0]},
+		map[string]any{"code": m + "2", "name": "东", "boundary": parts[1]},
+	}}
+	resp := planReq(t, "POST", fmt.Sprintf("%s/plans/%d/changes", P, pl.ID), split, nil, &pl)
+	if resp.StatusCode != 200 {
+		t.Fatalf("add split: %d", resp.StatusCode)
+	}
+	var pub planPublishResp
+	resp = planReq(t, "POST", fmt.Sprintf("%s/plans/%d/publish", P, pl.ID), map[string]any{"actor": "planner"},
+		map[string]string{"If-Match": resp.Header.Get("ETag")}, &pub)
+	if resp.StatusCode != 200 || pub.Reassigned != want+1 {
+		t.Fatalf("publish through pgbouncer: %d %+v", resp.StatusCode, pub)
+	}
+	for _, n := range []*node{p, d} {
+		planWaitFor(t, 15*time.Second, "lookups answer the split", func() (bool, string) {
+			w, _ := planLookup(t, n.srv.URL, pts[0][0], "")
+			return w == m+"1", w
+		})
+	}
+	// A later post is assigned under the new version through pgbouncer
+	// (the import checks the data version in its first statement).
+	if resp := planReq(t, "POST", P+"/incidents", incident("PGB-AFTER", pts[1][1], "hazard"), nil, nil); resp.StatusCode != 201 {
+		t.Fatalf("post after the split: %d", resp.StatusCode)
+	}
+	planWaitFor(t, 15*time.Second, "the direct instance counts it in the new grid", func() (bool, string) {
+		c := planMicroCounts(t, D)
+		return c[m+"2"] >= 1 && c[m] == 0, fmt.Sprint(c[m+"2"], c[m])
+	})
 }
