@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gridmap/gridmap"
@@ -293,7 +294,8 @@ func (d delivered) Error() string { return d.err.Error() }
 // read runs fn on a current standby (see pickReplica) or the primary. A
 // standby that fails under fn (stopped, restarting) is left and fn runs on
 // the primary, so a stopped standby fails no request, unless fn had
-// already delivered rows (it wraps its error in delivered).
+// already delivered rows (it wraps its error in delivered). A read the
+// standby cancelled for a recovery conflict is repeated on the primary too.
 func (s *Store) read(ctx context.Context, fn func(p *pgxpool.Pool) error) error {
 	r := s.pickReplica(ctx)
 	if r == nil {
@@ -304,12 +306,20 @@ func (s *Store) read(ctx context.Context, fn func(p *pgxpool.Pool) error) error 
 	}
 	err := fn(r.pool)
 	var d delivered
-	if err == nil || errors.As(err, &d) || ctx.Err() != nil ||
-		!isConnErr(err) && gridmap.ErrorCode(err) != gridmap.EUNAVAILABLE {
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil || errors.As(err, &d) || ctx.Err() != nil:
 		r.reads.Add(1)
 		return unwrapDelivered(err)
+	case errors.As(err, &pgErr) && pgErr.Code == "40001":
+		// Cancelled by a conflict with recovery (replayed vacuum): the
+		// standby is well, this read goes to the primary.
+	case isConnErr(err) || gridmap.ErrorCode(err) == gridmap.EUNAVAILABLE:
+		r.leave(s.log, err)
+	default:
+		r.reads.Add(1)
+		return err
 	}
-	r.leave(s.log, err)
 	s.primaryReads.Add(1)
 	return unwrapDelivered(fn(s.pool))
 }
