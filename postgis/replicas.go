@@ -96,6 +96,9 @@ func openReplicas(ctx context.Context, urls []string) ([]*replica, error) {
 			closeReplicas(out)
 			return nil, fmt.Errorf("GRIDMAP_READ_DATABASE_URL: %q is not a valid PostgreSQL URL: %v", redact(u), err)
 		}
+		if cfg.MaxConns < 8 {
+			cfg.MaxConns = 8 // as the primary's pool (Open)
+		}
 		// Lazy: a standby down at start is checked again, not fatal.
 		pool, err := pgxpool.NewWithConfig(ctx, cfg)
 		if err != nil {
