@@ -205,12 +205,14 @@ func (r *replica) setDown(why string) {
 	r.up.Store(false)
 }
 
-// primaryLSN returns the primary's WAL insert position. Every transaction
-// committed before the call has its commit record below it, so a standby
-// that has replayed past it sees them all.
+// primaryLSN returns the primary's WAL write position. A transaction
+// committed (synchronously, as gridmap's writes are) before the call has
+// its commit record written below it, so a standby that has replayed up to
+// it sees them all. Not the insert position: at a page boundary that one
+// points past the page header, where an idle standby's replay never gets.
 func (s *Store) primaryLSN(ctx context.Context) (uint64, error) {
 	var t string
-	if err := s.pool.QueryRow(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&t); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&t); err != nil {
 		return 0, err
 	}
 	return parseLSN(t)

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 
 	"github.com/gridmap/gridmap"
@@ -402,12 +403,40 @@ func TestReplicasAndBalancer(t *testing.T) {
 		t.Errorf("readyz with the standby back: %d %+v", resp.StatusCode, rz)
 	}
 
+	// The standby's replay paused: once it lags beyond the bound it is
+	// left; a case posted meanwhile still reaches B (from the primary);
+	// resumed, it is used again.
+	sbConn, err := pgx.Connect(context.Background(), standbyURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sbConn.Close(context.Background())
+	if _, err := sbConn.Exec(context.Background(), `SELECT pg_wal_replay_pause()`); err != nil {
+		t.Fatal(err)
+	}
+	before := planMicroCounts(t, b.srv.URL+"/api/v1")[mw]
+	if resp := planReq(t, "POST", lb+"/api/v1/incidents", incident("REPLICA-LAG", pts[0][1], "hazard"), nil, nil); resp.StatusCode != 201 {
+		t.Fatalf("post with the standby paused: %d", resp.StatusCode)
+	}
+	planWaitFor(t, 15*time.Second, "B counts the case posted while its standby is paused", func() (bool, string) {
+		c := planMicroCounts(t, b.srv.URL+"/api/v1")
+		return c[mw] == before+1, fmt.Sprint(c[mw])
+	})
+	awaitTrue(t, 30*time.Second, "the paused standby is left as lagging", func() bool {
+		r := replica()
+		return !r.Up && strings.Contains(r.Problem, "lagging")
+	})
+	if _, err := sbConn.Exec(context.Background(), `SELECT pg_wal_replay_resume()`); err != nil {
+		t.Fatal(err)
+	}
+	awaitTrue(t, 30*time.Second, "the resumed standby is used again", func() bool { return replica().Up })
+
 	// One instance killed under load through the balancer.
 	load = readLoad(lb)
 	time.Sleep(500 * time.Millisecond)
-	before := load.ok.Load()
+	answered := load.ok.Load()
 	a.kill()
-	awaitTrue(t, 15*time.Second, "reads go on through haproxy", func() bool { return load.ok.Load() > before+200 })
+	awaitTrue(t, 15*time.Second, "reads go on through haproxy", func() bool { return load.ok.Load() > answered+200 })
 	load.stop(t, "reads through haproxy with an instance killed")
 }
 
