@@ -265,20 +265,28 @@ func (s *Store) pickReplica(ctx context.Context) *replica {
 				return r
 			}
 		}
+		alive := up[:0]
 		for _, r := range up {
 			var t string
-			if err := r.pool.QueryRow(ctx, `SELECT pg_last_wal_replay_lsn()::text`).Scan(&t); err == nil {
-				if lsn, err := parseLSN(t); err == nil {
-					if lsn > r.replayed.Load() {
-						r.replayed.Store(lsn)
-					}
-					if lsn >= target {
-						return r
-					}
+			err := r.pool.QueryRow(ctx, `SELECT pg_last_wal_replay_lsn()::text`).Scan(&t)
+			if err != nil {
+				if ctx.Err() == nil {
+					r.leave(s.log, err) // gone since the last check: no waiting on it
+				}
+				continue
+			}
+			alive = append(alive, r)
+			if lsn, err := parseLSN(t); err == nil {
+				if lsn > r.replayed.Load() {
+					r.replayed.Store(lsn)
+				}
+				if lsn >= target {
+					return r
 				}
 			}
 		}
-		if time.Now().Add(wait).After(deadline) || ctx.Err() != nil {
+		up = alive
+		if len(up) == 0 || time.Now().Add(wait).After(deadline) || ctx.Err() != nil {
 			return nil
 		}
 		select {
