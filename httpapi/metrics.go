@@ -30,6 +30,7 @@ import (
 //	gridmap_incident_aggregate_incidents, _bytes
 //	gridmap_db_pool_*                                          the PostgreSQL pool
 //	gridmap_incident_feed_lag_seconds, _last_read_age_seconds  the incident change feed
+//	gridmap_read_replica_*, gridmap_read_primary_reads_total    read replicas (metrics_replicas.go)
 //	go_*, process_*                                            the Go runtime and the process (RSS)
 
 // StatsSources are what /metrics reads besides the Server's own state;
@@ -42,6 +43,9 @@ type StatsSources struct {
 	// Builds receives the build times of the index, tile sets and the
 	// incident aggregate (see BuildTimes.Observe).
 	Builds *BuildTimes
+	// Replicas returns the read replicas and the reads that went to the
+	// primary instead (metrics_replicas.go); nil without replicas.
+	Replicas func() ([]ReplicaStats, int64)
 }
 
 // PoolStats are a database pool's gauges and counters (pgxpool.Stat).
@@ -141,6 +145,9 @@ func newMetrics(s *Server, d Deps) *metrics {
 			}
 			return -1
 		})
+	}
+	if d.Stats.Replicas != nil {
+		reg.MustRegister(replicaCollector{d.Stats.Replicas})
 	}
 	if b := d.Stats.Builds; b != nil {
 		reg.MustRegister(b.index, b.tiles, b.agg)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gridmap/gridmap"
 )
@@ -53,30 +54,45 @@ func (s *Store) ListGrids(ctx context.Context, f gridmap.GridFilter, fn func(gri
 	if f.BBox != nil {
 		minX, minY, maxX, maxY = &f.BBox.Min[0], &f.BBox.Min[1], &f.BBox.Max[0], &f.BBox.Max[1]
 	}
-	rows, err := s.pool.Query(ctx, listGridsSQL, f.AsOf, string(f.Level), f.Parent,
-		minX, minY, maxX, maxY, f.After, f.Limit)
-	if err != nil {
-		return mapErr(err, "grids")
-	}
-	defer rows.Close()
-	for rows.Next() {
-		g, err := scanGrid(rows)
+	return s.read(ctx, func(p *pgxpool.Pool) error {
+		rows, err := p.Query(ctx, listGridsSQL, f.AsOf, string(f.Level), f.Parent,
+			minX, minY, maxX, maxY, f.After, f.Limit)
 		if err != nil {
-			return err
+			return mapErr(err, "grids")
 		}
-		if err := fn(g); err != nil {
-			return err
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			g, err := scanGrid(rows)
+			if err != nil {
+				return err
+			}
+			n++
+			if err := fn(g); err != nil {
+				return delivered{err}
+			}
 		}
-	}
-	return mapErr(rows.Err(), "grids")
+		if err := rows.Err(); err != nil && n > 0 {
+			return delivered{mapErr(err, "grids")}
+		}
+		return mapErr(rows.Err(), "grids")
+	})
 }
 
 // CurrentGrids returns every current grid, with its Members, and the data
 // version they belong to (see DataVersion).
 func (s *Store) CurrentGrids(ctx context.Context) (grids []gridmap.Grid, version int64, err error) {
 	defer gridmap.Wrap(&err, "postgis.CurrentGrids")
+	err = s.read(ctx, func(p *pgxpool.Pool) (err error) {
+		grids, version, err = loadCurrentGrids(ctx, p)
+		return err
+	})
+	return grids, version, err
+}
+
+func loadCurrentGrids(ctx context.Context, p *pgxpool.Pool) (grids []gridmap.Grid, version int64, err error) {
 	// One repeatable-read transaction so the grids and the version agree.
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := p.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, 0, mapErr(err, "grids")
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gridmap/gridmap"
 )
@@ -610,23 +611,30 @@ func (s *Store) ListIncidents(ctx context.Context, f gridmap.IncidentFilter, fn 
 	if f.Limit > 0 {
 		q += " LIMIT $" + strconv.Itoa(len(args))
 	}
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return mapErr(err, "incidents")
-	}
-	defer rows.Close()
-	var sc incidentScan
-	dest := sc.dest()
-	for rows.Next() {
-		sc = incidentScan{}
-		if err := rows.Scan(dest...); err != nil {
-			return err
+	return s.read(ctx, func(p *pgxpool.Pool) error {
+		rows, err := p.Query(ctx, q, args...)
+		if err != nil {
+			return mapErr(err, "incidents")
 		}
-		if err := fn(sc.incident()); err != nil {
-			return err
+		defer rows.Close()
+		var sc incidentScan
+		dest := sc.dest()
+		n := 0
+		for rows.Next() {
+			sc = incidentScan{}
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			n++
+			if err := fn(sc.incident()); err != nil {
+				return delivered{err}
+			}
 		}
-	}
-	return mapErr(rows.Err(), "incidents")
+		if err := rows.Err(); err != nil && n > 0 {
+			return delivered{mapErr(err, "incidents")}
+		}
+		return mapErr(rows.Err(), "incidents")
+	})
 }
 
 // CountIncidentsByGrid counts the incidents matching f (GridCodes,
@@ -637,18 +645,21 @@ func (s *Store) CountIncidentsByGrid(ctx context.Context, f gridmap.IncidentFilt
 	defer gridmap.Wrap(&err, "postgis.CountIncidentsByGrid")
 	f.Limit, f.BeforeID = 0, 0
 	where, args := incidentWhere(f)
-	rows, err := s.pool.Query(ctx, "SELECT coalesce(i.grid_code, ''), count(*) FROM incident i"+where+" GROUP BY 1", args...)
-	if err != nil {
-		return nil, mapErr(err, "incidents")
-	}
-	counts = map[string]int{}
-	var code string
-	var n int
-	_, err = pgx.ForEachRow(rows, []any{&code, &n}, func() error {
-		counts[code] = n
-		return nil
+	err = s.read(ctx, func(p *pgxpool.Pool) error {
+		rows, err := p.Query(ctx, "SELECT coalesce(i.grid_code, ''), count(*) FROM incident i"+where+" GROUP BY 1", args...)
+		if err != nil {
+			return mapErr(err, "incidents")
+		}
+		counts = map[string]int{}
+		var code string
+		var n int
+		_, err = pgx.ForEachRow(rows, []any{&code, &n}, func() error {
+			counts[code] = n
+			return nil
+		})
+		return mapErr(err, "incidents")
 	})
-	return counts, mapErr(err, "incidents")
+	return counts, err
 }
 
 func categoryStrings(cs []gridmap.Category) []string {

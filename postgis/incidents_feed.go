@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gridmap/gridmap"
 )
@@ -44,7 +45,19 @@ ORDER BY i.id`
 // missed or seen twice. fn's error stops the read and is returned.
 func (s *Store) IncidentChanges(ctx context.Context, since string, fn func(gridmap.Incident) error) (next string, err error) {
 	defer gridmap.Wrap(&err, "postgis.IncidentChanges")
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	next = since
+	err = s.read(ctx, func(p *pgxpool.Pool) (err error) {
+		next, err = incidentChanges(ctx, p, since, fn)
+		return err
+	})
+	return next, err
+}
+
+// incidentChanges is IncidentChanges on p. A failure after fn saw rows
+// is not retried at once on the primary (delivered): the feed reads again
+// from since at its next turn, as after any broken read.
+func incidentChanges(ctx context.Context, p *pgxpool.Pool, since string, fn func(gridmap.Incident) error) (next string, err error) {
+	tx, err := p.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return since, mapErr(err, "incidents")
 	}
@@ -64,16 +77,21 @@ func (s *Store) IncidentChanges(ctx context.Context, since string, fn func(gridm
 	defer rows.Close()
 	var sc incidentScan
 	dest := sc.dest()
+	n := 0
 	for rows.Next() {
 		sc = incidentScan{}
 		if err := rows.Scan(dest...); err != nil {
 			return since, err
 		}
+		n++
 		if err := fn(sc.incident()); err != nil {
-			return since, err
+			return since, delivered{err}
 		}
 	}
 	if err := rows.Err(); err != nil {
+		if n > 0 {
+			return since, delivered{mapErr(err, "incidents")}
+		}
 		return since, mapErr(err, "incidents")
 	}
 	return next, mapErr(tx.Commit(ctx), "incidents")
@@ -86,6 +104,8 @@ func (s *Store) CountIncidents(ctx context.Context, exact bool) (n int64, err er
 	if exact {
 		q = `SELECT count(*) FROM incident`
 	}
-	err = s.pool.QueryRow(ctx, q).Scan(&n)
-	return n, mapErr(err, "incidents")
+	err = s.read(ctx, func(p *pgxpool.Pool) error {
+		return mapErr(p.QueryRow(ctx, q).Scan(&n), "incidents")
+	})
+	return n, err
 }

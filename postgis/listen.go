@@ -24,7 +24,10 @@ var _ gridmap.ChangeFeed = (*Listener)(nil)
 // (GridsChannel, IncidentsChannel, TokensChannel), with one reconnect loop
 // for them all.
 type Listener struct {
-	pool    *pgxpool.Pool
+	pool *pgxpool.Pool
+	// url, when set, is a direct connection to listen on instead of one
+	// of the pool's (Options.ListenURL).
+	url     string
 	mu      sync.Mutex
 	subs    []subscription
 	started bool
@@ -37,7 +40,7 @@ type subscription struct {
 
 // NewListener returns a listener on the store's database. Subscribe to it,
 // then Run it.
-func (s *Store) NewListener() *Listener { return &Listener{pool: s.pool} }
+func (s *Store) NewListener() *Listener { return &Listener{pool: s.pool, url: s.listenURL} }
 
 // Subscribe calls fn(payload) for every notification on channel from any
 // instance, and fn("") after every (re)subscription, the first included, so
@@ -80,12 +83,10 @@ func (l *Listener) Run(ctx context.Context) {
 // listenOnce listens on one connection until it breaks; subscribed says
 // whether it got as far as LISTENing.
 func (l *Listener) listenOnce(ctx context.Context, subs []subscription) (subscribed bool) {
-	pc, err := l.pool.Acquire(ctx)
+	conn, err := l.connect(ctx)
 	if err != nil {
 		return false
 	}
-	// A LISTENing connection must not go back to the pool.
-	conn := pc.Hijack()
 	defer conn.Close(context.Background())
 	var stmts []string
 	seen := map[string]bool{}
@@ -112,4 +113,18 @@ func (l *Listener) listenOnce(ctx context.Context, subs []subscription) (subscri
 			}
 		}
 	}
+}
+
+// connect opens the listening connection: on its own URL when one is set,
+// else one taken from the pool for good (a LISTENing connection must not
+// go back to the pool).
+func (l *Listener) connect(ctx context.Context) (*pgx.Conn, error) {
+	if l.url != "" {
+		return pgx.Connect(ctx, l.url)
+	}
+	pc, err := l.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return pc.Hijack(), nil
 }

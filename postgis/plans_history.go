@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gridmap/gridmap"
 )
@@ -68,8 +69,12 @@ SELECT (SELECT count(*) FILTER (WHERE valid_from <= $1) FROM grid_version),
 // MapKeyAt returns a key of the map as it was at t: equal for two times
 // exactly when the same grid versions were valid at both. It reads the
 // validity columns of every version (small: one row per change).
-func (s *Store) MapKeyAt(ctx context.Context, t time.Time) (string, error) {
-	return mapKey(ctx, s.pool, t)
+func (s *Store) MapKeyAt(ctx context.Context, t time.Time) (key string, err error) {
+	err = s.read(ctx, func(p *pgxpool.Pool) (err error) {
+		key, err = mapKey(ctx, p, t)
+		return err
+	})
+	return key, err
 }
 
 func mapKey(ctx context.Context, q querier, t time.Time) (string, error) {
@@ -85,7 +90,15 @@ func mapKey(ctx context.Context, q querier, t time.Time) (string, error) {
 // ordered by code, and the map's key (see MapKeyAt), read in one snapshot.
 func (s *Store) GridsAt(ctx context.Context, t time.Time) (grids []gridmap.Grid, key string, err error) {
 	defer gridmap.Wrap(&err, "postgis.GridsAt")
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	err = s.read(ctx, func(p *pgxpool.Pool) (err error) {
+		grids, key, err = gridsAt(ctx, p, t)
+		return err
+	})
+	return grids, key, err
+}
+
+func gridsAt(ctx context.Context, p *pgxpool.Pool, t time.Time) (grids []gridmap.Grid, key string, err error) {
+	tx, err := p.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, "", mapErr(err, "database")
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/caseflow"
@@ -106,7 +107,15 @@ func storeImplied(ctx context.Context, tx pgx.Tx, id int64, steps []caseflow.Ste
 // Steps returns the steps of incident id, oldest first. Errors: ENOTFOUND.
 func (s *Store) Steps(ctx context.Context, id int64) (steps []caseflow.Step, err error) {
 	defer gridmap.Wrap(&err, "postgis.Steps(%d)", id)
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	err = s.read(ctx, func(p *pgxpool.Pool) (err error) {
+		steps, err = readCaseSteps(ctx, p, id)
+		return err
+	})
+	return steps, err
+}
+
+func readCaseSteps(ctx context.Context, p *pgxpool.Pool, id int64) (steps []caseflow.Step, err error) {
+	tx, err := p.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, mapErr(err, "database")
 	}

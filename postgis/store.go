@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -33,11 +35,29 @@ type Store struct {
 	changed chan struct{}
 	done    chan struct{}
 	stopped chan struct{}
+
+	// replicas are the standbys reads may go to (replicas.go), checked
+	// by a goroutine counted in wg.
+	replicas     []*replica
+	nextReplica  atomic.Uint64
+	primaryReads atomic.Int64
+	maxLag       time.Duration
+	wg           sync.WaitGroup
+	log          *slog.Logger
+	// listenURL, when set, is the direct connection the Listener uses.
+	listenURL string
 }
 
 // Open connects a pool to the database at url (a libpq URL or DSN). It does
 // not migrate. Errors: EUNAVAILABLE when the database cannot be reached.
 func Open(ctx context.Context, url string) (*Store, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith is Open with read replicas and a listening connection of its
+// own (see Options). A standby that cannot be reached at start is not an
+// error: reads go to the primary until it answers.
+func OpenWith(ctx context.Context, url string, o Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, gridmap.Errorf(gridmap.EINVALID, "DATABASE_URL is not a valid PostgreSQL URL: %v", err)
@@ -58,14 +78,26 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgis.Open: %w", err)
 	}
-	s := &Store{pool: pool, changed: make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{pool: pool, changed: make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{}),
+		maxLag: o.MaxLag, log: slog.Default(), listenURL: o.ListenURL}
+	if s.maxLag <= 0 {
+		s.maxLag = 5 * time.Second
+	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.Ping(pctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
+	if s.replicas, err = openReplicas(ctx, o.ReadURLs); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	go s.announce()
+	if len(s.replicas) > 0 {
+		s.wg.Add(1)
+		go s.checkReplicas()
+	}
 	return s, nil
 }
 
@@ -74,6 +106,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 func (s *Store) Close() {
 	close(s.done)
 	<-s.stopped
+	s.wg.Wait()
+	closeReplicas(s.replicas)
 	s.pool.Close()
 }
 

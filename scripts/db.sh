@@ -4,6 +4,10 @@
 #
 #   scripts/db.sh start DIR PORT   start (initdb if needed) the cluster in DIR
 #   scripts/db.sh stop DIR         stop it
+#   scripts/db.sh standby DIR PORT PRIMARY_PORT
+#                                  a streaming standby of the cluster on
+#                                  PRIMARY_PORT (pg_basebackup -R) in DIR,
+#                                  started on PORT (tests/replicas_test.go)
 #
 # initdb and pg_ctl refuse to run as root: as root they run as the postgres
 # user (the folder is given to it); as anyone else, as that user, who owns
@@ -79,6 +83,30 @@ start)
   if ! as_pg "$PGBIN/psql" -h "$dir" -p "$port" -U postgres -Atqc "select 1 from pg_database where datname='gridmap'" postgres | grep -q 1; then
     as_pg "$PGBIN/createdb" -h "$dir" -p "$port" -U postgres gridmap
   fi
+  echo "postgres://postgres@127.0.0.1:$port/gridmap?sslmode=disable"
+  ;;
+standby)
+  port=${3:?port}
+  primary=${4:?primary port}
+  install_packages
+  [ ! -e "$dir" ] || { log "$dir exists: a standby is made in a new folder"; exit 1; }
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres: "$dir"
+    chmod 700 "$dir"
+    p=$(dirname "$dir")
+    while [ "$p" != / ]; do
+      if ! runuser -u postgres -- test -x "$p"; then chmod o+x "$p"; fi
+      p=$(dirname "$p")
+    done
+  fi
+  # -R writes primary_conninfo and standby.signal; -X stream brings the WAL
+  # written meanwhile. The default pg_hba lets local replication in (trust).
+  as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$primary" -U postgres -D "$dir" -R -X stream -c fast >&2
+  as_pg "$PGBIN/pg_ctl" -D "$dir" -w -t 60 -l "$dir/server.log" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${GRIDMAP_PG_FSYNC:-on} -c max_connections=200 -c hot_standby=on" \
+    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   echo "postgres://postgres@127.0.0.1:$port/gridmap?sslmode=disable"
   ;;
 stop)

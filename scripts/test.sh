@@ -42,6 +42,12 @@ if ! command -v ogr2ogr >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gdal-bin >/dev/null
 fi
+# haproxy and pgbouncer: the balancer and pooler tests (tests/replicas_test.go).
+if { ! [ -x /usr/sbin/haproxy ] || ! [ -x /usr/sbin/pgbouncer ]; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "== installing haproxy and pgbouncer for the balancer and pooler tests"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy pgbouncer >/dev/null
+fi
 # The README's curl examples are run as written (tests/readme_test.go).
 if ! command -v curl >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "== installing curl for the README examples"

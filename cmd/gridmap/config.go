@@ -13,14 +13,18 @@ import (
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/httpapi"
+	"github.com/gridmap/gridmap/postgis"
 )
 
 // Config is everything the binary can be told, from the environment with
 // flags on top. No package reads configuration on its own.
 type Config struct {
 	DatabaseURL string // DATABASE_URL
-	Addr        string // GRIDMAP_ADDR, --addr
-	LogLevel    string // GRIDMAP_LOG_LEVEL: debug, info, warn, error
+	// DB: GRIDMAP_READ_DATABASE_URL (standbys, comma-separated),
+	// GRIDMAP_READ_MAX_LAG (seconds), GRIDMAP_LISTEN_DATABASE_URL.
+	DB       postgis.Options
+	Addr     string // GRIDMAP_ADDR, --addr
+	LogLevel string // GRIDMAP_LOG_LEVEL: debug, info, warn, error
 	// ShutdownTimeout bounds how long in-flight requests may finish after
 	// SIGTERM.
 	ShutdownTimeout time.Duration
@@ -48,6 +52,13 @@ func loadConfig() Config {
 			},
 		},
 	}
+	for _, u := range strings.Split(os.Getenv("GRIDMAP_READ_DATABASE_URL"), ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			cfg.DB.ReadURLs = append(cfg.DB.ReadURLs, u)
+		}
+	}
+	cfg.DB.MaxLag = time.Duration(env.positive("GRIDMAP_READ_MAX_LAG", 5) * float64(time.Second))
+	cfg.DB.ListenURL = strings.TrimSpace(os.Getenv("GRIDMAP_LISTEN_DATABASE_URL"))
 	loadTrust(&cfg.HTTP.Trust, &env) // token.go: GRIDMAP_OPEN, rate limits, timeout, CORS
 	cfg.Err = env.err()
 	return cfg

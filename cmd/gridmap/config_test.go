@@ -30,6 +30,8 @@ func TestSettingsRefused(t *testing.T) {
 		{"width Inf", "GRIDMAP_TOPOLOGY_WIDTH_M", "Inf"},
 		{"sliver text", "GRIDMAP_TOPOLOGY_SLIVER_M2", "big"},
 		{"sliver 0", "GRIDMAP_TOPOLOGY_SLIVER_M2", "0"},
+		{"read lag 0", "GRIDMAP_READ_MAX_LAG", "0"},
+		{"read lag unit", "GRIDMAP_READ_MAX_LAG", "5s"},
 		{"rate text", "GRIDMAP_RATE_TOKEN", "fast"},
 		{"rate negative", "GRIDMAP_RATE_ANON", "-1"},
 		{"burst 0", "GRIDMAP_RATE_BURST", "0"},

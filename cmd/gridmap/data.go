@@ -17,7 +17,7 @@ func openStore(ctx context.Context, cfg Config) (*postgis.Store, error) {
 	if err := cfg.needDB(); err != nil {
 		return nil, err
 	}
-	return postgis.Open(ctx, cfg.DatabaseURL)
+	return postgis.OpenWith(ctx, cfg.DatabaseURL, cfg.DB)
 }
 
 func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {

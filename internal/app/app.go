@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gridmap/gridmap/httpapi"
@@ -52,7 +53,7 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 		Past:      m,
 		Plans:     plans,
 		Tokens:    st,
-		Stats:     httpapi.StatsSources{Pool: poolStats(st), Feed: feed.Stats, Builds: builds},
+		Stats:     httpapi.StatsSources{Pool: poolStats(st), Feed: feed.Stats, Builds: builds, Replicas: replicaStats(st)},
 		Ready: func(ctx context.Context) map[string]string {
 			checks := map[string]string{"database": "", "index": ""}
 			if err := st.Ping(ctx); err != nil {
@@ -60,6 +61,9 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 			}
 			if ix, _ := m.Index(); ix == nil {
 				checks["index"] = "not loaded yet"
+			}
+			if rs, _ := st.Replicas(); len(rs) > 0 {
+				checks["read_replicas"] = replicasCheck(rs)
 			}
 			checks["incidents"], checks["change_feed"] = "", ""
 			if feed.Aggregate() == nil {
@@ -85,6 +89,36 @@ func poolStats(st *postgis.Store) func() httpapi.PoolStats {
 			CanceledAcquires: ps.CanceledAcquireCount(), NewConnections: ps.NewConnsCount(), AcquireWait: ps.AcquireDuration(),
 		}
 	}
+}
+
+// replicaStats reads the read replicas for /metrics (nil without any).
+func replicaStats(st *postgis.Store) func() ([]httpapi.ReplicaStats, int64) {
+	if rs, _ := st.Replicas(); len(rs) == 0 {
+		return nil
+	}
+	return func() ([]httpapi.ReplicaStats, int64) {
+		rs, primary := st.Replicas()
+		out := make([]httpapi.ReplicaStats, len(rs))
+		for i, r := range rs {
+			out[i] = httpapi.ReplicaStats{Name: r.Name, Up: r.Up, Lag: r.Lag, Reads: r.Reads}
+		}
+		return out, primary
+	}
+}
+
+// replicasCheck says which standbys reads have left for the primary ("" when
+// none). Not essential: the primary serves their reads meanwhile.
+func replicasCheck(rs []postgis.ReplicaStats) string {
+	var down []string
+	for _, r := range rs {
+		if !r.Up {
+			down = append(down, r.Name+": "+r.Problem)
+		}
+	}
+	if len(down) == 0 {
+		return ""
+	}
+	return "reading from the primary instead of " + strings.Join(down, "; ")
 }
 
 // Run keeps the map, the incident statistics and the tokens live until
