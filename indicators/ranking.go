@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gridmap/gridmap"
 )
@@ -193,6 +194,16 @@ func IndicatorNames() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// RulesVersion is one version of the rules, as stored. Version 0 is the
+// default (DefaultRules), in force until an admin saves rules.
+type RulesVersion struct {
+	Version   int64      `json:"version"`
+	Rules     Rules      `json:"rules"`
+	Reason    string     `json:"reason"`
+	CreatedBy string     `json:"created_by"`
+	CreatedAt *time.Time `json:"created_at"`
 }
 
 // Part is one rule's share of a score.
