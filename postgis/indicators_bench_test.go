@@ -44,8 +44,10 @@ func BenchmarkIndicators(b *testing.B) {
 		if _, err := l.st.Pool().Exec(ctx, addBenchStepsSQL); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := l.st.Pool().Exec(ctx, `VACUUM ANALYZE incident; VACUUM ANALYZE incident_step`); err != nil {
-			b.Fatal(err)
+		for _, table := range []string{"incident", "incident_step"} {
+			if _, err := l.st.Pool().Exec(ctx, `VACUUM ANALYZE `+table); err != nil {
+				b.Fatal(err)
+			}
 		}
 		runtime.GC()
 		var m0, m1 runtime.MemStats
