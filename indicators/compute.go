@@ -2,8 +2,10 @@ package indicators
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gridmap/gridmap"
@@ -116,65 +118,39 @@ type Result struct {
 	Unassigned int `json:"unassigned"`
 }
 
-// acc accumulates one group's counts.
+// acc accumulates one group's counts: per flag of a rec (nflags, by bit),
+// per source, answers, satisfied and open overdue.
 type acc struct {
-	received, registered, rejected, closed, onTime, replied, revisited int
-	answers, satisfied, overdue, supervised, duplicates, reopened      int
-	bySource                                                           [4]int
+	flags              [nflags]int
+	received, overdue  int
+	answers, satisfied int
+	bySource           [4]int
 }
 
 func (a *acc) add(r *rec, now uint32) {
 	a.received++
 	a.bySource[r.src]++
-	f := r.flags
 	a.answers += int(r.answers)
 	a.satisfied += int(r.satisfied)
-	if f&fRegistered != 0 {
-		a.registered++
+	// One count per bit set: fewer branches than a test per flag.
+	for f := r.flags; f != 0; f &= f - 1 {
+		a.flags[bits.TrailingZeros16(f)]++
 	}
-	if f&fRejected != 0 {
-		a.rejected++
-	}
-	if f&fClosed != 0 {
-		a.closed++
-	}
-	if f&fOnTime != 0 {
-		a.onTime++
-	}
-	if f&fReplied != 0 {
-		a.replied++
-	}
-	if f&fRevisited != 0 {
-		a.revisited++
-	}
-	if f&fOpen != 0 && f&fDeadline != 0 && r.due < now {
+	if r.flags&(fOpen|fDeadline) == fOpen|fDeadline && r.due < now {
 		a.overdue++
-	}
-	if f&fSupervised != 0 {
-		a.supervised++
-	}
-	if f&fDuplicate != 0 {
-		a.duplicates++
-	}
-	if f&fReopened != 0 {
-		a.reopened++
 	}
 }
 
+func (a *acc) n(f uint16) int { return a.flags[bits.TrailingZeros16(f)] }
+
 func (a *acc) merge(b *acc) {
+	for i := range a.flags {
+		a.flags[i] += b.flags[i]
+	}
 	a.received += b.received
-	a.registered += b.registered
-	a.rejected += b.rejected
-	a.closed += b.closed
-	a.onTime += b.onTime
-	a.replied += b.replied
-	a.revisited += b.revisited
+	a.overdue += b.overdue
 	a.answers += b.answers
 	a.satisfied += b.satisfied
-	a.overdue += b.overdue
-	a.supervised += b.supervised
-	a.duplicates += b.duplicates
-	a.reopened += b.reopened
 	for i := range a.bySource {
 		a.bySource[i] += b.bySource[i]
 	}
@@ -189,17 +165,17 @@ func ratio(n, d int) *float64 {
 }
 
 func (a *acc) row(key string, close []uint32) Row {
-	r := Row{Key: key, Received: a.received, Registered: a.registered, Rejected: a.rejected, Closed: a.closed,
-		ClosedOnTime: a.onTime, Replied: a.replied, Revisited: a.revisited, Answers: a.answers,
-		Satisfied: a.satisfied, OpenOverdue: a.overdue, Supervised: a.supervised, Duplicates: a.duplicates,
-		Reopened: a.reopened, BySource: map[gridmap.Source]int{}}
+	r := Row{Key: key, Received: a.received, Registered: a.n(fRegistered), Rejected: a.n(fRejected), Closed: a.n(fClosed),
+		ClosedOnTime: a.n(fOnTime), Replied: a.n(fReplied), Revisited: a.n(fRevisited), Answers: a.answers,
+		Satisfied: a.satisfied, OpenOverdue: a.overdue, Supervised: a.n(fSupervised), Duplicates: a.n(fDuplicate),
+		Reopened: a.n(fReopened), BySource: map[gridmap.Source]int{}}
 	for i, n := range a.bySource {
 		r.BySource[sources[i]] = n
 	}
-	r.ClosureRate = ratio(a.closed, a.registered)
-	r.OnTimeRate = ratio(a.onTime, a.closed)
-	r.ReplyRate = ratio(a.replied, a.registered)
-	r.RevisitRate = ratio(a.revisited, a.replied)
+	r.ClosureRate = ratio(r.Closed, r.Registered)
+	r.OnTimeRate = ratio(r.ClosedOnTime, r.Closed)
+	r.ReplyRate = ratio(r.Replied, r.Registered)
+	r.RevisitRate = ratio(r.Revisited, r.Replied)
 	r.SatisfactionRate = ratio(a.satisfied, a.answers)
 	if len(close) > 0 {
 		p50, p90 := int64(percentile(close, 0.5)), int64(percentile(close, 0.9))
@@ -231,20 +207,17 @@ func (s *Set) Compute(q Query) Result {
 		return i
 	}
 	var of []int32 // dictionary index → group, -1 for none
-	var col func(r *rec) int32
 	switch q.By {
 	case ByDepartment:
 		of = make([]int32, len(s.depts.keys))
 		for i, d := range s.depts.keys {
 			of[i] = group(d)
 		}
-		col = func(r *rec) int32 { return r.dept }
 	case ByWorker:
 		of = make([]int32, len(s.byTok.keys))
 		for i, t := range s.byTok.keys {
 			of[i] = group(strconv.FormatInt(t, 10))
 		}
-		col = func(r *rec) int32 { return r.by }
 	default:
 		of = make([]int32, len(s.grids.keys))
 		for i, g := range s.grids.keys {
@@ -254,7 +227,6 @@ func (s *Set) Compute(q Query) Result {
 			}
 			of[i] = group(k)
 		}
-		col = func(r *rec) int32 { return r.grid }
 	}
 	from, to, now := secs(q.From), uint32(math.MaxUint32), secs(q.Now)
 	if !q.To.IsZero() {
@@ -263,15 +235,26 @@ func (s *Set) Compute(q Query) Result {
 	accs := make([]acc, len(keys))
 	// gix holds each counted closed case's group, so the times to close
 	// can be laid out by group (a counting sort) without a slice per group.
-	var gix []int32
-	var dur []uint32
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	gix, dur := sc.gix[:0], sc.dur[:0]
+	defer func() { sc.gix, sc.dur = gix[:0], dur[:0] }()
 	for i := range s.recs {
 		r := &s.recs[i]
 		if r.t < from || r.t >= to {
 			continue
 		}
+		var c int32
+		switch q.By {
+		case ByDepartment:
+			c = r.dept
+		case ByWorker:
+			c = r.by
+		default:
+			c = r.grid
+		}
 		g := int32(-1)
-		if c := col(r); c >= 0 {
+		if c >= 0 {
 			g = of[c]
 		}
 		if g < 0 {
@@ -295,7 +278,8 @@ func (s *Set) Compute(q Query) Result {
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
-	byGroup := make([]uint32, len(dur))
+	byGroup := slices.Grow(sc.byGroup[:0], len(dur))[:len(dur)]
+	defer func() { sc.byGroup = byGroup[:0] }()
 	next := slices.Clone(start[:len(keys)])
 	for k, g := range gix {
 		byGroup[next[g]] = dur[k]
@@ -324,6 +308,15 @@ func (s *Set) Compute(q Query) Result {
 	})
 	return res
 }
+
+// scratch holds a computation's buffers of times to close, reused: a
+// million cases would otherwise allocate megabytes a call.
+type scratch struct {
+	gix          []int32
+	dur, byGroup []uint32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // addWork adds the workers' days to their rows, and rows for workers who
 // worked and raised no case.

@@ -22,6 +22,7 @@ const (
 	fSupervised
 	fDuplicate
 	fDeadline
+	nflags = iota
 )
 
 // rec is one case as a Set holds it: 48 bytes, times in Unix seconds.
