@@ -16,13 +16,15 @@ WITH RECURSIVE cur AS (SELECT code, level, parent_code FROM grid_version WHERE v
 anc AS (SELECT code, code AS a, level FROM cur
         UNION ALL
         SELECT anc.code, c.parent_code, p.level FROM anc JOIN cur c ON c.code = anc.a JOIN cur p ON p.code = c.parent_code),
+grp AS (SELECT code, a FROM anc WHERE level = $4),
 cases AS (
     SELECT i.*, CASE $4
         WHEN 'grid' THEN i.grid_code
         WHEN 'department' THEN nullif(i.department, '')
         WHEN 'worker' THEN CASE WHEN i.source = 'grid_worker' THEN i.created_by_token::text END
-        ELSE (SELECT anc.a FROM anc WHERE anc.code = i.grid_code AND anc.level = $4) END AS key
-    FROM incident i WHERE i.reported_at >= $1 AND i.reported_at < $2),
+        ELSE g.a END AS key
+    FROM incident i LEFT JOIN grp g ON g.code = i.grid_code
+    WHERE i.reported_at >= $1 AND i.reported_at < $2),
 implied AS (
     SELECT c.id, k.seq, k.step, CASE k.seq
         WHEN 1 THEN coalesce(c.accepted_at, c.in_progress_at, c.resolved_at, c.replied_at, c.closed_at, c.reported_at)
