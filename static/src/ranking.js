@@ -69,10 +69,15 @@ function render() {
   const item = (r) => `<li data-key="${esc(r.key)}"><span class="score">${r.score.toFixed(1)}</span>${esc(nameOf(r))}<span class="why">${esc(why(r))}</span></li>`;
   $('red').innerHTML = d.red.length ? d.red.map(item).join('') : `<li class="muted">${t('none')}</li>`;
   $('black').innerHTML = d.black.length ? d.black.map(item).join('') : `<li class="muted">${t('none')}</li>`;
+  // A worker's own work, or a village's or department's case figures.
+  const cols = d.of === 'worker'
+    ? ['logs_filed', 'patrol_days', 'distance_km', 'grids_covered', 'cases_raised', 'cases_verified']
+    : ['received', 'closure_rate', 'on_time_closure_rate', 'satisfaction_rate', 'open_overdue'];
+  $('head').innerHTML = ['place', 'who', 'score', ...cols].map((k) => `<th>${esc(t(k))}</th>`).join('');
   $('ranked').innerHTML = d.ranked.map((r) => {
-    const i = r.indicators;
-    return `<tr><td>${r.place}</td><td>${esc(nameOf(r))}</td><td>${r.score.toFixed(1)}</td><td>${i.received}</td>` +
-      ['closure_rate', 'on_time_closure_rate', 'satisfaction_rate', 'open_overdue'].map((k) => `<td>${fmtValue(k, i[k])}</td>`).join('') + '</tr>';
+    const i = { ...r.indicators, ...(r.indicators.work ?? {}) };
+    return `<tr><td>${r.place}</td><td>${esc(nameOf(r))}</td><td>${r.score.toFixed(1)}</td>` +
+      cols.map((k) => `<td>${fmtValue(k, i[k])}</td>`).join('') + '</tr>';
   }).join('');
   $('unranked').textContent = d.unranked?.length ? t('unranked') + d.unranked.length : '';
 }
