@@ -58,6 +58,7 @@ const (
 	needsAttachments      // Deps.Attachments
 	needsRoster           // Deps.Roster
 	needsWorklogs         // Deps.Worklogs
+	needsIndicators       // Deps.Indicators and Deps.Ranking
 )
 
 func (n need) met(d Deps) bool {
@@ -74,6 +75,8 @@ func (n need) met(d Deps) bool {
 		return d.Roster != nil
 	case needsWorklogs:
 		return d.Worklogs != nil
+	case needsIndicators:
+		return d.Indicators != nil && d.Ranking != nil
 	}
 	return true
 }
@@ -100,7 +103,7 @@ func withParams(base []string, more ...string) []string {
 // the router. HEAD follows GET where head is set. When you add a route,
 // add it here with its class, and to the OpenAPI document of its prefix.
 func (s *Server) routeTable(t *tileAPI) []route {
-	const get, post, patch, del = http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete
+	const get, post, put, patch, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
 	metrics := s.metrics.handler()
 	return []route{
 		// Health and operations.
@@ -177,6 +180,12 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		// Patrol tracks as a tile layer (no names): z/x/y checked in the handler, as heat tiles.
 		{method: get, path: "/tiles/patrol/{z}/{x}/{y}.mvt", needs: needsWorklogs, rule: rule{class: ClassTiles, query: []string{"from", "to"}}, fn: s.patrolTile},
 		{method: get, path: "/api/v1/stats/patrol", needs: needsWorklogs, op: "patrolStats", rule: rule{class: ClassAggregates, query: []string{"level", "from", "to"}}, fn: s.patrolStats},
+		// Indicators and the red/black list (indicators.go): no personal
+		// data; worker names only to admin and dispatcher.
+		{method: get, path: "/api/v1/stats/indicators", needs: needsIndicators, op: "indicators", rule: rule{class: ClassAggregates, query: []string{"by", "from", "to", "format"}}, fn: s.getIndicators},
+		{method: get, path: "/api/v1/ranking", needs: needsIndicators, op: "ranking", rule: rule{class: ClassAggregates, query: []string{"month", "of"}}, fn: s.getRanking},
+		{method: get, path: "/api/v1/ranking/rules", needs: needsIndicators, op: "getRankingRules", rule: rule{class: ClassAggregates, query: []string{"history"}}, fn: s.getRankingRules},
+		{method: put, path: "/api/v1/ranking/rules", needs: needsIndicators, op: "putRankingRules", rule: rule{class: ClassAdmin}, fn: s.putRankingRules},
 		// access_token: EventSource cannot send headers (authenticate).
 		{method: get, path: "/api/v1/events", needs: needsIncidents, op: "streamEvents", fn: s.streamEvents,
 			rule: rule{class: ClassAggregates, stream: true, tokenInQuery: true, query: []string{"category", "grid", "last_event_id", "access_token"}}},
@@ -223,6 +232,7 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/editor", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.editor},
 		{method: get, path: "/desk", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.desk},
 		{method: get, path: "/roster", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.roster},
+		{method: get, path: "/ranking", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.rankingPage},
 		{method: get, path: "/{page}.html", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.page},
 		{method: get, path: "/assets/", prefix: true, head: true, rule: rule{class: ClassPublic, page: true}, fn: t.asset},
 	}

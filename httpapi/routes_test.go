@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/indicators"
 )
 
 // fullServer is a server with every route of the table mounted. Its
@@ -26,7 +27,9 @@ func fullServer(tb testing.TB) *Server {
 	type attachments struct{ gridmap.AttachmentService }
 	type roster struct{ gridmap.RosterService }
 	type worklogs struct{ gridmap.WorklogService }
-	return New(Config{}, Deps{Incidents: incidents{}, Cases: cases{}, Plans: plans{}, Attachments: attachments{}, Roster: roster{}, Worklogs: worklogs{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	type ranking struct{ RankingStore }
+	return New(Config{}, Deps{Incidents: incidents{}, Cases: cases{}, Plans: plans{}, Attachments: attachments{}, Roster: roster{}, Worklogs: worklogs{},
+		Indicators: func() *indicators.Set { return nil }, Ranking: ranking{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 // TestRouteTable: every rule names a known class, reads are GET, the
@@ -44,7 +47,7 @@ func TestRouteTable(t *testing.T) {
 		if !r.byCollection && !known[r.class] {
 			t.Errorf("%s: unknown class %q", name, r.class)
 		}
-		if r.method != "GET" && r.method != "POST" && r.method != "PATCH" && r.method != "DELETE" {
+		if r.method != "GET" && r.method != "POST" && r.method != "PUT" && r.method != "PATCH" && r.method != "DELETE" {
 			t.Errorf("%s: method", name)
 		}
 		if r.head && r.method != "GET" {

@@ -62,7 +62,7 @@ var (
 // CORS answers.
 const (
 	corsAllowHeaders  = "Authorization, Content-Type, If-Match, If-None-Match, Last-Event-ID, X-Request-Id"
-	corsAllowMethods  = "GET, HEAD, POST, PATCH, DELETE"
+	corsAllowMethods  = "GET, HEAD, POST, PUT, PATCH, DELETE"
 	corsExposeHeaders = "ETag, Location, Retry-After, X-Request-Id, X-Data-Version, Link"
 )
 

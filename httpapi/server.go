@@ -21,6 +21,7 @@ import (
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
 	"github.com/gridmap/gridmap/heat"
+	"github.com/gridmap/gridmap/indicators"
 )
 
 // Config holds the HTTP layer's settings.
@@ -91,6 +92,12 @@ type Deps struct {
 	Worklogs gridmap.WorklogService
 	// Tokens are the API tokens (auth.go); nil: no token is valid.
 	Tokens TokenStore
+	// Indicators returns the in-memory cases of the indicators (nil while
+	// they load), and Ranking reads the work days and keeps the ranking
+	// rules (indicators.go); either nil leaves out the indicator and
+	// ranking routes.
+	Indicators func() *indicators.Set
+	Ranking    RankingStore
 	// Stats are read by /metrics (metrics.go); nil fields are left out.
 	Stats StatsSources
 }
@@ -130,6 +137,10 @@ type Server struct {
 	attachments gridmap.AttachmentService
 	decodeSlots chan struct{}
 	worklogs    gridmap.WorklogService // worklogs.go
+	// indicators.go
+	indicators func() *indicators.Set
+	ranking    RankingStore
+	tokenList  TokenStore // worker names, for the roles that see people
 
 	trustState // auth.go: tokens, policy, limits, metrics (issue 7)
 }
@@ -167,6 +178,7 @@ func New(cfg Config, d Deps) *Server {
 	s.roster = d.Roster
 	s.attachments, s.decodeSlots = d.Attachments, make(chan struct{}, decodeSlots)
 	s.worklogs = d.Worklogs
+	s.indicators, s.ranking, s.tokenList = d.Indicators, d.Ranking, d.Tokens
 	if d.Plans != nil {
 		s.plans = &planAPI{svc: d.Plans, past: d.Past}
 	}

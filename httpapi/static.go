@@ -65,6 +65,11 @@ func (t *tileAPI) roster(w http.ResponseWriter, r *http.Request) error {
 	return t.pages.serve(w, r, "roster.html", false)
 }
 
+// rankingPage serves GET /ranking: the red and black lists (indicators.go).
+func (t *tileAPI) rankingPage(w http.ResponseWriter, r *http.Request) error {
+	return t.pages.serve(w, r, "ranking.html", false)
+}
+
 // page serves GET /{page}.html.
 func (t *tileAPI) page(w http.ResponseWriter, r *http.Request) error {
 	name := mux.Vars(r)["page"]

@@ -150,6 +150,11 @@ func (s *Store) LinkDuplicate(ctx context.Context, id, main int64, by gridmap.Ac
 	if _, err := tx.Exec(ctx, linkDuplicateSQL, id, main, by.Name, tokenArg(by)); err != nil {
 		return mapErr(err, "duplicates")
 	}
+	// Touch the duplicate's row: the change feed brings it to the
+	// indicators (duplicates counted), as it does every write.
+	if _, err := tx.Exec(ctx, `UPDATE incident SET updated_at = now() WHERE id = $1`, id); err != nil {
+		return mapErr(err, "duplicates")
+	}
 	return mapErr(tx.Commit(ctx), "duplicates")
 }
 
@@ -166,7 +171,10 @@ func containsID(ids []int64, id int64) bool {
 // ENOTFOUND when it is not linked.
 func (s *Store) UnlinkDuplicate(ctx context.Context, id int64) (err error) {
 	defer gridmap.Wrap(&err, "postgis.UnlinkDuplicate(%d)", id)
-	tag, err := s.pool.Exec(ctx, `DELETE FROM incident_duplicate WHERE duplicate_id = $1`, id)
+	// The row is touched, as LinkDuplicate does, for the change feed.
+	tag, err := s.pool.Exec(ctx, `
+WITH d AS (DELETE FROM incident_duplicate WHERE duplicate_id = $1 RETURNING duplicate_id)
+UPDATE incident SET updated_at = now() WHERE id IN (SELECT duplicate_id FROM d)`, id)
 	if err != nil {
 		return mapErr(err, "duplicates")
 	}

@@ -175,6 +175,10 @@ func sampleBodies(pt [2]float64) map[string]struct {
 		"POST /api/v1/worklogs": {body: `{"date":"2026-11-25","notes":"n","visited_people":["张大爷"],"case_ids":[],` +
 			`"tracks":[{"id":"p1","points":[[` + lon + `,` + lat + `,1764000000]]}]}`},
 		"POST /api/v1/worklogs/{id}/tracks": {body: `{"tracks":[{"id":"p1","points":[[` + lon + `,` + lat + `,1764000000]]}]}`},
+		"PUT /api/v1/ranking/rules": {body: `{"reason":"r","rules":{` +
+			`"worker":{"rules":[{"indicator":"patrol_days","weight":1,"good":22,"bad":10}],"red":1,"black":1},` +
+			`"village":{"rules":[{"indicator":"closure_rate","weight":1,"good":1,"bad":0.5}],"red":1,"black":1},` +
+			`"department":{"rules":[{"indicator":"open_overdue","weight":1,"good":0,"bad":5}],"red":1,"black":1}}}`},
 		"PATCH /api/v1/grids/{code}": {body: `{"name":"新名","attributes":{"note":"n"},"parent":"370812001001","boundary":` + square +
 			`,"actor":"王演示","force":false,"force_reason":"原因"}`, hdr: map[string]string{"If-Match": `"g1"`}},
 	}
@@ -377,7 +381,7 @@ func TestBadBytesEveryRoute(t *testing.T) {
 		// An Open311 post reads a form, not JSON: TestOpen311 sends bad
 		// bytes in each of its fields. An attachment's body is the file,
 		// not JSON (tests/attachments_test.go).
-		if !has && (method == "POST" || method == "PATCH") && key != "POST /api/v1/plans/{id}/validate" && key != "POST /open311/v2/requests.{format}" && key != "POST /api/v1/attachments" {
+		if !has && (method == "POST" || method == "PUT" || method == "PATCH") && key != "POST /api/v1/plans/{id}/validate" && key != "POST /open311/v2/requests.{format}" && key != "POST /api/v1/attachments" {
 			t.Errorf("%s reads a body but sampleBodies has none for it: add one with every string field it accepts", key)
 		}
 	}

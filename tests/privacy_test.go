@@ -233,6 +233,10 @@ func TestPrivacyScan(t *testing.T) {
 	wt := maptile.At(g, 15)
 	paths = append(paths, "/api/v1/worklogs", "/api/v1/worklogs/"+strconv.FormatInt(wl.ID, 10), "/api/v1/stats/patrol",
 		fmt.Sprintf("/tiles/patrol/15/%d/%d.mvt", wt.X, wt.Y))
+	// Indicators and the red/black list (issue 16): a worker by token id only.
+	paths = append(paths, "/api/v1/stats/indicators?by=worker", "/api/v1/stats/indicators?by=worker&format=csv",
+		"/api/v1/stats/indicators?by=department", "/api/v1/ranking?of=worker&month="+time.Now().In(gridmap.ChinaTime).Format("2006-01"),
+		"/api/v1/ranking/rules?history=3", "/ranking")
 	// Attachments: a PDF (not stripped) holding a seeded description, and
 	// a photo's thumbnail; the roles scanned may read neither.
 	for _, f := range []struct{ ctype, body, suffix string }{

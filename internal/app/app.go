@@ -25,6 +25,8 @@ type App struct {
 	Handler http.Handler
 	// Incidents keeps the incident aggregate and live events current.
 	Incidents *live.Incidents
+	// Cases keeps the indicators' cases current.
+	Cases *live.Cases
 	// API is Handler as the HTTP server it is (tokens, metrics).
 	API *httpapi.Server
 }
@@ -35,7 +37,8 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 	opts := live.Options{Logger: log, OnBuild: builds.Observe}
 	m := live.NewMap(st, opts)
 	feed := live.NewIncidents(st, opts)
-	ref := live.NewRefTables(st) // levels and categories in memory
+	cases := live.NewCases(st, opts) // the indicators' cases
+	ref := live.NewRefTables(st)     // levels and categories in memory
 	plans := postgis.NewPlans(st)
 	if cfg.Topology.WidthM > 0 {
 		plans.Tolerances.WidthM = cfg.Topology.WidthM
@@ -75,8 +78,10 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 		},
 		Attachments: st,
 		Worklogs:    st,
+		Indicators:  cases.Set,
+		Ranking:     st,
 	})
-	return &App{Store: st, Live: m, Handler: h, Incidents: feed, API: h}
+	return &App{Store: st, Live: m, Handler: h, Incidents: feed, Cases: cases, API: h}
 }
 
 // poolStats reads the pool's counters for /metrics.
@@ -127,9 +132,11 @@ func (a *App) Run(ctx context.Context) {
 	ln := a.Store.NewListener()
 	a.Live.Listen(ln)
 	a.Incidents.Listen(ln)
+	a.Cases.Listen(ln)
 	ln.Subscribe(postgis.TokensChannel, func(string) { a.API.TokensChanged() })
 	go ln.Run(ctx)
 	go a.Incidents.Run(ctx)
+	go a.Cases.Run(ctx)
 	go a.API.WatchTokens(ctx)
 	a.Live.Run(ctx)
 }
