@@ -119,6 +119,27 @@ func (d *doc) line(size float64, col color.Color, s string) {
 	d.y -= size * 0.15
 }
 
+// wrapped writes the parts joined by sep, breaking lines between parts
+// so no line runs past the right margin.
+func (d *doc) wrapped(size float64, col color.Color, parts []string, sep string) {
+	face := d.font.Face(size, col)
+	cur := ""
+	for _, p := range parts {
+		next := p
+		if cur != "" {
+			next = cur + sep + p
+		}
+		if cur != "" && face.TextWidth(next) > pageW-2*margin {
+			d.line(size, col, cur+sep)
+			next = "  " + p
+		}
+		cur = next
+	}
+	if cur != "" {
+		d.line(size, col, cur)
+	}
+}
+
 func (d *doc) gap(mm float64) { d.y -= mm }
 
 // table writes rows of cells at the column x offsets (mm from the margin).
@@ -373,24 +394,23 @@ func WednesdayPDF(w *Wednesday, ix *geo.Index, l Labels, fonts *Fonts) ([]byte, 
 			p.need(90)
 		}
 		p.line(13, black, fmt.Sprintf("%s（%d 件）", v.Name, len(v.Cases)))
-		inv := ""
-		for j, iv := range v.Invitees {
-			if j > 0 {
-				inv += "；"
-			}
+		var inv []string
+		for _, iv := range v.Invitees {
 			name := iv.Name
 			if iv.Role == "department" {
 				name = l.department(iv.Name)
 			}
-			inv += label(roleZh, iv.Role) + " " + name
+			s := label(roleZh, iv.Role) + " " + name
 			if iv.Contact != "" {
-				inv += " " + iv.Contact
+				s += " " + iv.Contact
 			}
+			inv = append(inv, s)
 		}
-		if inv == "" {
-			inv = "（未登记法律顾问、警务助理）"
+		if len(inv) == 0 {
+			inv = []string{"（未登记法律顾问、警务助理）"}
 		}
-		p.line(9, black, "邀请参会："+inv)
+		inv[0] = "邀请参会：" + inv[0]
+		p.wrapped(9, black, inv, "；")
 		p.drawMap(gridsFor(ix, v.Code), v.Cases, 55, true)
 		cases(v.Cases)
 	}
