@@ -165,6 +165,7 @@ func TestDailyBulletin(t *testing.T) {
 	if !strings.Contains(html, fmt.Sprintf(`data-figure="new">%d<`, d.New.Total)) || !strings.Contains(html, "<svg") {
 		t.Errorf("the HTML lacks the figure or the map: %.500s", html)
 	}
+	inChromium(t, html, "bulletin-daily-html", fmt.Sprintf(`data-figure="new">%d<`, d.New.Total))
 	for _, bad := range []string{"演示", "199-0537"} { // the demo's descriptions and reporters
 		if strings.Contains(html, bad) || strings.Contains(text, bad) {
 			t.Errorf("the bulletin carries personal data (%q)", bad)
@@ -224,5 +225,32 @@ func TestWednesdayAgenda(t *testing.T) {
 	html := string(fetch(t, url+"&format=html", "text/html"))
 	if !strings.Contains(html, fmt.Sprintf(`data-figure="total">%d<`, w.Total)) {
 		t.Errorf("the HTML lacks the total")
+	}
+	inChromium(t, html, "bulletin-wednesday-html", fmt.Sprintf(`data-figure="total">%d<`, w.Total))
+}
+
+// inChromium opens the HTML document in headless Chromium: the DOM it
+// builds must hold want and the maps' SVG; a screenshot goes to
+// static/test/screenshots/NAME.png for a person to look at.
+func inChromium(tb testing.TB, html, name, want string) {
+	tb.Helper()
+	chromium := chromiumPath(tb)
+	path := filepath.Join(tb.TempDir(), name+".html")
+	if err := os.WriteFile(path, []byte(html), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	flags := []string{"--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + tb.TempDir()}
+	dom, err := exec.CommandContext(ctx, chromium, append(flags, "--dump-dom", "file://"+path)...).Output()
+	if err != nil {
+		tb.Fatalf("chromium --dump-dom: %v", err)
+	}
+	if !strings.Contains(string(dom), want) || !strings.Contains(string(dom), "<svg") {
+		tb.Errorf("Chromium's DOM of %s lacks %q or the map", name, want)
+	}
+	shot, _ := filepath.Abs(filepath.Join("..", "static", "test", "screenshots", name+".png"))
+	if out, err := exec.CommandContext(ctx, chromium, append(flags, "--screenshot="+shot, "--window-size=1000,1600", "file://"+path)...).CombinedOutput(); err != nil {
+		tb.Errorf("chromium --screenshot: %v: %s", err, out)
 	}
 }
