@@ -8,7 +8,7 @@ COPY . .
 RUN make build
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/bin/gridmap /usr/local/bin/gridmap
 USER nobody
 EXPOSE 8080

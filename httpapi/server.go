@@ -22,6 +22,7 @@ import (
 	"github.com/gridmap/gridmap/geo"
 	"github.com/gridmap/gridmap/heat"
 	"github.com/gridmap/gridmap/indicators"
+	"github.com/gridmap/gridmap/report"
 )
 
 // Config holds the HTTP layer's settings.
@@ -45,6 +46,9 @@ type Config struct {
 	// Topology: the tolerances plans are validated and published with
 	// when a request names none (zero fields: gridmap.DefaultTolerances).
 	Topology gridmap.Tolerances
+	// ReportFont is the TrueType Chinese font file of the PDF reports
+	// (reports.go); "" tries report.FontCandidates.
+	ReportFont string
 }
 
 // Deps are the services the handlers use.
@@ -130,6 +134,7 @@ type Server struct {
 	heat      func() *heat.Aggregate
 	events    gridmap.IncidentEvents
 	cases     CaseStore             // steps.go; Open311 reads steps and departments
+	fonts     *report.Fonts         // reports.go: loaded on the first PDF
 	plans     *planAPI              // plans.go
 	roster    gridmap.RosterService // roster.go
 	// attachments: Deps.Attachments; decodeSlots bounds the uploads
@@ -179,6 +184,7 @@ func New(cfg Config, d Deps) *Server {
 	s.attachments, s.decodeSlots = d.Attachments, make(chan struct{}, decodeSlots)
 	s.worklogs = d.Worklogs
 	s.indicators, s.ranking, s.tokenList = d.Indicators, d.Ranking, d.Tokens
+	s.fonts = report.NewFonts(cfg.ReportFont)
 	if d.Plans != nil {
 		s.plans = &planAPI{svc: d.Plans, past: d.Past}
 	}

@@ -35,6 +35,13 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ] && [ "$(id -u)" = 0 ] && command -v
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
 fi
+# The PDF reports embed a TrueType Chinese font (report.FontCandidates) and
+# are read back with poppler's pdftotext and pdftoppm (tests/reports_test.go).
+if { ! command -v pdftoppm >/dev/null || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "== installing poppler-utils and fonts-wqy-microhei for the report tests"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends poppler-utils fonts-wqy-microhei >/dev/null
+fi
 # GDAL's own clients (ogrinfo, ogr2ogr) test the OGC API, the tiles and the
 # import of Shapefiles and GeoPackages (tests/gdal_test.go).
 if ! command -v ogr2ogr >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -196,6 +196,9 @@ func TestPrivacyScan(t *testing.T) {
 		"/api/v1/incidents?limit=1000", "/api/v1/incidents?limit=1000&status=open",
 		"/api/v1/plans", pl, pl + "/validate", pl + "/impact", "/api/v1/topology?level=micro",
 		"/tiles/grids.json",
+		// The reports (issue 16): no personal data; a PDF's text is
+		// compressed, so its JSON and HTML carry the same figures in clear.
+		"/api/v1/reports/daily", "/api/v1/reports/daily?format=html", "/api/v1/reports/daily?format=pdf",
 	}
 	for _, id := range incIDs {
 		paths = append(paths, "/api/v1/incidents/"+id, "/api/v1/incidents/"+id+"/steps", "/api/v1/incidents/"+id+"/duplicates", "/open311/v2/requests/"+id+".json", "/open311/v2/requests/"+id+".xml")
@@ -265,6 +268,8 @@ func TestPrivacyScan(t *testing.T) {
 	}
 	// The roster shows names as lookups do, contacts masked or left out.
 	lookups = append(lookups, "/api/v1/roster", "/api/v1/roster?history=true", "/api/v1/roster?grid=37081200100101")
+	// The Wednesday agenda names the people to invite, as lookups do.
+	lookups = append(lookups, "/api/v1/reports/wednesday", "/api/v1/reports/wednesday?format=html", "/api/v1/reports/wednesday?format=pdf")
 	// Tiles over the street at zooms 11 to 15, grids and heat.
 	var tj struct{ Bounds []float64 }
 	_, b := do(t, "GET", srv.URL+"/tiles/grids.json", "", "", "")
@@ -284,7 +289,7 @@ func TestPrivacyScan(t *testing.T) {
 
 	// Every GET route must be among them.
 	router := a.API.Router()
-	covered := map[string]bool{"/api/v1/events": true, "/api/v1/lookup": true, "/api/v1/roster": true} // below
+	covered := map[string]bool{"/api/v1/events": true, "/api/v1/lookup": true, "/api/v1/roster": true, "/api/v1/reports/wednesday": true} // below
 	for _, u := range paths {
 		req, _ := http.NewRequest("GET", srv.URL+u, nil)
 		var m mux.RouteMatch

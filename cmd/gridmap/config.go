@@ -46,6 +46,7 @@ func loadConfig() Config {
 			MaxBodyBytes:       int64(env.count("GRIDMAP_MAX_BODY_BYTES", 64<<20, "67108864")),
 			MaxAttachmentBytes: int64(env.count("GRIDMAP_MAX_ATTACHMENT", httpapi.DefaultMaxAttachmentBytes, "10485760")),
 			BaseMapStyleURL:    os.Getenv("GRIDMAP_BASEMAP_STYLE"),
+			ReportFont:         os.Getenv("GRIDMAP_REPORT_FONT"),
 			Topology: gridmap.Tolerances{
 				WidthM:   env.positive("GRIDMAP_TOPOLOGY_WIDTH_M", gridmap.DefaultTolerances.WidthM),
 				SliverM2: env.positive("GRIDMAP_TOPOLOGY_SLIVER_M2", gridmap.DefaultTolerances.SliverM2),
