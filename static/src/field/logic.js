@@ -214,7 +214,7 @@ export function nearBorder(grids, p, near = NEAR_BORDER) {
   let neighbour = null;
   let best = Infinity;
   for (const g of grids) {
-    if (g === here) continue;
+    if (g === here || (here && g.properties.code === here.properties.code)) continue;
     const d = inside(g.geometry, p) ? 0 : borderMetres(g.geometry, p);
     if (d < best) {
       best = d;
