@@ -209,10 +209,13 @@ function initMap() {
       container: 'map', attributionControl: false, center: [116.83, 35.55], zoom: 14,
       style: { version: 8, sources: {}, layers: [{ id: 'bg', type: 'background', paint: { 'background-color': '#f4f1e8' } }] },
     });
-  } catch {
+  } catch (err) {
     map = null; // no WebGL: the page works without the map
+    state.mapError = String(err.message ?? err);
     return;
   }
+  window.field.map = map;
+  map.on('error', (e) => (state.mapError = String(e.error?.message ?? e)));
   map.on('load', () => {
     for (const id of ['around', 'mine', 'acc', 'me', 'track']) map.addSource(id, { type: 'geojson', data: fc([]) });
     map.addLayer({ id: 'around-line', type: 'line', source: 'around', paint: { 'line-color': '#555', 'line-width': 1.5, 'line-dasharray': [2, 2] } });
@@ -327,6 +330,7 @@ async function submitReport(e) {
   e.preventDefault();
   const err = $('r-error');
   err.textContent = '';
+  $('r-status').textContent = '';
   const category = $('r-category').value;
   const note = $('r-note').value.trim();
   const at = state.tapped ?? (state.pos ? [state.pos.lon, state.pos.lat] : null);
@@ -339,7 +343,7 @@ async function submitReport(e) {
   $('report').reset();
   $('r-photos').textContent = '';
   showReportPos();
-  err.textContent = t('queuedOk');
+  $('r-status').textContent = t('queuedOk');
   state.seq.queued++;
   await reports.add(item);
 }
@@ -464,6 +468,7 @@ function translate() {
   $('lang').textContent = state.lang === 'en' ? '中文' : 'EN';
   $('p-toggle').textContent = t(state.patrol ? 'stop' : 'start');
   $('net').textContent = t(state.online ? 'online' : 'offline');
+  $('net').dataset.state = state.online ? 'online' : 'offline';
 }
 
 function showTab(name) {
@@ -512,7 +517,7 @@ async function main() {
       state.seq.sent++;
       state.caseIds.push(inc.id);
       kvSet('cases-' + chinaDay(Date.now() / 1000), state.caseIds);
-      $('r-error').textContent = t('sentOk') + inc.id;
+      $('r-status').textContent = t('sentOk') + inc.id;
     },
   });
   pieces = new Outbox(idbStore('pieces'), sendPiece, { onChange: changed, onSent: (_, log) => showVisited(log) });

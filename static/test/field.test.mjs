@@ -78,6 +78,10 @@ browserTest('usage: WORKER_TOKEN=… GRID=… NEIGHBOUR=… PATH_LONLAT=… node
   check('my grid is loaded', await page.evaluate((g) => window.field.state.grids.some((f) => f.properties.code === g || f.properties.parent === g), grid));
   await page.waitForFunction((g) => document.getElementById('where').textContent.includes(g), grid, { timeout: 30_000 });
   check('the GPS position names the grid', true);
+  await page.waitForFunction(() => window.field.map?.loaded() && window.field.map.queryRenderedFeatures({ layers: ['mine-line'] }).length > 0, null, { timeout: 30_000 }).catch(async () => {
+    console.log('map: ' + (await page.evaluate(() => JSON.stringify({ error: window.field.state.mapError, map: !!window.field.map, loaded: window.field.map?.loaded(), style: window.field.map?.isStyleLoaded() }))));
+  });
+  check('the map draws my grid', await page.evaluate(() => (window.field.map?.queryRenderedFeatures({ layers: ['mine-line'] }).length ?? 0) > 0));
   const big = await page.$$eval('.tabs .btn, #report button[type=submit]', (bs) => bs.every((b) => b.getBoundingClientRect().height >= 48));
   check('touch targets are at least 48 px', big);
   await page.evaluate(() => navigator.serviceWorker.ready);
@@ -104,7 +108,7 @@ browserTest('usage: WORKER_TOKEN=… GRID=… NEIGHBOUR=… PATH_LONLAT=… node
   check('the photo is shrunk to a JPEG of 1600 px', photo.type === 'image/jpeg' && photo.w === 1600 && photo.h === 1200, JSON.stringify(photo));
   await page.tap('#report button[type=submit]');
   await page.waitForFunction(() => document.getElementById('queue').dataset.pending === '1', null, { timeout: 30_000 });
-  check('offline, the report waits in the queue', (await fstate(() => window.field.state.seq.sent)) === 0);
+  check('offline, the report waits in the queue', (await fstate(() => window.field.state.seq.sent)) === 0 && (await page.getAttribute('#net', 'data-state')) === 'offline');
   shot && writeFileSync(shot.replace(/\.png$/, '-queued.png'), await page.screenshot());
 
   // Online again; the first answer of the case is lost on the way.
