@@ -22,7 +22,8 @@ import (
 // from the QR code's link, reports a case with a photo while the network
 // is cut, comes back online (the first answer lost on the way, so the
 // report is sent twice) and walks a patrol across the border to the next
-// micro-grid; the app then starts offline from its service worker. Here
+// micro-grid, and records a step of the case once the command centre
+// registered it; the app then starts offline from its service worker. Here
 // PostGIS then holds the case once, in the worker's grid, with its photo,
 // and the day's work log with the track, whose visited grids equal an
 // independent ST_Intersects of the stored track with the micro-grids.
@@ -76,7 +77,8 @@ FROM n, g, b`, grid).Scan(&neighbour, &m[0], &m[1], &cg[0], &cg[1], &cn[0], &cn[
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	out := runNode(t, 6*time.Minute, node, []string{"CHROMIUM=" + chromium, "WORKER_TOKEN=" + worker, "GRID=" + grid,
+	dispatcher := mint(t, a, gridmap.RoleDispatcher, "指挥中心", "")
+	out := runNode(t, 6*time.Minute, node, []string{"CHROMIUM=" + chromium, "WORKER_TOKEN=" + worker, "DISPATCHER_TOKEN=" + dispatcher, "GRID=" + grid,
 		"NEIGHBOUR=" + neighbour, "PATH_LONLAT=" + string(pathJSON)},
 		"test/field.test.mjs", srv.URL, filepath.Join(shots, "field.png"))
 	if !regexp.MustCompile(`(?m)^\d+ passed, 0 failed$`).MatchString(out) {
@@ -95,6 +97,16 @@ FROM incident i WHERE i.created_by_token = $1 AND i.description = '（测试）�
 	}
 	if m := regexp.MustCompile(`CASE_ID=(\d+)`).FindStringSubmatch(out); m == nil || m[1] != strconv.FormatInt(id, 10) {
 		t.Errorf("the phone's case id %v, PostGIS has %d", m, id)
+	}
+
+	// The step the phone took, by the worker.
+	var steps []string
+	if err := a.Store.Pool().QueryRow(ctx, `SELECT coalesce(array_agg(step || ' ' || actor_role || ' ' || note ORDER BY seq), '{}')
+FROM incident_step WHERE incident_id = $1`, id).Scan(&steps); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(steps, []string{"register dispatcher 立案", "investigate reporter （测试）已到现场核查"}) {
+		t.Errorf("the case's steps %q", steps)
 	}
 
 	// The work log: the track stored, visited grids as PostGIS finds them.

@@ -1,5 +1,5 @@
 // Browser test of the field app (/field) on an emulated phone:
-//   WORKER_TOKEN=… GRID=… NEIGHBOUR=… PATH_LONLAT='[[lon,lat],…]' node test/field.test.mjs BASE_URL [SCREENSHOT.png]
+//   WORKER_TOKEN=… DISPATCHER_TOKEN=… GRID=… NEIGHBOUR=… PATH_LONLAT='[[lon,lat],…]' node test/field.test.mjs BASE_URL [SCREENSHOT.png]
 //
 // A grid worker signs in from the QR code's link (/field#token=…): the
 // token leaves the address bar, the grid is drawn, the GPS position
@@ -134,6 +134,22 @@ browserTest('usage: WORKER_TOKEN=… GRID=… NEIGHBOUR=… PATH_LONLAT=… node
   check('the phone knows the case id', Number.isInteger(caseId), String(caseId));
   await page.unroute('**/api/v1/incidents');
   console.log('CASE_ID=' + caseId);
+
+  // My cases: the command centre registers it (here, by the API); the
+  // worker finds it in the list and records the investigation.
+  const reg = await fetch(`${base}/api/v1/incidents/${caseId}/steps`, {
+    method: 'POST', headers: { Authorization: 'Bearer ' + env('DISPATCHER_TOKEN'), 'Content-Type': 'application/json' },
+    body: JSON.stringify({ step: 'register', note: '立案' }),
+  });
+  check('the command centre registered the case', reg.status === 201 || reg.status === 200, String(reg.status));
+  await page.tap('[data-tab="cases"]');
+  await page.waitForSelector(`#case-list [data-case="${caseId}"]`, { timeout: 30_000 });
+  await page.tap(`#case-list [data-case="${caseId}"]`);
+  await page.waitForSelector('#step-buttons [data-step="investigate"]', { timeout: 30_000 });
+  await page.fill('#s-note', '（测试）已到现场核查');
+  await page.tap('#step-buttons [data-step="investigate"]');
+  await page.waitForFunction(() => document.getElementById('case-steps').textContent.includes('investigate'), null, { timeout: 30_000 });
+  check('the investigation is recorded from the phone', true);
 
   // A patrol along the path; near the border the neighbour is named.
   await page.tap('[data-tab="patrol"]');
