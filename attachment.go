@@ -53,4 +53,11 @@ type AttachmentService interface {
 	// Thumbnail returns an attachment's thumbnail as its Body (MediaType
 	// image/jpeg). Errors: ENOTFOUND, also for a PDF, which has none.
 	Thumbnail(ctx context.Context, id string) (AttachmentFile, error)
+	// AttachToIncident gives incident id the photos ids it was reported
+	// with (issue 15), when token tokenID reported it; links held already
+	// are kept as they are. Errors: ENOTFOUND, EFORBIDDEN.
+	AttachToIncident(ctx context.Context, id, tokenID int64, ids []string) error
+	// IncidentAttachments returns the ids of the photos incident id was
+	// reported with, in order.
+	IncidentAttachments(ctx context.Context, id int64) ([]string, error)
 }

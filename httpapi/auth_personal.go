@@ -183,6 +183,9 @@ type incidentViewJSON struct {
 	PersonalData string                    `json:"personal_data"`
 	CreatedBy    *gridmap.Actor            `json:"created_by,omitempty"`
 	Changes      *[]gridmap.IncidentChange `json:"changes,omitempty"` // nil: left out
+	// Attachments are the photos the case was reported with (ids for
+	// GET /api/v1/attachments/{id}); only with full personal data.
+	Attachments []string `json:"attachments,omitempty"`
 }
 
 // incidentDetail renders an incident with the personal data the request

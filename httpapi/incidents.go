@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -197,6 +198,10 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	photos, err := s.reportPhotos(recs, single)
+	if err != nil {
+		return err
+	}
 	now := time.Now()
 	in := intake.Intake{Map: liveMap{s}, Store: s.incidents, MaxWait: incidentWait}
 	res, err := in.Import(r.Context(), intake.Request{Records: intake.Records(recs), CRS: crs, Now: now, Scope: s.writeScope(r),
@@ -210,9 +215,22 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 	if single {
 		it := res.Items[0]
 		status := http.StatusOK
+		if photos != nil {
+			// After the case: a resend finds it and links what is missing.
+			if err := s.attachments.AttachToIncident(r.Context(), it.Incident.ID, PrincipalFrom(r.Context()).TokenID, photos); err != nil {
+				return err
+			}
+		}
 		if it.Created {
 			status = http.StatusCreated
 			w.Header().Set("Location", "/api/v1/incidents/"+strconv.FormatInt(it.Incident.ID, 10))
+		}
+		if photos != nil {
+			writeJSON(w, status, struct {
+				incidentJSON
+				Attachments []string `json:"attachments"`
+			}{publicIncident(&it.Incident, ix, now), photos})
+			return nil
 		}
 		writeJSON(w, status, publicIncident(&it.Incident, ix, now))
 		return nil
@@ -235,6 +253,43 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) error {
 		"errors": errs, "incidents": items,
 	})
 	return nil
+}
+
+// maxReportPhotos bounds the photos one report is posted with.
+const maxReportPhotos = 10
+
+// reportPhotos reads "attachments" of a single posted incident: the ids
+// (POST /api/v1/attachments) of the photos it is reported with, nil when
+// none are given. A batch does not take them.
+func (s *Server) reportPhotos(recs []intake.Record, single bool) ([]string, error) {
+	var raw any
+	for _, r := range recs {
+		if v, ok := r.Fields["attachments"]; ok {
+			if !single {
+				return nil, gridmap.Errorf(gridmap.EINVALID, "item %d: attachments are taken with one incident at a time, not in a batch", r.Index)
+			}
+			raw = v
+		}
+	}
+	if raw == nil {
+		return nil, nil
+	}
+	if s.attachments == nil {
+		return nil, gridmap.Errorf(gridmap.EINVALID, "this server stores no attachments; post the incident without them")
+	}
+	list, ok := raw.([]any)
+	if !ok || len(list) > maxReportPhotos {
+		return nil, gridmap.Errorf(gridmap.EINVALID, "attachments must be a list of at most %d attachment ids (POST /api/v1/attachments answers them)", maxReportPhotos)
+	}
+	ids := make([]string, 0, len(list))
+	for i, v := range list {
+		id, _ := v.(string)
+		if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
+			return nil, gridmap.Errorf(gridmap.EINVALID, "attachments[%d]: an attachment id is the 64 lower-case hex digits POST /api/v1/attachments answered", i)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 // idVar reads the {id} path variable of a what ("incident", "plan"): a
@@ -261,7 +316,14 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", "no-store") // personal data
 	// Personal data by role: full, masked or none (auth_personal.go).
-	writeJSON(w, http.StatusOK, s.incidentDetail(r, &in))
+	out := s.incidentDetail(r, &in)
+	if out.PersonalData == "full" && s.attachments != nil {
+		// The report's photos are personal data too.
+		if out.Attachments, err = s.attachments.IncidentAttachments(r.Context(), id); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

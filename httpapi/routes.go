@@ -236,6 +236,9 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/desk", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.desk},
 		{method: get, path: "/roster", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.roster},
 		{method: get, path: "/ranking", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.rankingPage},
+		{method: get, path: "/field", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.field},
+		{method: get, path: "/field-sw.js", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.fieldWorker},
+		{method: get, path: "/field.webmanifest", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.fieldManifest},
 		{method: get, path: "/{page}.html", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.page},
 		{method: get, path: "/assets/", prefix: true, head: true, rule: rule{class: ClassPublic, page: true}, fn: t.asset},
 	}

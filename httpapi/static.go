@@ -70,6 +70,22 @@ func (t *tileAPI) rankingPage(w http.ResponseWriter, r *http.Request) error {
 	return t.pages.serve(w, r, "ranking.html", false)
 }
 
+// field serves GET /field: the grid workers' phone app (issue 15).
+func (t *tileAPI) field(w http.ResponseWriter, r *http.Request) error {
+	return t.pages.serve(w, r, "field.html", false)
+}
+
+// fieldWorker serves GET /field-sw.js, the field app's service worker
+// (never cached by HTTP: a new build must reach the phones).
+func (t *tileAPI) fieldWorker(w http.ResponseWriter, r *http.Request) error {
+	return t.pages.serve(w, r, "field-sw.js", false)
+}
+
+// fieldManifest serves GET /field.webmanifest, what installs the app.
+func (t *tileAPI) fieldManifest(w http.ResponseWriter, r *http.Request) error {
+	return t.pages.serve(w, r, "field.webmanifest", false)
+}
+
 // page serves GET /{page}.html.
 func (t *tileAPI) page(w http.ResponseWriter, r *http.Request) error {
 	name := mux.Vars(r)["page"]
@@ -149,6 +165,8 @@ func (p *pages) file(name string) (*pageFile, error) {
 	switch path.Ext(name) {
 	case ".mjs", ".js":
 		f.ctype = "text/javascript; charset=utf-8"
+	case ".webmanifest":
+		f.ctype = "application/manifest+json"
 	case "":
 		f.ctype = "application/octet-stream"
 	}

@@ -32,16 +32,22 @@ const attachmentColumns = `encode(a.sha256, 'hex'), a.media_type, a.size, a.exif
 const attachmentSQL = `SELECT ` + attachmentColumns + ` FROM attachment a WHERE a.sha256 = decode($1, 'hex')`
 
 // attachmentFileSQL reads an attachment's bytes ($2 false) or thumbnail
-// ($2 true) and the cases whose steps name it, through the
-// step_attachment_sha256 index.
+// ($2 true) and the cases that name it, in a step or as a report's photo,
+// through the step_attachment_sha256 and incident_attachment_sha256
+// indexes.
 const attachmentFileSQL = `
+WITH used AS (
+    SELECT s.incident_id FROM step_attachment s WHERE s.sha256 = decode($1, 'hex')
+    UNION
+    SELECT r.incident_id FROM incident_attachment r WHERE r.sha256 = decode($1, 'hex')
+)
 SELECT ` + attachmentColumns + `,
        CASE WHEN $2 THEN a.thumbnail ELSE a.bytes END,
-       (SELECT count(DISTINCT s.incident_id) FROM step_attachment s WHERE s.sha256 = a.sha256),
+       (SELECT count(*) FROM used),
        (SELECT coalesce(array_agg(DISTINCT coalesce(i.grid_code, '')), '{}')
-        FROM step_attachment s JOIN incident i ON i.id = s.incident_id WHERE s.sha256 = a.sha256),
+        FROM used u JOIN incident i ON i.id = u.incident_id),
        (SELECT coalesce(array_agg(DISTINCT i.department) FILTER (WHERE i.department <> ''), '{}')
-        FROM step_attachment s JOIN incident i ON i.id = s.incident_id WHERE s.sha256 = a.sha256)
+        FROM used u JOIN incident i ON i.id = u.incident_id)
 FROM attachment a WHERE a.sha256 = decode($1, 'hex')`
 
 func scanAttachment(a *gridmap.Attachment, lon, lat **float64) []any {
@@ -122,4 +128,57 @@ func (s *Store) attachmentFile(ctx context.Context, id string, thumbnail bool) (
 	}
 	setPosition(&f.Attachment, lon, lat)
 	return f, nil
+}
+
+// attachToIncidentSQL links the photos $3 (hex ids, in order) to incident
+// $1 when token $2 reported it; links it holds already are left alone.
+const attachToIncidentSQL = `
+INSERT INTO incident_attachment (incident_id, sha256, position)
+SELECT i.id, decode(x.id, 'hex'), x.n
+FROM incident i, unnest($3::text[]) WITH ORDINALITY AS x(id, n)
+WHERE i.id = $1 AND i.created_by_token IS NOT DISTINCT FROM $2
+ON CONFLICT (incident_id, sha256) DO NOTHING`
+
+// AttachToIncident gives incident id the photos ids (attachment ids, in
+// their order) it was reported with. Only the token that reported it may
+// (tokenID; 0 for a command); ids it holds already are not linked again,
+// so a resent report changes nothing. Errors: ENOTFOUND (the incident or
+// an attachment), EFORBIDDEN (another token's report).
+func (s *Store) AttachToIncident(ctx context.Context, id, tokenID int64, ids []string) (err error) {
+	defer gridmap.Wrap(&err, "postgis.AttachToIncident(%d)", id)
+	for _, a := range ids {
+		if err := attachmentKey(a); err != nil {
+			return err
+		}
+	}
+	var by *int64
+	if tokenID != 0 {
+		by = &tokenID
+	}
+	var owner *int64
+	if err := s.pool.QueryRow(ctx, `SELECT created_by_token FROM incident WHERE id = $1`, id).Scan(&owner); err != nil {
+		return mapErr(err, fmt.Sprintf("incident %d", id))
+	}
+	if (owner == nil) != (by == nil) || (owner != nil && *owner != *by) {
+		return gridmap.Errorf(gridmap.EFORBIDDEN, "incident %d was reported by another token: photos are given with a report by whoever reported it; add photos to a case through a step", id)
+	}
+	var missing []string
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(array_agg(x), '{}') FROM unnest($1::text[]) x
+WHERE NOT EXISTS (SELECT 1 FROM attachment a WHERE a.sha256 = decode(x, 'hex'))`, ids).Scan(&missing); err != nil {
+		return mapErr(err, "attachments")
+	}
+	if len(missing) > 0 {
+		return gridmap.Errorf(gridmap.ENOTFOUND, "attachment %s not found: upload the photo first (POST /api/v1/attachments) and give the id it answers", missing[0])
+	}
+	_, err = s.pool.Exec(ctx, attachToIncidentSQL, id, by, ids)
+	return mapErr(err, "incident attachments")
+}
+
+// IncidentAttachments returns the ids of the photos incident id was
+// reported with, in their order (none: an empty slice).
+func (s *Store) IncidentAttachments(ctx context.Context, id int64) (ids []string, err error) {
+	defer gridmap.Wrap(&err, "postgis.IncidentAttachments(%d)", id)
+	err = s.pool.QueryRow(ctx, `SELECT coalesce(array_agg(encode(sha256, 'hex') ORDER BY position), '{}')
+FROM incident_attachment WHERE incident_id = $1`, id).Scan(&ids)
+	return ids, mapErr(err, "incident attachments")
 }

@@ -64,6 +64,14 @@ const worker = `maplibre-gl-worker-${hash}.mjs`;
 copyFileSync(workerSrc, join(assets, worker));
 names['maplibre-gl-worker'] = worker;
 
+// The field app's icon under a hashed name, for its page and manifest.
+{
+  const icon = readFileSync(join(here, 'src/field/icon.svg'));
+  const name = `field-icon-${createHash('sha256').update(icon).digest('hex').slice(0, 8).toUpperCase()}.svg`;
+  writeFileSync(join(assets, name), icon);
+  names['field-icon.svg'] = name;
+}
+
 // New assets are in place (hashed names never clash); now the pages, each
 // replaced in one rename; then the assets no page names any more.
 const used = new Set(Object.values(names));
@@ -86,6 +94,30 @@ for (const p of pages) {
 }
 for (const f of readdirSync(dist)) {
   if (f.endsWith('.html') && !pages.includes(basename(f, '.html'))) rmSync(join(dist, f));
+}
+
+// The field app's web manifest and service worker: the worker caches the
+// page and every asset it loads (its entry, the chunks it imports, its
+// CSS, MapLibre's worker, the icon), named here so it starts offline.
+{
+  const shell = new Set(['/field']);
+  const add = (file) => {
+    if (shell.has('/assets/' + file)) return;
+    shell.add('/assets/' + file);
+    const meta = result.metafile.outputs[Object.keys(result.metafile.outputs).find((o) => basename(o) === file)];
+    for (const imp of meta?.imports ?? []) if (!imp.external) add(basename(imp.path));
+  };
+  for (const n of ['field.js', 'field.css', 'maplibre-gl-worker', 'field-icon.svg']) add(names[n]);
+  const list = [...shell].sort();
+  const version = createHash('sha256').update(list.join('\n')).digest('hex').slice(0, 12);
+  const sw = readFileSync(join(here, 'src/field/sw.js'), 'utf8').replace("'__VERSION__'", JSON.stringify(version)).replace('__SHELL__', JSON.stringify(list));
+  writeFileSync(join(dist, 'field-sw.js'), sw);
+  const icon = '/assets/' + names['field-icon.svg'];
+  writeFileSync(join(dist, 'field.webmanifest'), JSON.stringify({
+    name: '网格员 · gridmap', short_name: '网格员', lang: 'zh-CN', start_url: '/field', scope: '/field', display: 'standalone',
+    orientation: 'portrait', background_color: '#ffffff', theme_color: '#0b3d91',
+    icons: [{ src: icon, sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
+  }, null, 1));
 }
 let total = 0;
 for (const f of readdirSync(assets)) {

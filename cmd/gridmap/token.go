@@ -18,6 +18,7 @@ import (
 const tokenUsage = `usage:
   gridmap token create --role viewer|reporter|planner|admin|dispatcher|department --name NAME
                        [--grid CODE] [--department CODE]
+                       [--url BASE [--qr] [--qr-png FILE]]
   gridmap token revoke ID|TOKEN
   gridmap token list
 
@@ -26,7 +27,12 @@ only a hash of it is stored. --grid scopes a reporter (a grid worker) to the
 personal data of that grid's incidents and to writing them. A department
 token (职能部门) names its department (--department police; the codes:
 GET /api/v1/departments) and acts on that department's cases only; a
-dispatcher is the command centre (指挥中心).`
+dispatcher is the command centre (指挥中心).
+
+--url BASE is the address phones reach this server at (https://grid.example.cn):
+create then prints the field app's sign-in link BASE/field#token=…, and with
+--qr that link as a QR code in the terminal (a grid worker scans it with the
+field app or the phone's camera), with --qr-png FILE as a PNG image too.`
 
 // cmdToken creates, revokes and lists API tokens (issue 7).
 func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -43,8 +49,19 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		name := fs.String("name", "", "who or what holds the token (a person, a system)")
 		grid := fs.String("grid", "", "reporter only: the grid whose incidents' personal data the token may read")
 		dept := fs.String("department", "", "department role only (required there): the department's code, such as police")
+		base := fs.String("url", "", "the address phones reach this server at: prints the field app's sign-in link")
+		qr := fs.Bool("qr", false, "print the sign-in link as a QR code (needs --url)")
+		qrPNG := fs.String("qr-png", "", "write the sign-in link's QR code to this PNG file (needs --url)")
 		if err := fs.Parse(rest); err != nil {
 			return err
+		}
+		if (*qr || *qrPNG != "") && *base == "" {
+			return errors.New("--qr and --qr-png need --url BASE, the address phones reach this server at (such as https://grid.example.cn)")
+		}
+		if *base != "" {
+			if err := checkBaseURL(*base); err != nil {
+				return err
+			}
 		}
 		if *role == "" || *name == "" || fs.NArg() > 0 {
 			fmt.Fprintln(stderr, tokenUsage)
@@ -86,6 +103,21 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintf(stdout, "token %d created for %s (role %s%s).\n", t.ID, t.Name, t.Role, scope)
 		fmt.Fprintln(stdout, "Store it now; it is not shown again. Send it as: Authorization: Bearer <token>")
+		if *base != "" {
+			link := fieldLink(*base, tok)
+			if *qr {
+				if err := writeQR(stdout, link); err != nil {
+					return err
+				}
+			}
+			if *qrPNG != "" {
+				if err := writeQRPNG(*qrPNG, link); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "QR code of the sign-in link written to %s\n", *qrPNG)
+			}
+			fmt.Fprintln(stdout, "Field app sign-in link (keep it as secret as the token):", link)
+		}
 		fmt.Fprintln(stdout, tok)
 		return nil
 	case "revoke":

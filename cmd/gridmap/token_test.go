@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"image/png"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/internal/testdb"
@@ -159,5 +164,52 @@ func TestTokenCommandDepartment(t *testing.T) {
 	out, _, _ = runCmd(t, "token", "list")
 	if !strings.Contains(out, "DEPARTMENT") || !strings.Contains(out, "police") {
 		t.Errorf("token list does not show the department:\n%s", out)
+	}
+}
+
+// TestTokenQR prints a grid worker's sign-in link as a QR code: the link
+// carries the token in its fragment, the terminal code is the link's
+// (rendered again here from the link the command printed), the PNG is a
+// 512-pixel image, and the token is still alone on the last line. --qr
+// without --url is refused before any token is made.
+func TestTokenQR(t *testing.T) {
+	url := testdb.URL(t)
+	t.Setenv("DATABASE_URL", url)
+	if _, _, err := runCmd(t, "token", "create", "--role", "reporter", "--name", "王演示", "--qr"); err == nil || !strings.Contains(err.Error(), "--url") {
+		t.Fatalf("--qr without --url: %v", err)
+	}
+	if _, _, err := runCmd(t, "token", "create", "--role", "reporter", "--name", "王演示", "--url", "grid.example.cn"); err == nil {
+		t.Fatal("a --url without a scheme was taken")
+	}
+	file := filepath.Join(t.TempDir(), "qr.png")
+	out, errOut, err := runCmd(t, "token", "create", "--role", "reporter", "--name", "王演示",
+		"--url", "https://grid.example.cn/", "--qr", "--qr-png", file)
+	if err != nil {
+		t.Fatalf("token create --qr: %v\n%s", err, errOut)
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	tok := lines[len(lines)-1]
+	if _, _, ok := gridmap.ParseToken(tok); !ok {
+		t.Fatalf("the last line %q is not a token:\n%s", tok, out)
+	}
+	link := "https://grid.example.cn/field#token=" + tok
+	if !strings.Contains(out, "sign-in link (keep it as secret as the token): "+link+"\n") {
+		t.Errorf("no sign-in link %s in:\n%s", link, out)
+	}
+	q, err := qrcode.New(link, qrcode.Medium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := q.ToSmallString(false); !strings.Contains(out, code) || !strings.ContainsAny(code, "█▀▄") {
+		t.Errorf("the terminal QR code is not the link's:\n%s", out)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil || img.Bounds().Dx() != 512 || img.Bounds().Dy() != 512 {
+		t.Errorf("the PNG: %v, %v", err, img)
 	}
 }

@@ -8,6 +8,10 @@
 //
 // opts.expected: a RegExp of console errors and failed responses the test
 // provokes on purpose (401s of a server that wants a token), not counted.
+// opts.expectedFailures: a RegExp of failed requests' error texts the test
+// provokes on purpose (a cut network), not counted.
+// opts.context: more options of the browser context (a phone's viewport,
+// touch, permissions).
 // args are the command-line arguments after BASE_URL and SCREENSHOT.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,6 +37,7 @@ export async function browserTest(usage, body, opts = {}) {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1600, height: 900 },
+    ...opts.context, // a phone: viewport, isMobile, hasTouch, permissions
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
       '--disable-component-update', '--disable-sync', '--disable-quic',
@@ -47,13 +52,14 @@ export async function browserTest(usage, body, opts = {}) {
     page.on('requestfailed', (r) => {
       // The event stream is cut when the page goes elsewhere: not a failure.
       if (/ERR_ABORTED/.test(r.failure()?.errorText ?? '') && new URL(r.url()).pathname === '/api/v1/events') return;
+      if (opts.expectedFailures?.test(r.failure()?.errorText ?? '')) return; // a network cut on purpose
       errors.push('request failed: ' + r.url());
     });
     page.on('dialog', (d) => {
       errors.push('unexpected dialog: ' + d.message());
       d.dismiss();
     });
-    await body({ base, shot, page, check, errors, args });
+    await body({ base, shot, page, check, errors, args, context: browser });
     check('no console error or failed request', errors.length === 0, errors.join(' | '));
   } catch (err) {
     check('test ran to the end', false, err.stack + '\n' + errors.join('\n'));
