@@ -183,7 +183,7 @@ func TestPrivacyScan(t *testing.T) {
 
 	paths := []string{
 		"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json", "/api/v1/whoami", "/api/v1/categories",
-		"/", "/editor", "/desk", "/roster", "/wallmap.html", "/styles/wallmap.json",
+		"/", "/editor", "/desk", "/roster", "/field", "/field-sw.js", "/field.webmanifest", "/wallmap.html", "/styles/wallmap.json",
 		"/ogc", "/ogc/", "/ogc/?f=html", "/ogc/conformance", "/ogc/api", "/ogc/collections", "/ogc/collections?f=html",
 		"/ogc/collections/grids-micro", "/ogc/collections/grids-micro/items?limit=1000",
 		"/ogc/collections/grids-micro/items?limit=20&f=html", "/ogc/collections/grids-micro/items/37081200100101",

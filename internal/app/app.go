@@ -74,6 +74,10 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 			} else if t := feed.Stats().LastRead; time.Since(t) > 3*live.PollEvery {
 				checks["change_feed"] = fmt.Sprintf("statistics and events behind: the change feed last read the database %s ago", time.Since(t).Round(time.Second))
 			}
+			checks["indicators"] = ""
+			if cases.Set() == nil {
+				checks["indicators"] = "indicators still loading"
+			}
 			return checks
 		},
 		Attachments: st,

@@ -28,6 +28,7 @@ const strings = {
     needOnline: '首次登录需要网络。', patrolOn: '巡查中，已记录点数：', patrolOff: '未在巡查。', visited: '今日走过的网格：',
     logSaved: '日志已保存。', noCases: '暂无案件。', investigate: '核查', resolve: '办结', review: '核验', steps: '处理过程',
     photos: '张照片', scanFail: '无法打开相机：',
+    signoutPending: '还有 {n} 项未发送：退出会删除它们。有信号时再退出，或一分钟内再按一次“退出”。',
   },
   en: {
     title: 'Grid worker', signinTitle: 'Sign in', signinHelp: 'Type your token, or scan the QR code you were given.', signin: 'Sign in', scan: 'Scan QR code',
@@ -41,6 +42,7 @@ const strings = {
     needOnline: 'The first sign-in needs a connection.', patrolOn: 'Patrolling, positions kept: ', patrolOff: 'Not patrolling.', visited: 'Grids walked today: ',
     logSaved: 'Log saved.', noCases: 'No cases.', investigate: 'Investigate', resolve: 'Resolve', review: 'Verify', steps: 'Steps',
     photos: ' photos', scanFail: 'Cannot open the camera: ',
+    signoutPending: '{n} items are not sent yet: signing out deletes them. Sign out when there is a signal, or press Sign out again within a minute.',
   },
 };
 const params = new URLSearchParams(location.search);
@@ -361,6 +363,33 @@ async function showQueue() {
   $('queue').dataset.pending = String(n);
 }
 
+// signOut leaves nothing of the worker on the phone: the token, the
+// cached data (cases are personal data) and the stored queues. Unsent
+// reports or track pieces would be lost with them, so the first press
+// only says how many; a second press within the minute discards them.
+let signOutArmed = 0;
+async function signOut() {
+  const n = (await reports.pending()).length + (await pieces.pending()).length;
+  if (n && Date.now() - signOutArmed > 60_000) {
+    signOutArmed = Date.now();
+    $('queue').textContent = t('signoutPending').replace('{n}', String(n));
+    return;
+  }
+  localStorage.removeItem(TOKEN);
+  for (const k of Object.keys(localStorage)) if (k.startsWith('gridmap.field.') && k !== 'gridmap.field.lang') localStorage.removeItem(k);
+  try {
+    db?.close();
+    await new Promise((resolve) => {
+      const req = indexedDB.deleteDatabase('gridmap-field');
+      req.onsuccess = req.onerror = req.onblocked = resolve;
+    });
+  } catch {}
+  try {
+    if ('caches' in window) await caches.delete('gridmap-field-data');
+  } catch {}
+  location.reload();
+}
+
 // ---------- my cases ----------
 
 async function loadCases() {
@@ -549,11 +578,7 @@ async function main() {
     $('scan').hidden = false;
     $('scan').onclick = scan;
   }
-  $('signout').onclick = () => {
-    localStorage.removeItem(TOKEN);
-    localStorage.removeItem('gridmap.field.me');
-    location.reload();
-  };
+  $('signout').onclick = signOut;
   for (const b of document.querySelectorAll('[data-tab]')) b.onclick = () => showTab(b.dataset.tab);
   $('report').onsubmit = submitReport;
   $('r-photo').onchange = pickPhotos;

@@ -129,7 +129,9 @@ browserTest('usage: WORKER_TOKEN=… GRID=… NEIGHBOUR=… PATH_LONLAT=… node
     await page.waitForFunction(() => window.field.state.seq.sent === 1, null, { timeout: 60_000 });
   });
   check('the answer was lost once and the report sent again', lost === 1 && posts.filter((p) => p === '/api/v1/incidents').length >= 2, posts.join(','));
-  check('the queue is empty', (await page.getAttribute('#queue', 'data-pending')) === '0');
+  // The count is redrawn after the send is recorded: wait for it.
+  const emptied = await page.waitForFunction(() => document.getElementById('queue').dataset.pending === '0', null, { timeout: 30_000 }).then(() => true, () => false);
+  check('the queue is empty', emptied, await page.getAttribute('#queue', 'data-pending'));
   const caseId = await fstate(() => window.field.state.caseIds.at(-1));
   check('the phone knows the case id', Number.isInteger(caseId), String(caseId));
   await page.unroute('**/api/v1/incidents');
@@ -188,6 +190,19 @@ browserTest('usage: WORKER_TOKEN=… GRID=… NEIGHBOUR=… PATH_LONLAT=… node
   check('offline, the app starts from its service worker with the grids', resp?.fromServiceWorker() === true, String(resp?.fromServiceWorker()));
   shot && writeFileSync(shot, await page.screenshot());
   await context.setOffline(false);
+
+  // Sign out: nothing of the worker is left on the phone (token, cached
+  // cases, stored queues).
+  await page.waitForFunction(() => window.field?.state.ready, null, { timeout: 30_000 });
+  await page.tap('#signout');
+  await page.waitForSelector('#signin', { state: 'visible', timeout: 30_000 });
+  const left = await page.evaluate(async () => ({
+    token: Object.keys(localStorage).filter((k) => k.startsWith('gridmap.field.') && k !== 'gridmap.field.lang'),
+    data: (await caches.keys()).includes('gridmap-field-data'),
+    dbs: (await indexedDB.databases()).map((d) => d.name).filter((n) => n === 'gridmap-field').length,
+  }));
+  console.log('AFTER SIGN-OUT=' + JSON.stringify(left));
+  check('signing out leaves no token, cached data or queue on the phone', left.token.length === 0 && !left.data, JSON.stringify(left));
 }, {
   context: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, permissions: ['geolocation'] },
   // the lost answer and the cut network are provoked on purpose
