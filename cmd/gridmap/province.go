@@ -143,7 +143,7 @@ func provinceCases(ctx context.Context, st *postgis.Store, p provinceFlags, stdo
 	for from := p.from; from < p.cases; from += p.batch {
 		to := min(from+p.batch, p.cases)
 		t := time.Now()
-		gen := demodata.ProvinceCases(ix, end, p.days, from, to, prefix, 37)
+		gen := demodata.ProvinceCases(ix, end, p.days, from, to, p.cases, prefix, 37)
 		i := from
 		rows := func(yield func(intake.Checked, error) bool) {
 			for in := range gen {

@@ -163,6 +163,20 @@ FROM incident i WHERE external_id LIKE 'PROV37-%'`).Scan(&cases, &inMicro); err 
 	if cases != 5000 || inMicro != 5000 {
 		t.Errorf("%d province cases stored, %d in their micro-grid; want 5000 and 5000", cases, inMicro)
 	}
+	// Ids in time order (as a ticket system numbers them, and as the
+	// aggregate's zone map expects), spread over the year.
+	var backwards int
+	var spanDays float64
+	if err := conn.QueryRow(ctx, `
+SELECT count(*) FILTER (WHERE back), max(span) FROM (
+  SELECT reported_at < lag(reported_at) OVER (ORDER BY external_id) AS back,
+         extract(epoch FROM max(reported_at) OVER () - min(reported_at) OVER ()) / 86400 AS span
+  FROM incident WHERE external_id LIKE 'PROV37-%') s`).Scan(&backwards, &spanDays); err != nil {
+		t.Fatal(err)
+	}
+	if backwards != 0 || spanDays < 360 || spanDays > 366 {
+		t.Errorf("%d cases reported before the case numbered before them; cases span %.1f days, want 0 and a year", backwards, spanDays)
+	}
 	out.Reset()
 	if err := run(ctx, []string{"demo", "--province", "37", "--cases-only", "--cases", "5000"}, &out, &out); err != nil {
 		t.Fatal(err)
