@@ -126,10 +126,12 @@ func BenchmarkProvince(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		t0 := time.Now()
 		set, err := tiles.NewSet(cur, version, tiles.DefaultConfig())
 		if err != nil {
 			b.Fatal(err)
 		}
+		b.Logf("%s: tile set of %d grids built in %v", ds.name, len(cur), time.Since(t0).Round(time.Millisecond))
 		for _, z := range []uint32{8, 10, 12, 14} {
 			spread := tileSpread(b, set, cur, z, 64)
 			if len(spread) == 0 {
