@@ -39,8 +39,14 @@ const tessellateSQL = `
 CREATE OR REPLACE FUNCTION pg_temp.tessellate(area geometry, n int, seed int, iters int)
 RETURNS TABLE (cell geometry) LANGUAGE plpgsql AS $$
 DECLARE
-    pts geometry := ST_GeneratePoints(area, n, seed);
+    pts geometry;
 BEGIN
+    -- One cell is the area itself (a Voronoi diagram of one point is empty).
+    IF n <= 1 THEN
+        RETURN QUERY SELECT ST_Multi(area);
+        RETURN;
+    END IF;
+    pts := ST_GeneratePoints(area, n, seed);
     FOR i IN 1..iters LOOP
         -- Move each point to the centre of its cell, kept inside the area.
         SELECT ST_Collect(CASE WHEN ST_Intersects(area, c) THEN c ELSE ST_PointOnSurface(x) END)

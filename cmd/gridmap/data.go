@@ -92,8 +92,13 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("demo")
 	ifEmpty := fs.Bool("if-empty", false, "only when the database has no grids yet")
+	var prov provinceFlags
+	prov.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if prov.prefix != "" {
+		return demoProvince(ctx, prov, stdout)
 	}
 	st, err := openStore(ctx, loadConfig())
 	if err != nil {

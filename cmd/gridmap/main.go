@@ -10,6 +10,7 @@
 //	gridmap token create --role R --name N [--grid CODE] | revoke ID|TOKEN | list
 //	gridmap department members add --department D --name N --role head|staff [--phone P] | list | retire --department D ID
 //	gridmap demo [--if-empty]
+//	gridmap demo --province 37 [--counties C,C] [--cases N]
 //
 // Every command reads the database from DATABASE_URL.
 package main
@@ -41,7 +42,8 @@ commands:
   department  the departments' people: gridmap department members add --department D
             --name N --role head|staff [--phone P] | list [--department D] | retire --department D ID
   demo      generate the synthetic demo street (1 street, 31 villages, 242 micro-grids)
-            and one year of synthetic incidents (about 11,300)
+            and one year of synthetic incidents (about 11,300); --province 37: a synthetic
+            province (136 real county outlines, ~100,000 micro-grids), --cases N its cases
 
 Every command reads DATABASE_URL. Run 'gridmap COMMAND -h' for its flags.
 `
