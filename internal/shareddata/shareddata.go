@@ -7,16 +7,24 @@ package shareddata
 import (
 	"os"
 	"path/filepath"
-	"testing"
 )
 
 // Counties is the gzipped GeoJSON of 2,735 county polygons (code: adcode).
 const Counties = "cn-counties.geojson.gz"
 
+// TB is the part of testing.TB that Path uses: the package is also linked
+// into the binary (gridmap demo --province), which must not carry the
+// testing package.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Skip(args ...any)
+}
+
 // Path returns the path of the named shared data file. When it is missing
 // the test skips, or fails under GRIDMAP_TESTDB=true (make test, CI), where
 // the data must be there.
-func Path(tb testing.TB, name string) string {
+func Path(tb TB, name string) string {
 	tb.Helper()
 	if p, ok := Find(name); ok {
 		return p
