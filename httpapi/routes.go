@@ -236,6 +236,7 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/desk", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.desk},
 		{method: get, path: "/roster", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.roster},
 		{method: get, path: "/ranking", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.rankingPage},
+		{method: get, path: "/reports", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.reportsPage},
 		{method: get, path: "/{page}.html", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.page},
 		{method: get, path: "/assets/", prefix: true, head: true, rule: rule{class: ClassPublic, page: true}, fn: t.asset},
 	}
