@@ -186,7 +186,7 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		// Indicators and the red/black list (indicators.go): no personal
 		// data; worker names only to admin and dispatcher.
 		{method: get, path: "/api/v1/stats/indicators", needs: needsIndicators, op: "indicators", rule: rule{class: ClassAggregates, query: []string{"by", "from", "to", "format"}}, fn: s.getIndicators},
-		{method: get, path: "/api/v1/ranking", needs: needsIndicators, op: "ranking", rule: rule{class: ClassAggregates, query: []string{"month", "of"}}, fn: s.getRanking},
+		{method: get, path: "/api/v1/ranking", needs: needsIndicators, op: "ranking", rule: rule{class: ClassAggregates, query: []string{"month", "of", "format"}}, fn: s.getRanking},
 		{method: get, path: "/api/v1/ranking/rules", needs: needsIndicators, op: "getRankingRules", rule: rule{class: ClassAggregates, query: []string{"history"}}, fn: s.getRankingRules},
 		{method: put, path: "/api/v1/ranking/rules", needs: needsIndicators, op: "putRankingRules", rule: rule{class: ClassAdmin}, fn: s.putRankingRules},
 		// access_token: EventSource cannot send headers (authenticate).
