@@ -10,6 +10,7 @@ import './ranking.css';
 import './reports.css';
 import { ApiError, getJSON, send } from './desk/api.js';
 import { authFetch, configureToken } from './token.js';
+import { saveFetched } from './download.js';
 import { strings as common, defaultCategories } from './i18n.js';
 
 const params = new URLSearchParams(location.search);
@@ -204,14 +205,7 @@ async function load() {
 // downloadPDF fetches the PDF with the token and saves it from a blob.
 async function downloadPDF() {
   try {
-    const r = await authFetch(url('pdf'));
-    if (!r.ok) throw new ApiError(r.status, await r.json().catch(() => ({})));
-    const blob = await r.blob();
-    const a = el('a', { href: URL.createObjectURL(blob), download: `${state.kind}-${state.date}.pdf` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+    await saveFetched(url('pdf'), `${state.kind}-${state.date}.pdf`);
   } catch (err) {
     $('status').textContent = t('loadFailed') + err.message;
   }
