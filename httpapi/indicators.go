@@ -11,6 +11,7 @@ import (
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
 	"github.com/gridmap/gridmap/indicators"
+	"github.com/gridmap/gridmap/report"
 )
 
 // RankingStore reads the grid workers' days and keeps the versioned
@@ -256,6 +257,10 @@ func (s *Server) getRanking(w http.ResponseWriter, r *http.Request) error {
 	if !of.By().Valid() || of == indicators.Of(indicators.ByGrid) || of == indicators.Of(indicators.ByStreet) {
 		return gridmap.Errorf(gridmap.EINVALID, "of=%q: rank worker, village or department", clip(string(of)))
 	}
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "pdf" {
+		return gridmap.Errorf(gridmap.EINVALID, "format=%q: use json (the default) or pdf", clip(format))
+	}
 	month, from, to, err := monthWindow(r)
 	if err != nil {
 		return err
@@ -269,6 +274,14 @@ func (s *Server) getRanking(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rk := indicators.Rank(of, res.Rows, rules[0].Rules[of])
+	if format == "pdf" {
+		b, err := report.RankingPDF(rankingDoc(of, month, rules[0].Version, rk, names), s.fonts)
+		if err != nil {
+			return err
+		}
+		writeDocument(w, "pdf", "ranking-"+string(of)+"-"+month, b)
+		return nil
+	}
 	type named struct {
 		Name string `json:"name,omitempty"`
 		indicators.Ranked
@@ -287,6 +300,27 @@ func (s *Server) getRanking(w http.ResponseWriter, r *http.Request) error {
 		"ranked": nameAll(rk.Ranked), "red": nameAll(rk.Red), "black": nameAll(rk.Black), "unranked": rk.Unranked,
 	})
 	return nil
+}
+
+// rankingDoc is the ranking as report.RankingPDF prints it.
+func rankingDoc(of indicators.Of, month string, version int64, rk indicators.Ranking, names map[string]string) *report.Ranking {
+	entries := func(rs []indicators.Ranked) []report.RankingEntry {
+		out := make([]report.RankingEntry, len(rs))
+		for i, x := range rs {
+			name := names[x.Key]
+			if name == "" {
+				name = x.Key
+			}
+			e := report.RankingEntry{Place: x.Place, Name: name, Score: x.Score}
+			for _, p := range x.Why {
+				e.Why = append(e.Why, report.RankingPart{Indicator: string(p.Indicator), Value: p.Value})
+			}
+			out[i] = e
+		}
+		return out
+	}
+	return &report.Ranking{Of: string(of), Month: month, RulesVersion: version, Red: entries(rk.Red), Black: entries(rk.Black),
+		Ranked: entries(rk.Ranked), Unranked: len(rk.Unranked), Generated: time.Now()}
 }
 
 // getRankingRules answers GET /api/v1/ranking/rules?history=N: the rules

@@ -186,7 +186,7 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		// Indicators and the red/black list (indicators.go): no personal
 		// data; worker names only to admin and dispatcher.
 		{method: get, path: "/api/v1/stats/indicators", needs: needsIndicators, op: "indicators", rule: rule{class: ClassAggregates, query: []string{"by", "from", "to", "format"}}, fn: s.getIndicators},
-		{method: get, path: "/api/v1/ranking", needs: needsIndicators, op: "ranking", rule: rule{class: ClassAggregates, query: []string{"month", "of"}}, fn: s.getRanking},
+		{method: get, path: "/api/v1/ranking", needs: needsIndicators, op: "ranking", rule: rule{class: ClassAggregates, query: []string{"month", "of", "format"}}, fn: s.getRanking},
 		{method: get, path: "/api/v1/ranking/rules", needs: needsIndicators, op: "getRankingRules", rule: rule{class: ClassAggregates, query: []string{"history"}}, fn: s.getRankingRules},
 		{method: put, path: "/api/v1/ranking/rules", needs: needsIndicators, op: "putRankingRules", rule: rule{class: ClassAdmin}, fn: s.putRankingRules},
 		// access_token: EventSource cannot send headers (authenticate).
@@ -239,6 +239,7 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: get, path: "/field", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.field},
 		{method: get, path: "/field-sw.js", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.fieldWorker},
 		{method: get, path: "/field.webmanifest", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.fieldManifest},
+		{method: get, path: "/reports", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.reportsPage},
 		{method: get, path: "/{page}.html", head: true, rule: rule{class: ClassPublic, page: true}, fn: t.page},
 		{method: get, path: "/assets/", prefix: true, head: true, rule: rule{class: ClassPublic, page: true}, fn: t.asset},
 	}

@@ -86,6 +86,12 @@ func (t *tileAPI) fieldManifest(w http.ResponseWriter, r *http.Request) error {
 	return t.pages.serve(w, r, "field.webmanifest", false)
 }
 
+// reportsPage serves GET /reports: the daily bulletin and the Wednesday
+// agenda, with the agenda's decisions recorded as consult steps (reports.go).
+func (t *tileAPI) reportsPage(w http.ResponseWriter, r *http.Request) error {
+	return t.pages.serve(w, r, "reports.html", false)
+}
+
 // page serves GET /{page}.html.
 func (t *tileAPI) page(w http.ResponseWriter, r *http.Request) error {
 	name := mux.Vars(r)["page"]

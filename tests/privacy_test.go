@@ -239,7 +239,7 @@ func TestPrivacyScan(t *testing.T) {
 	// Indicators and the red/black list (issue 16): a worker by token id only.
 	paths = append(paths, "/api/v1/stats/indicators?by=worker", "/api/v1/stats/indicators?by=worker&format=csv",
 		"/api/v1/stats/indicators?by=department", "/api/v1/ranking?of=worker&month="+time.Now().In(gridmap.ChinaTime).Format("2006-01"),
-		"/api/v1/ranking/rules?history=3", "/ranking")
+		"/api/v1/ranking/rules?history=3", "/ranking", "/reports")
 	// Attachments: a PDF (not stripped) holding a seeded description, and
 	// a photo's thumbnail; the roles scanned may read neither.
 	for _, f := range []struct{ ctype, body, suffix string }{

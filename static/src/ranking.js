@@ -7,6 +7,7 @@
 import './ranking.css';
 import { getJSON } from './desk/api.js';
 import { configureToken } from './token.js';
+import { saveFetched } from './download.js';
 import { strings as common } from './i18n.js';
 
 const params = new URLSearchParams(location.search);
@@ -21,7 +22,7 @@ window.ranking = { state };
 
 const strings = {
   zh: {
-    title: '红黑榜', sub: '按月考核排名', desk: '案件工作台', wallmap: '指挥大屏', month: '月份',
+    title: '红黑榜', sub: '按月考核排名', pdf: '下载 PDF', desk: '案件工作台', wallmap: '指挥大屏', month: '月份',
     worker: '网格员', village: '村（社区）', department: '职能部门', red: '红榜', black: '黑榜', all: '全部排名',
     place: '名次', who: '对象', score: '得分', rulesVersion: '评分规则版本', defaultRules: '默认规则', none: '无', unranked: '案件不足未排名：',
     loadFailed: '加载失败：', worker_n: '网格员 #',
@@ -31,7 +32,7 @@ const strings = {
     distance_km: '巡查里程（公里）', grids_covered: '覆盖网格', cases_raised: '上报案件', cases_verified: '核实案件',
   },
   en: {
-    title: 'Red and black lists', sub: 'monthly assessment ranking', desk: 'Case desk', wallmap: 'Wall map', month: 'Month',
+    title: 'Red and black lists', sub: 'monthly assessment ranking', pdf: 'Download PDF', desk: 'Case desk', wallmap: 'Wall map', month: 'Month',
     worker: 'Grid workers', village: 'Villages', department: 'Departments', red: 'Red list', black: 'Black list', all: 'Whole ranking',
     place: 'Place', who: 'Who', score: 'Score', rulesVersion: 'scoring rules version', defaultRules: 'default rules', none: 'none', unranked: 'Too few cases to rank: ',
     loadFailed: 'Could not load: ', worker_n: 'Worker #',
@@ -106,5 +107,13 @@ $('of').addEventListener('click', (e) => {
   if (b) { state.of = b.dataset.of; load(); }
 });
 $('lang').addEventListener('click', () => { state.lang = state.lang === 'en' ? 'zh' : 'en'; render(); });
+$('pdf').addEventListener('click', async () => {
+  const q = new URLSearchParams({ month: state.month, of: state.of, format: 'pdf' });
+  try {
+    await saveFetched('/api/v1/ranking?' + q, `ranking-${state.of}-${state.month}.pdf`);
+  } catch (e) {
+    $('status').textContent = t('loadFailed') + e.message;
+  }
+});
 render();
 load();

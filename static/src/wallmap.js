@@ -26,6 +26,7 @@ import { authFetch, configureToken, transformRequest } from './token.js';
 import { openEvents } from './events.js';
 import { hasWebGL2 } from './webgl.js';
 import { PATROL_CLASSES, patrolClass, patrolPaint } from './patrol.js';
+import { createStrip } from './strip.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -64,6 +65,7 @@ let patrolSeq = 0; // completed patrol refreshes, for tests
 const NO_STATE = '#12243f'; // a grid with no class (yet): the style's fallback
 
 const t = (key) => strings[state.lang][key] ?? key;
+let strip; // the headline strip (strip.js)
 
 // ---------- data ----------
 
@@ -499,6 +501,7 @@ function connectEvents() {
   if (!state.live) return setLive('off');
   const on = (ev, kind) => {
     tick(ev, kind);
+    strip?.schedule();
     if (kind === 'incident') flash(ev.grid?.code);
     if (map && state.categories.has(ev.category)) {
       scheduleStats(1500);
@@ -506,7 +509,7 @@ function connectEvents() {
     }
   };
   // When refused, the statistics still refresh every minute.
-  openEvents({ handlers: { incident: on, status: on, resync: () => map && scheduleStats(0) }, onState: setLive });
+  openEvents({ handlers: { incident: on, status: on, resync: () => { strip?.schedule(0); if (map) scheduleStats(0); } }, onState: setLive });
 }
 
 function setLive(s) {
@@ -574,6 +577,7 @@ function applyLang() {
   $('lang').textContent = state.lang === 'zh' ? 'EN' : '中文';
   renderChips();
   renderTicker();
+  strip?.render();
   setLive($('live').dataset.state);
   if (map?.isStyleLoaded()) renderLegend();
   notice('stats', notices.has('stats') ? t('statsUnavailable') : null);
@@ -667,7 +671,7 @@ async function withoutMap(err) {
   map = null;
   $('map-error').hidden = false;
   await loadCategories();
-  await loadRecent();
+  await Promise.all([loadRecent(), strip.refresh()]);
   connectEvents();
 }
 
@@ -675,6 +679,7 @@ async function start() {
   const worker = document.querySelector('meta[name="gridmap:worker"]')?.content;
   if (worker) maplibregl.setWorkerUrl(new URL(worker, location.href).href);
   configureToken({ t });
+  strip = createStrip({ fetchJSON, t });
   bindControls();
   applyLang();
   document.body.dataset.view = state.view;
@@ -702,7 +707,7 @@ async function start() {
   const [w, s, e, n] = tileJSON.bounds;
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
   const padding = {
-    top: 4.5 * rem, bottom: 1.5 * rem,
+    top: 4.5 * rem, bottom: 12.5 * rem, // above the headline strip
     left: Math.min(19 * rem, innerWidth * 0.3), right: Math.min(23 * rem, innerWidth * 0.3),
   };
   try {
@@ -760,7 +765,7 @@ async function start() {
     map.on('mouseleave', id, () => (map.getCanvas().style.cursor = ''));
   }
   await refreshStats();
-  await loadRecent();
+  await Promise.all([loadRecent(), strip.refresh()]);
   connectEvents();
   await new Promise((resolve) => (map.loaded() ? resolve() : map.once('idle', resolve)));
 }
@@ -774,6 +779,7 @@ window.gridmap = {
   counts,
   patrol,
   refreshStats,
+  get strip() { return strip; },
   ready: start().catch((err) => {
     console.error('wall map failed to start:', err);
     throw err;

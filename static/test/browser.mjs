@@ -50,10 +50,12 @@ export async function browserTest(usage, body, opts = {}) {
     page.on('console', (m) => m.type() === 'error' && !opts.expected?.test(m.text()) && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('requestfailed', (r) => {
-      // The event stream is cut when the page goes elsewhere: not a failure.
-      if (/ERR_ABORTED/.test(r.failure()?.errorText ?? '') && new URL(r.url()).pathname === '/api/v1/events') return;
+      // The event stream is cut when the page goes elsewhere: not a failure;
+      // MapLibre cancels the tiles a moved or closed map no longer needs.
+      const path = new URL(r.url()).pathname;
+      if (/ERR_ABORTED/.test(r.failure()?.errorText ?? '') && (path === '/api/v1/events' || path.startsWith('/tiles/'))) return;
       if (opts.expectedFailures?.test(r.failure()?.errorText ?? '')) return; // a network cut on purpose
-      errors.push('request failed: ' + r.url());
+      errors.push('request failed: ' + r.url() + ' (' + (r.failure()?.errorText ?? '') + ')');
     });
     page.on('dialog', (d) => {
       errors.push('unexpected dialog: ' + d.message());

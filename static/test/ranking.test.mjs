@@ -6,7 +6,7 @@
 // whole ranking below in the API's order; departments and workers load
 // too; English on the language button.
 import { browserTest } from './browser.mjs';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 browserTest('usage: MONTH=YYYY-MM node test/ranking.test.mjs BASE_URL [SCREENSHOT.png]', async ({ base, shot, page, check }) => {
   const month = process.env.MONTH;
@@ -33,6 +33,10 @@ browserTest('usage: MONTH=YYYY-MM node test/ranking.test.mjs BASE_URL [SCREENSHO
     check(`${of}: ranked`, count > 0 && (await page.textContent('#status')) === '', String(count));
   }
   shot && writeFileSync(shot.replace(/\.png$/, '-workers.png'), await page.screenshot({ fullPage: true }));
+
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('#pdf')]);
+  const pdf = readFileSync(await download.path());
+  check('the PDF button saves the month\'s PDF', pdf.subarray(0, 5).toString() === '%PDF-' && download.suggestedFilename() === `ranking-worker-${month}.pdf`, `${download.suggestedFilename()} ${pdf.length} bytes`);
 
   await page.click('#lang');
   check('English on the button', (await page.textContent('#red-title')) === 'Red list' && (await page.textContent('h1 span')) === 'Red and black lists');

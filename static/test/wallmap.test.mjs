@@ -34,6 +34,7 @@ if (!base) {
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 let passed = 0;
+const eventStreams = []; // the main page's connections to /api/v1/events
 let failed = 0;
 function check(name, ok, detail = '') {
   if (ok) passed++;
@@ -95,6 +96,8 @@ async function degradedChecks(page, problems, shotPath) {
   await page.waitForFunction(() => window.gridmap.map.loaded() && !document.getElementById('notice').hidden, null, { timeout: 30_000 });
   const fs = await page.evaluate(() => new Set(window.gridmap.map.queryRenderedFeatures({ layers: ['grid-line-village'] }).map((f) => f.properties.code)).size);
   check('grids drawn without the incident endpoints', fs >= 31, `${fs} villages`);
+  await page.waitForFunction(() => !document.querySelector('#strip .strip-error').hidden, null, { timeout: 15_000 }).catch(() => {});
+  check('headline strip says the indicators are unavailable', await page.$eval('#strip .strip-error', (el) => !el.hidden && /指标/.test(el.textContent)));
   check('says the statistics are unavailable', /统计|statistics/.test(await page.$eval('#notice', (el) => el.textContent)));
   await page.waitForFunction(() => document.getElementById('live').dataset.state === 'offline', null, { timeout: 15_000 }).catch(() => {});
   check('live feed shown offline', (await page.$eval('#live', (el) => el.dataset.state)) === 'offline');
@@ -149,6 +152,33 @@ async function fullChecks(page, problems, offsite, basemap) {
   } catch {
     check('ticker filled on load', false, 'no event in the ticker');
   }
+
+  // The headline strip shows what the API says (the same queries, asked
+  // again from the page: the figures cannot move between the two reads
+  // unless a case arrives, and the test posts none).
+  await page.waitForFunction(() => window.gridmap.strip?.seq > 0, null, { timeout: 30_000 });
+  const strip = await page.evaluate(async () => {
+    const f = window.gridmap.strip.figures;
+    const get = async (u) => (await fetch(u)).json();
+    const [today, last30, trend, closed, ranking] = await Promise.all(['today', 'last30', 'trend', 'trendClosed', 'ranking'].map((k) => get(f.queries[k])));
+    const text = (id) => document.getElementById(id).textContent;
+    return {
+      shown: [text('strip-new'), text('strip-closed'), text('strip-overdue'), text('strip-satisfaction')],
+      api: [String(today.total.received), String(today.total.closed), String(last30.total.open_overdue),
+        last30.total.satisfaction_rate == null ? '–' : `${(last30.total.satisfaction_rate * 100).toFixed(1)}%`],
+      trend: [JSON.stringify(f.trend), JSON.stringify(trend.series.map((b) => b.count))],
+      closed: [JSON.stringify(f.trendClosed), JSON.stringify(closed.series.map((b) => b.count))],
+      red: [[...document.querySelectorAll('#strip-red li')].map((li) => li.dataset.key ?? '').join(','), ranking.red.slice(0, 3).map((r) => r.key).join(',')],
+      black: [[...document.querySelectorAll('#strip-black li')].map((li) => li.dataset.key ?? '').join(','), ranking.black.slice(0, 3).map((r) => r.key).join(',')],
+      month: [text('strip-month'), ranking.month],
+      points: trend.series.length,
+      chart: !!document.querySelector('#strip-chart') && document.querySelector('#strip-chart').width > 0,
+    };
+  });
+  check('strip figures equal the API\'s', strip.shown.join('|') === strip.api.join('|'), `shown ${strip.shown.join(' ')}, API ${strip.api.join(' ')}`);
+  check('strip trend equals the daily series (30 days)', strip.points === 30 && strip.trend[0] === strip.trend[1] && strip.closed[0] === strip.closed[1] && JSON.parse(strip.trend[0]).some((n) => n > 0), strip.trend[0]);
+  check('strip red/black lists equal the ranking', strip.red[0] === strip.red[1] && strip.black[0] === strip.black[1] && strip.month[0] === strip.month[1], `red ${strip.red[0] || '(none)'}, black ${strip.black[0] || '(none)'}, ${strip.month[0]}`);
+  check('strip chart drawn', strip.chart);
 
   // Drawn grids, through the map API.
   const drawn = await page.evaluate(() => {
@@ -290,6 +320,7 @@ async function fullChecks(page, problems, offsite, basemap) {
   check('live feed connected', live === 'live', live);
   const lngLat = await page.evaluate(({ x, y }) => window.gridmap.map.unproject([x, y]).toArray(), pt);
   const seq3 = await page.evaluate(() => window.gridmap.statsSeq);
+  const strip0 = await page.evaluate(() => ({ seq: window.gridmap.strip.seq, n: Number(document.getElementById('strip-new').textContent) }));
   const posted = await fetch(base + '/api/v1/incidents', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -306,6 +337,14 @@ async function fullChecks(page, problems, offsite, basemap) {
   } catch (err) {
     check('live event shown and statistics refreshed', false, err.message);
   }
+  // The strip follows the same event stream: today's new count goes up by one.
+  try {
+    await page.waitForFunction((s) => window.gridmap.strip.seq > s.seq && Number(document.getElementById('strip-new').textContent) === s.n + 1, strip0, { timeout: 15_000 });
+    check('strip refreshed by the live event', true, `new today ${strip0.n} → ${strip0.n + 1}`);
+  } catch {
+    check('strip refreshed by the live event', false, `new today ${strip0.n} → ${await page.$eval('#strip-new', (el) => el.textContent)}`);
+  }
+  check('one event stream for the map and the strip', eventStreams.length === 1, `${eventStreams.length} connections`);
 
   // Micro-grids on demand: the level switch asks the tiles for them.
   await page.click('#lang');
@@ -350,7 +389,12 @@ async function fullChecks(page, problems, offsite, basemap) {
   if (shotPath) writeFileSync(shotPath.replace(/\.png$/, '-patrol.png'), await page.screenshot());
   // Zoomed in: a micro-grid's details (last patrol, patrols, distance),
   // and the tracks.
-  await page.evaluate(() => window.gridmap.map.jumpTo({ zoom: 14.5 }));
+  // (Around the middle of the area the panels and the strip leave free.)
+  await page.evaluate(() => {
+    const m = window.gridmap.map;
+    const free = (document.getElementById('strip').getBoundingClientRect().top + document.querySelector('.bar').getBoundingClientRect().bottom) / 2;
+    m.jumpTo({ zoom: 14.5, center: m.unproject([m.getCanvas().clientWidth / 2, free]) });
+  });
   await page.waitForFunction(() => window.gridmap.map.loaded() && window.gridmap.map.queryRenderedFeatures({ layers: ['label-micro'] }).length > 0, null, { timeout: 30_000 });
   const mpt = await page.evaluate(() => {
     const m = window.gridmap.map;
@@ -358,7 +402,7 @@ async function fullChecks(page, problems, offsite, basemap) {
     const w = m.getCanvas().clientWidth;
     const f = m.queryRenderedFeatures({ layers: ['label-micro'] }).find((f) => {
       const p = m.project(f.geometry.coordinates);
-      return window.gridmap.patrol.codes.get(f.properties.code)?.visits > 0 && p.x > w * 0.3 && p.x < w * 0.65 && p.y > 150;
+      return window.gridmap.patrol.codes.get(f.properties.code)?.visits > 0 && p.x > w * 0.3 && p.x < w * 0.65 && p.y > 150 && p.y < document.getElementById('strip').getBoundingClientRect().top - 20;
     });
     const p = m.project(f.geometry.coordinates);
     return { x: p.x, y: p.y, code: f.properties.code };
@@ -428,6 +472,9 @@ try {
   page.on('request', (r) => {
     const u = r.url();
     if (!u.startsWith(base) && !u.startsWith('data:') && !u.startsWith('blob:') && !(basemap && u.startsWith(basemap))) offsite.push(u);
+  });
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/api/v1/events') eventStreams.push(r.url());
   });
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
