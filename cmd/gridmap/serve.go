@@ -108,6 +108,9 @@ func printNext(w io.Writer, base, databaseURL, self string) {
   editor:    %[1]s/editor
   case desk: %[1]s/desk
   roster:    %[1]s/roster
+  ranking:   %[1]s/ranking
+  reports:   %[1]s/reports
+  field app: %[1]s/field (phones: a worker signs in with a reporter token's QR code, made with --url)
   API:       %[1]s/api/v1/openapi.json
   database:  DATABASE_URL='%[2]s'
   a token (for the editor, writes, and personal data):

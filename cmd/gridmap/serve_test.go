@@ -80,6 +80,9 @@ func TestServePrintsNext(t *testing.T) {
 		"editor:    " + base + "/editor\n",
 		"case desk: " + base + "/desk\n",
 		"roster:    " + base + "/roster\n",
+		"ranking:   " + base + "/ranking\n",
+		"reports:   " + base + "/reports\n",
+		"field app: " + base + "/field (phones",
 		"DATABASE_URL='" + url + "'",
 		"token create --role admin --name",
 	} {
