@@ -27,7 +27,7 @@ const strings = {
     nearBorder: '靠近边界：相邻网格 ', metres: ' 米', badToken: '令牌无效或已吊销：', notWorker: '此令牌不是网格员令牌（需要 reporter 角色）。',
     needOnline: '首次登录需要网络。', patrolOn: '巡查中，已记录点数：', patrolOff: '未在巡查。', visited: '今日走过的网格：',
     logSaved: '日志已保存。', noCases: '暂无案件。', investigate: '核查', resolve: '办结', review: '核验', steps: '处理过程',
-    photos: '张照片', scanFail: '无法打开相机：',
+    photos: '张照片', scanFail: '无法打开相机：', chooseCategory: '请选择类别',
     signoutPending: '还有 {n} 项未发送：退出会删除它们。有信号时再退出，或一分钟内再按一次“退出”。',
   },
   en: {
@@ -41,7 +41,7 @@ const strings = {
     nearBorder: 'Near the border: next grid ', metres: ' m', badToken: 'Token unknown or revoked: ', notWorker: 'This is not a grid worker token (role reporter).',
     needOnline: 'The first sign-in needs a connection.', patrolOn: 'Patrolling, positions kept: ', patrolOff: 'Not patrolling.', visited: 'Grids walked today: ',
     logSaved: 'Log saved.', noCases: 'No cases.', investigate: 'Investigate', resolve: 'Resolve', review: 'Verify', steps: 'Steps',
-    photos: ' photos', scanFail: 'Cannot open the camera: ',
+    photos: ' photos', scanFail: 'Cannot open the camera: ', chooseCategory: 'Choose a category',
     signoutPending: '{n} items are not sent yet: signing out deletes them. Sign out when there is a signal, or press Sign out again within a minute.',
   },
 };
@@ -428,6 +428,7 @@ async function takeStep(kind) {
     if (ids.length) body.attachments = ids;
     await api('POST', `/api/v1/incidents/${state.caseOpen}/steps`, body);
     $('step-form').reset();
+    $('s-photos').textContent = '';
     await openCase(state.caseOpen);
   } catch (err) {
     $('s-error').textContent = err.message;
@@ -511,7 +512,7 @@ async function categories() {
   try {
     cats = (await api('GET', '/api/v1/categories')).categories;
   } catch {}
-  $('r-category').innerHTML = `<option value=""></option>` + cats.map((c) => `<option value="${esc(c.name)}">${esc(state.lang === 'en' ? c.label_en ?? c.name : c.label_zh ?? c.label ?? c.name)}</option>`).join('');
+  $('r-category').innerHTML = `<option value="">${esc(t('chooseCategory'))}</option>` + cats.map((c) => `<option value="${esc(c.name)}">${esc(state.lang === 'en' ? c.label_en ?? c.name : c.label_zh ?? c.label ?? c.name)}</option>`).join('');
 }
 
 async function startApp() {
@@ -582,6 +583,10 @@ async function main() {
   for (const b of document.querySelectorAll('[data-tab]')) b.onclick = () => showTab(b.dataset.tab);
   $('report').onsubmit = submitReport;
   $('r-photo').onchange = pickPhotos;
+  $('s-photo').onchange = () => {
+    const n = $('s-photo').files.length;
+    $('s-photos').textContent = n ? n + t('photos') : '';
+  };
   $('r-tap').onclick = () => {
     state.tapping = true;
     $('r-tap').setAttribute('aria-pressed', 'true');
