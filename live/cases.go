@@ -33,14 +33,18 @@ type Cases struct {
 	set     atomic.Pointer[indicators.Set] // nil until loaded
 	kick    chan struct{}
 	snap    string
+	loaded  chan struct{} // closed after the first load
 }
 
 // NewCases returns the indicators' cases over src. Call Listen with the
 // change feed, then Run.
 func NewCases(src CaseSource, opts Options) *Cases {
 	opts = opts.withDefaults()
-	return &Cases{src: src, log: opts.Logger, onBuild: opts.OnBuild, kick: make(chan struct{}, 1)}
+	return &Cases{src: src, log: opts.Logger, onBuild: opts.OnBuild, kick: make(chan struct{}, 1), loaded: make(chan struct{})}
 }
+
+// Loaded is closed once the first load has finished.
+func (c *Cases) Loaded() <-chan struct{} { return c.loaded }
 
 // Set returns the cases, or nil while the first load runs.
 func (c *Cases) Set() *indicators.Set { return c.set.Load() }
@@ -95,6 +99,7 @@ func (c *Cases) read(ctx context.Context) error {
 	c.snap = next
 	if first {
 		c.set.Store(set)
+		close(c.loaded)
 		took := time.Since(start)
 		c.onBuild(BuildIndicators, took, 0)
 		c.log.Info("indicator cases loaded", "cases", set.Len(), "took", took.String())

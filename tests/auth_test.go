@@ -78,11 +78,11 @@ func authInstance(tb testing.TB, url string, cfg httpapi.Config) (*httptest.Serv
 	go a.Run(ctx)
 	srv := httptest.NewServer(a.Handler)
 	tb.Cleanup(func() { srv.Close(); cancel(); st.Close() })
-	for _, ch := range []<-chan struct{}{a.Live.Loaded(), a.Incidents.Loaded()} {
+	for _, ch := range []<-chan struct{}{a.Live.Loaded(), a.Incidents.Loaded(), a.Cases.Loaded()} {
 		select {
 		case <-ch:
 		case <-time.After(30 * time.Second):
-			tb.Fatal("index or incident statistics not loaded within 30 s")
+			tb.Fatal("index, incident statistics or indicator cases not loaded within 30 s")
 		}
 	}
 	return srv, a, logs

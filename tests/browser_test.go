@@ -190,6 +190,11 @@ func TestBrowserWallMap(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("incident statistics not loaded within 30 s")
 	}
+	select { // the indicators (the wall map's strip)
+	case <-a.Cases.Loaded():
+	case <-time.After(30 * time.Second):
+		t.Fatal("indicator cases not loaded within 30 s")
+	}
 	if resp := get(t, srv.URL+"/", nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /: %d; the bundle is built into the binary by `make build` or `npm ci && npm run build` in static/ before go test", resp.StatusCode)
 	}

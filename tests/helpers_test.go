@@ -70,11 +70,10 @@ func instanceWith(tb testing.TB, url string, cfg httpapi.Config) (*httptest.Serv
 	case <-time.After(30 * time.Second):
 		tb.Fatal("incident statistics not loaded within 30 s")
 	}
-	for i := 0; a.Cases.Set() == nil; i++ { // the indicators' cases, loaded beside them
-		if i == 3000 {
-			tb.Fatal("indicator cases not loaded after 30 s")
-		}
-		time.Sleep(10 * time.Millisecond)
+	select { // the indicators' cases, loaded beside them
+	case <-a.Cases.Loaded():
+	case <-time.After(30 * time.Second):
+		tb.Fatal("indicator cases not loaded within 30 s")
 	}
 	return srv, a
 }

@@ -35,6 +35,11 @@ func incidentInstance(tb testing.TB) (*httptest.Server, *app.App, *geo.Index) {
 	case <-time.After(30 * time.Second):
 		tb.Fatal("incident statistics not loaded within 30 s")
 	}
+	select { // the indicators (the wall map's strip)
+	case <-a.Cases.Loaded():
+	case <-time.After(30 * time.Second):
+		tb.Fatal("indicator cases not loaded within 30 s")
+	}
 	ix, _ := a.Live.Index()
 	return srv, a, ix
 }
