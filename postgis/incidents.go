@@ -611,7 +611,13 @@ func (s *Store) ListIncidents(ctx context.Context, f gridmap.IncidentFilter, fn 
 	if f.Limit > 0 {
 		q += " LIMIT $" + strconv.Itoa(len(args))
 	}
-	return s.read(ctx, func(p *pgxpool.Pool) error {
+	// A page (a bounded limit) is read whole before fn sees it, so a
+	// standby that fails in the middle of it is retried on the primary
+	// (Store.read) and fails no request; an export streams.
+	var page []gridmap.Incident
+	buffered := f.Limit > 0 && f.Limit <= maxBufferedPage
+	err = s.read(ctx, func(p *pgxpool.Pool) error {
+		page = page[:0]
 		rows, err := p.Query(ctx, q, args...)
 		if err != nil {
 			return mapErr(err, "incidents")
@@ -626,16 +632,33 @@ func (s *Store) ListIncidents(ctx context.Context, f gridmap.IncidentFilter, fn 
 				return err
 			}
 			n++
+			if buffered {
+				page = append(page, sc.incident())
+				continue
+			}
 			if err := fn(sc.incident()); err != nil {
 				return delivered{err}
 			}
 		}
-		if err := rows.Err(); err != nil && n > 0 {
+		if err := rows.Err(); err != nil && n > 0 && !buffered {
 			return delivered{mapErr(err, "incidents")}
 		}
 		return mapErr(rows.Err(), "incidents")
 	})
+	if err != nil {
+		return err
+	}
+	for _, in := range page {
+		if err := fn(in); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// maxBufferedPage is the largest limit ListIncidents reads whole before
+// handing the rows on (about 300 bytes each).
+const maxBufferedPage = 10_000
 
 // CountIncidentsByGrid counts the incidents matching f (GridCodes,
 // Categories, Statuses, From, To) by assigned grid with a plain SQL GROUP
