@@ -103,25 +103,31 @@ func (s *Server) dailyReport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := report.BuildDaily(day, incs, ix, time.Now())
+	return s.answerReport(w, r, format, "bulletin-"+d.Date, d, func(l report.Labels) ([]byte, error) {
+		if format == "pdf" {
+			return report.DailyPDF(d, ix, l, s.fonts)
+		}
+		return report.DailyHTML(d, ix, l)
+	})
+}
+
+// answerReport writes report v as JSON, or the document draw makes of it
+// (PDF or HTML, as format says) with the labels of the request's language.
+func (s *Server) answerReport(w http.ResponseWriter, r *http.Request, format, name string, v any, draw func(report.Labels) ([]byte, error)) error {
 	if format == "json" {
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, d)
+		writeJSON(w, http.StatusOK, v)
 		return nil
 	}
 	l, err := s.reportLabels(r)
 	if err != nil {
 		return err
 	}
-	var b []byte
-	if format == "pdf" {
-		b, err = report.DailyPDF(d, ix, l, s.fonts)
-	} else {
-		b, err = report.DailyHTML(d, ix, l)
-	}
+	b, err := draw(l)
 	if err != nil {
 		return err
 	}
-	writeDocument(w, format, "bulletin-"+d.Date, b)
+	writeDocument(w, format, name, b)
 	return nil
 }
 
@@ -151,24 +157,10 @@ func (s *Server) wednesdayReport(w http.ResponseWriter, r *http.Request) error {
 		contact = MaskPhone
 	}
 	a := report.BuildWednesday(day, incs, ix, contact, time.Now())
-	if format == "json" {
-		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, a)
-		return nil
-	}
-	l, err := s.reportLabels(r)
-	if err != nil {
-		return err
-	}
-	var b []byte
-	if format == "pdf" {
-		b, err = report.WednesdayPDF(a, ix, l, s.fonts)
-	} else {
-		b, err = report.WednesdayHTML(a, ix, l)
-	}
-	if err != nil {
-		return err
-	}
-	writeDocument(w, format, "wednesday-"+a.Date, b)
-	return nil
+	return s.answerReport(w, r, format, "wednesday-"+a.Date, a, func(l report.Labels) ([]byte, error) {
+		if format == "pdf" {
+			return report.WednesdayPDF(a, ix, l, s.fonts)
+		}
+		return report.WednesdayHTML(a, ix, l)
+	})
 }
