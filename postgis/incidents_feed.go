@@ -53,27 +53,37 @@ func (s *Store) IncidentChanges(ctx context.Context, since string, fn func(gridm
 	return next, err
 }
 
+// openChanges begins a read-only repeatable-read transaction on p, reads
+// its snapshot (where the next read starts) and runs allSQL, or sinceSQL
+// with since. The caller closes the rows and ends the transaction.
+func openChanges(ctx context.Context, p *pgxpool.Pool, since, allSQL, sinceSQL string) (tx pgx.Tx, rows pgx.Rows, next string, err error) {
+	tx, err = p.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, nil, "", mapErr(err, "incidents")
+	}
+	if err = tx.QueryRow(ctx, snapshotSQL).Scan(&next); err == nil {
+		if since == "" {
+			rows, err = tx.Query(ctx, allSQL)
+		} else {
+			rows, err = tx.Query(ctx, sinceSQL, since)
+		}
+	}
+	if err != nil {
+		tx.Rollback(ctx)
+		return nil, nil, "", mapErr(err, "incidents")
+	}
+	return tx, rows, next, nil
+}
+
 // incidentChanges is IncidentChanges on p. A failure after fn saw rows
 // is not retried at once on the primary (delivered): the feed reads again
 // from since at its next turn, as after any broken read.
 func incidentChanges(ctx context.Context, p *pgxpool.Pool, since string, fn func(gridmap.Incident) error) (next string, err error) {
-	tx, err := p.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, rows, next, err := openChanges(ctx, p, since, allChangesSQL, changesSinceSQL)
 	if err != nil {
-		return since, mapErr(err, "incidents")
+		return since, err
 	}
 	defer tx.Rollback(ctx)
-	if err := tx.QueryRow(ctx, snapshotSQL).Scan(&next); err != nil {
-		return since, mapErr(err, "incidents")
-	}
-	var rows pgx.Rows
-	if since == "" {
-		rows, err = tx.Query(ctx, allChangesSQL)
-	} else {
-		rows, err = tx.Query(ctx, changesSinceSQL, since)
-	}
-	if err != nil {
-		return since, mapErr(err, "incidents")
-	}
 	defer rows.Close()
 	var sc incidentScan
 	dest := sc.dest()

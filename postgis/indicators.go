@@ -43,23 +43,11 @@ ORDER BY i.id`
 // is read again. fn's error stops the read and is returned.
 func (s *Store) CaseChanges(ctx context.Context, since string, fn func(indicators.Case) error) (next string, err error) {
 	defer gridmap.Wrap(&err, "postgis.CaseChanges")
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, rows, next, err := openChanges(ctx, s.pool, since, allCasesSQL, casesChangedSQL)
 	if err != nil {
-		return since, mapErr(err, "incidents")
+		return since, err
 	}
 	defer tx.Rollback(ctx)
-	if err := tx.QueryRow(ctx, snapshotSQL).Scan(&next); err != nil {
-		return since, mapErr(err, "incidents")
-	}
-	var rows pgx.Rows
-	if since == "" {
-		rows, err = tx.Query(ctx, allCasesSQL)
-	} else {
-		rows, err = tx.Query(ctx, casesChangedSQL, since)
-	}
-	if err != nil {
-		return since, mapErr(err, "incidents")
-	}
 	defer rows.Close()
 	var (
 		c        indicators.Case
