@@ -69,11 +69,11 @@ func (s *Store) ListGrids(ctx context.Context, f gridmap.GridFilter, fn func(gri
 			}
 			n++
 			if err := fn(g); err != nil {
-				return delivered{err}
+				return delivered{err: err}
 			}
 		}
 		if err := rows.Err(); err != nil && n > 0 {
-			return delivered{mapErr(err, "grids")}
+			return delivered{err: mapErr(err, "grids")}
 		}
 		return mapErr(rows.Err(), "grids")
 	})

@@ -606,54 +606,82 @@ func incidentWhere(f gridmap.IncidentFilter) (string, []any) {
 // public fields only (no personal data).
 func (s *Store) ListIncidents(ctx context.Context, f gridmap.IncidentFilter, fn func(gridmap.Incident) error) (err error) {
 	defer gridmap.Wrap(&err, "postgis.ListIncidents")
+	// A page (a bounded limit) is read whole before fn sees it, so a
+	// standby that fails in the middle of it is retried on the primary
+	// (Store.read) and fails no request. An export streams: one that a
+	// standby fails after rows were handed on goes on from the primary
+	// after the last id delivered (ids are the order).
+	var page []gridmap.Incident
+	if f.Limit > 0 && f.Limit <= maxBufferedPage {
+		err = s.read(ctx, func(p *pgxpool.Pool) error {
+			page = page[:0]
+			return listIncidents(ctx, p, f, func(in gridmap.Incident) error {
+				page = append(page, in)
+				return nil
+			})
+		})
+		if err != nil {
+			return err
+		}
+		for _, in := range page {
+			if err := fn(in); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return s.read(ctx, func(p *pgxpool.Pool) error { return streamIncidents(ctx, p, f, fn) })
+}
+
+// streamIncidents is listIncidents for a stream: an error after rows were
+// delivered is marked so (not to be run again from the start) and says how
+// to go on from the next row.
+func streamIncidents(ctx context.Context, p *pgxpool.Pool, f gridmap.IncidentFilter, fn func(gridmap.Incident) error) error {
+	var n int
+	var last int64
+	err := listIncidents(ctx, p, f, func(in gridmap.Incident) error {
+		if err := fn(in); err != nil {
+			return delivered{err: err}
+		}
+		n, last = n+1, in.ID
+		return nil
+	})
+	var d delivered
+	if err == nil || n == 0 || errors.As(err, &d) {
+		return err
+	}
+	rest := f
+	rest.BeforeID = last
+	if rest.Limit > 0 {
+		rest.Limit -= n
+	}
+	return delivered{err: err, resume: func(p *pgxpool.Pool) error { return streamIncidents(ctx, p, rest, fn) }}
+}
+
+// listIncidents runs the listing query of f on p and calls fn per row.
+func listIncidents(ctx context.Context, p *pgxpool.Pool, f gridmap.IncidentFilter, fn func(gridmap.Incident) error) error {
 	where, args := incidentWhere(f)
 	q := "SELECT " + incidentColumns + " FROM incident i" + where + " ORDER BY i.id DESC"
 	if f.Limit > 0 {
 		q += " LIMIT $" + strconv.Itoa(len(args))
 	}
-	// A page (a bounded limit) is read whole before fn sees it, so a
-	// standby that fails in the middle of it is retried on the primary
-	// (Store.read) and fails no request; an export streams.
-	var page []gridmap.Incident
-	buffered := f.Limit > 0 && f.Limit <= maxBufferedPage
-	err = s.read(ctx, func(p *pgxpool.Pool) error {
-		page = page[:0]
-		rows, err := p.Query(ctx, q, args...)
-		if err != nil {
-			return mapErr(err, "incidents")
-		}
-		defer rows.Close()
-		var sc incidentScan
-		dest := sc.dest()
-		n := 0
-		for rows.Next() {
-			sc = incidentScan{}
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			n++
-			if buffered {
-				page = append(page, sc.incident())
-				continue
-			}
-			if err := fn(sc.incident()); err != nil {
-				return delivered{err}
-			}
-		}
-		if err := rows.Err(); err != nil && n > 0 && !buffered {
-			return delivered{mapErr(err, "incidents")}
-		}
-		return mapErr(rows.Err(), "incidents")
-	})
+	rows, err := p.Query(ctx, q, args...)
 	if err != nil {
-		return err
+		return mapErr(err, "incidents")
 	}
-	for _, in := range page {
-		if err := fn(in); err != nil {
+	defer rows.Close()
+	var sc incidentScan
+	dest := sc.dest()
+	for rows.Next() {
+		sc = incidentScan{}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if err := fn(sc.incident()); err != nil {
 			return err
 		}
 	}
-	return nil
+	return mapErr(rows.Err(), "incidents")
 }
 
 // maxBufferedPage is the largest limit ListIncidents reads whole before

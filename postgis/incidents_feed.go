@@ -95,12 +95,12 @@ func incidentChanges(ctx context.Context, p *pgxpool.Pool, since string, fn func
 		}
 		n++
 		if err := fn(sc.incident()); err != nil {
-			return since, delivered{err}
+			return since, delivered{err: err}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		if n > 0 {
-			return since, delivered{mapErr(err, "incidents")}
+			return since, delivered{err: mapErr(err, "incidents")}
 		}
 		return since, mapErr(err, "incidents")
 	}

@@ -299,8 +299,12 @@ func (s *Store) pickReplica(ctx context.Context) *replica {
 }
 
 // delivered marks an error after a read had handed rows to its caller:
-// it is not retried on the primary (the caller would see rows twice).
-type delivered struct{ err error }
+// it is not run again on the primary (the caller would see rows twice).
+// A read that can go on from where it stopped says how in resume.
+type delivered struct {
+	err    error
+	resume func(p *pgxpool.Pool) error
+}
 
 func (d delivered) Error() string { return d.err.Error() }
 
@@ -319,22 +323,39 @@ func (s *Store) read(ctx context.Context, fn func(p *pgxpool.Pool) error) error 
 	}
 	err := fn(r.pool)
 	var d delivered
-	var pgErr *pgconn.PgError
-	switch {
-	case err == nil || errors.As(err, &d) || ctx.Err() != nil:
-		r.reads.Add(1)
-		return unwrapDelivered(err)
-	case errors.As(err, &pgErr) && pgErr.Code == "40001":
-		// Cancelled by a conflict with recovery (replayed vacuum): the
-		// standby is well, this read goes to the primary.
-	case isConnErr(err) || gridmap.ErrorCode(err) == gridmap.EUNAVAILABLE:
-		r.leave(s.log, err)
-	default:
+	if errors.As(err, &d) {
+		if d.resume == nil || ctx.Err() != nil || !standbyFailed(d.err) {
+			r.reads.Add(1)
+			return d.err
+		}
+		s.leaveFailed(r, d.err)
+		s.primaryReads.Add(1)
+		return unwrapDelivered(d.resume(s.pool))
+	}
+	if err == nil || ctx.Err() != nil || !standbyFailed(err) {
 		r.reads.Add(1)
 		return err
 	}
+	s.leaveFailed(r, err)
 	s.primaryReads.Add(1)
 	return unwrapDelivered(fn(s.pool))
+}
+
+// standbyFailed reports whether err is the standby's failure rather than
+// the read's: a broken connection, or a read cancelled for a conflict with
+// recovery (replayed vacuum), which the primary would answer.
+func standbyFailed(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "40001" || isConnErr(err) || gridmap.ErrorCode(err) == gridmap.EUNAVAILABLE
+}
+
+// leaveFailed leaves r after a failed read, unless it was a recovery
+// conflict: the standby itself is well then.
+func (s *Store) leaveFailed(r *replica, err error) {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "40001" {
+		r.leave(s.log, err)
+	}
 }
 
 // leave stops reads going to r after one failed until the next check

@@ -2,11 +2,17 @@ package postgis_test
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/geo"
+	"github.com/gridmap/gridmap/internal/demodata"
 	"github.com/gridmap/gridmap/internal/testdb"
 	"github.com/gridmap/gridmap/postgis"
 )
@@ -66,5 +72,88 @@ func TestReplicaNotAStandby(t *testing.T) {
 	}
 	if rs, primary := st.Replicas(); rs[0].Reads != 0 || primary != 1 {
 		t.Errorf("reads %d on the non-standby, %d on the primary; want 0 and 1", rs[0].Reads, primary)
+	}
+}
+
+// TestExportGoesOnAfterStandbyFails: an unbounded listing (an export)
+// streaming from a standby whose connection breaks after rows were handed
+// on goes on from the primary after the last id delivered: every incident
+// once, newest first, and no error. The "standby" is the same database
+// through a pool of its own, whose backend the test terminates.
+func TestExportGoesOnAfterStandbyFails(t *testing.T) {
+	ctx := context.Background()
+	dbURL := testdb.URL(t)
+	st, err := postgis.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	outline, err := demodata.Yanzhou()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Demo(ctx, outline, postgis.DefaultDemo); err != nil {
+		t.Fatal(err)
+	}
+	grids, version, err := st.CurrentGrids(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := geo.NewIndex(grids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Enough rows (tens of MB) that the server is still sending when the
+	// connection is cut: socket buffers hold a few MB.
+	importBench(t, st, ix, version, benchIncidents(ix, 60_000, 7, "X"))
+	want, err := st.CountIncidents(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", "fake_standby")
+	u.RawQuery = q.Encode()
+	if err := postgis.AddCurrentReplica(st, u.String()); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+
+	var got []int64
+	err = st.ListIncidents(ctx, gridmap.IncidentFilter{}, func(in gridmap.Incident) error {
+		got = append(got, in.ID)
+		if len(got) == 100 {
+			var n int
+			if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+				WHERE application_name = 'fake_standby' AND state = 'active'`).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 { // the checker may be running a query there too
+				return fmt.Errorf("no standby backend was running the export")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("the export failed: %v", err)
+	}
+	if int64(len(got)) != want {
+		t.Fatalf("%d incidents delivered, %d stored", len(got), want)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] >= got[i-1] {
+			t.Fatalf("ids not strictly newest first at %d: %d then %d", i, got[i-1], got[i])
+		}
+	}
+	rs, primary := st.Replicas()
+	if rs[0].Up || primary != 1 || rs[0].Reads != 0 {
+		t.Errorf("after the cut: replica %+v, primary reads %d; want the standby left and 1 read on the primary", rs[0], primary)
 	}
 }
