@@ -31,6 +31,12 @@ func (s *Server) countFeatures(r *http.Request, c ogcColl, o ogcQuery, only ...s
 	if err != nil {
 		return nil, page, err
 	}
+	// Counts over the memory window only (rollups are not read here).
+	win := heat.Filter{From: o.from, To: o.to}
+	if _, err := s.planWindow(&win, "an incident-count collection", false); err != nil {
+		return nil, page, err
+	}
+	o.from = win.From
 	selCats, err := s.paramCategories(r)
 	if err != nil {
 		return nil, page, err

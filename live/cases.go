@@ -34,7 +34,7 @@ type Cases struct {
 	kick    chan struct{}
 	snap    string
 	win     window
-	from    time.Time // the window start of the last read: cases before it are not held
+	from    time.Time     // the window start of the last read: cases before it are not held
 	loaded  chan struct{} // closed after the first load
 }
 
