@@ -10,7 +10,7 @@ import (
 // import of old tickets gets new ids), so it scans every row rather than
 // cutting a prefix. The columns are copied into new slices of the kept
 // length, so the memory of the dropped rows is freed (Bytes falls), and
-// the zone map is rebuilt. It holds the write lock while it copies: about
+// the zone map is rebuilt and the block counts by grid dropped. It holds the write lock while it copies: about
 // a millisecond per hundred thousand rows, once a month.
 func (a *Aggregate) DropBefore(t time.Time) int {
 	cut := uint32(max(0, min(ceilSeconds(t), math.MaxUint32)))
@@ -50,5 +50,10 @@ func (a *Aggregate) DropBefore(t time.Time) int {
 	a.ids, a.t, a.due, a.grid, a.cat, a.st, a.wx, a.wy = ids, ts, due, grid, cat, st, wx, wy
 	a.bmin, a.bmax = nil, nil
 	a.zoneRebuild(0)
+	// The block counts by grid (gridcounts.go) would be counted again
+	// anyway (their blocks' ids changed); freed now, made again on use.
+	a.cmu.Lock()
+	a.bcounts = nil
+	a.cmu.Unlock()
 	return dropped
 }

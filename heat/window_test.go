@@ -146,3 +146,47 @@ func BenchmarkDropBefore(b *testing.B) {
 		}
 	})
 }
+
+// TestDropBeforeBlockCounts: the block counts by grid (made by a count
+// over whole blocks) are right after a drop and after more rows.
+func TestDropBeforeBlockCounts(t *testing.T) {
+	rows := randomRows(700_000, 13)
+	agg := heat.New()
+	agg.Apply(rows)
+	all := heat.Filter{}
+	if got := agg.CountByGrid(all); got.Total != len(rows) { // makes the block counts
+		t.Fatalf("total %d", got.Total)
+	}
+	cut := t0.AddDate(0, 4, 0)
+	agg.DropBefore(cut)
+	var kept []heat.Row
+	for _, r := range rows {
+		if !r.ReportedAt.Before(cut) {
+			kept = append(kept, r)
+		}
+	}
+	for _, f := range []heat.Filter{all, {From: cut.AddDate(0, 1, 0)}} {
+		got, want := agg.CountByGrid(f), naive(kept, f)
+		if got.Total != want.Total || fmt.Sprint(got.ByCode) != fmt.Sprint(want.ByCode) {
+			t.Errorf("after the drop, from %s: %+v, want %+v", f.From, got, want)
+		}
+	}
+	// Regrid rows, then drop again.
+	var moved []heat.Row
+	for i := 0; i < len(kept); i += 7 {
+		kept[i].GridCode = "B02"
+		moved = append(moved, kept[i])
+	}
+	agg.Apply(moved)
+	cut2 := cut.AddDate(0, 2, 0)
+	agg.DropBefore(cut2)
+	var kept2 []heat.Row
+	for _, r := range kept {
+		if !r.ReportedAt.Before(cut2) {
+			kept2 = append(kept2, r)
+		}
+	}
+	if got, want := agg.CountByGrid(all), naive(kept2, all); got.Total != want.Total || fmt.Sprint(got.ByCode) != fmt.Sprint(want.ByCode) {
+		t.Errorf("after the second drop: %+v, want %+v", got, want)
+	}
+}

@@ -153,6 +153,7 @@ type Server struct {
 	indicators func() *indicators.Set
 	ranking    RankingStore
 	tokenList  TokenStore // worker names, for the roles that see people
+	gridLevels levelCache // stats.go: each level's grids and their JSON
 
 	trustState // auth.go: tokens, policy, limits, metrics (issue 7)
 }
