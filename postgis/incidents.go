@@ -492,7 +492,11 @@ func (s *Store) Incident(ctx context.Context, id int64) (in gridmap.Incident, er
 	var name, phone string
 	var by gridmap.Actor
 	if err := s.pool.QueryRow(ctx, incidentSQL, id).Scan(append(sc.dest(), &sc.in.Description, &name, &phone, &by.TokenID, &by.Name)...); err != nil {
-		return in, mapErr(err, fmt.Sprintf("incident %d", id))
+		err = mapErr(err, fmt.Sprintf("incident %d", id))
+		if gridmap.ErrorCode(err) == gridmap.ENOTFOUND {
+			err = s.goneIfArchived(ctx, id, err)
+		}
+		return in, err
 	}
 	in = sc.incident()
 	in.CreatedBy = by
