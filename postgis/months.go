@@ -112,7 +112,7 @@ WHERE i.inhparent IN ('incident'::regclass, 'incident_step'::regclass)`
 
 // monthsOfPlainSQL counts a plain (unpartitioned) incident table by month.
 const monthsOfPlainSQL = `
-SELECT to_char(reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'), count(*)
+SELECT to_char((reported_at AT TIME ZONE 'UTC') + interval '8 hours', 'YYYY-MM'), count(*)
 FROM incident GROUP BY 1`
 
 // Months lists every month that has a partition, a rollup or an archive,
@@ -310,7 +310,7 @@ func archivedErr(msg string) error {
 // when that month is archived.
 const archivedCaseSQL = `
 SELECT to_char(a.month, 'YYYY-MM') FROM incident_key k
-JOIN incident_archive a ON a.month = date_trunc('month', k.reported_at AT TIME ZONE 'Asia/Shanghai')::date
+JOIN incident_archive a ON a.month = gridmap_incident_month(k.reported_at)
 WHERE k.id = $1`
 
 // goneIfArchived returns EGONE naming the month when case id was archived
