@@ -196,8 +196,10 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	_, err = p.Up(ctx)
-	return err
+	if _, err = p.Up(ctx); err != nil {
+		return err
+	}
+	return s.EnsureIncidentMonthsAhead(ctx)
 }
 
 // mapErr turns driver errors into application errors where the cause is the
