@@ -307,6 +307,11 @@ func (s *Store) insertOne(ctx context.Context, opts gridmap.ImportIncidentsOptio
 JOIN incident i ON i.id = k.id AND i.reported_at = k.reported_at
 WHERE k.external_id = $1`, ext).Scan(sc.dest()...)
 		if errors.Is(err, pgx.ErrNoRows) {
+			if a := s.archivedExternalID(ctx, ext); a != nil {
+				return a // stored before, in a month archived since
+			}
+		}
+		if errors.Is(err, pgx.ErrNoRows) {
 			p := gridmap.ItemError{Index: idx, Line: int(row[1].(int32)), Code: ext, Field: "category", Message: fmt.Sprintf("unknown category %s", cat)}
 			if !opts.Partial {
 				return refusedBatch(1, res.Read, []gridmap.ItemError{p})

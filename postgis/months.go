@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gridmap/gridmap"
@@ -297,13 +298,37 @@ func archivedMonthMessage(month string) string {
 
 var archivedRefusal = regexp.MustCompile(`^month (\d{4}-\d{2}) is archived`)
 
-// archivedErr is the ECONFLICT error for a database refusal of a write
-// into an archived month, or nil when err is not one.
-func archivedErr(msg string) error {
-	if sm := archivedRefusal.FindStringSubmatch(msg); sm != nil {
+// archivedErr is the ECONFLICT error for the database's refusal of a
+// write into an archived month (P0001 'month YYYY-MM is archived' from
+// gridmap_ensure_incident_month), or nil when err is not one.
+func archivedErr(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "P0001" {
+		return nil
+	}
+	if sm := archivedRefusal.FindStringSubmatch(pgErr.Message); sm != nil {
 		return gridmap.Errorf(gridmap.ECONFLICT, "%s", archivedMonthMessage(sm[1]))
 	}
 	return nil
+}
+
+// archivedExternalSQL finds a case kept only in incident_key by its
+// external id, when its month is archived.
+const archivedExternalSQL = `
+SELECT k.id, to_char(a.month, 'YYYY-MM') FROM incident_key k
+JOIN incident_archive a ON a.month = gridmap_incident_month(k.reported_at)
+WHERE k.external_id = $1`
+
+// archivedExternalID is the ECONFLICT error of a re-post of external id
+// ext whose case was archived with its month (a duplicate: the id is
+// never given again), or nil when it was not.
+func (s *Store) archivedExternalID(ctx context.Context, ext string) error {
+	var id int64
+	var month string
+	if err := s.pool.QueryRow(ctx, archivedExternalSQL, ext).Scan(&id, &month); err != nil {
+		return nil // not archived (or no incident_key): the caller's own answer stands
+	}
+	return gridmap.Errorf(gridmap.ECONFLICT, "incident %s was stored before as case %d, reported in %s: %s", ext, id, month, archivedMonthMessage(month))
 }
 
 // archivedCaseSQL finds the month of a case kept only in incident_key,

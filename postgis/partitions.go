@@ -70,6 +70,9 @@ WHERE (SELECT count(*) FROM pg_inherits
 	defer conn.Close(context.WithoutCancel(ctx))
 	for _, m := range missing {
 		if _, err := conn.Exec(ctx, `SELECT gridmap_ensure_incident_month($1::date)`, m); err != nil {
+			if a := archivedErr(err); a != nil {
+				return a // says where its cases went
+			}
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "P0001" {
 				return gridmap.Errorf(gridmap.ECONFLICT, "incidents reported in %s cannot be stored: %s", m[:7], pgErr.Message)

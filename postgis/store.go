@@ -215,8 +215,8 @@ func mapErr(err error, what string) error {
 		return gridmap.Errorf(gridmap.ECONFLICT, "%s already exists", what)
 	case errors.As(err, &pgErr) && pgErr.Code == "23503":
 		return gridmap.Errorf(gridmap.EINVALID, "%s refers to something that does not exist", what)
-	case errors.As(err, &pgErr) && pgErr.Code == "P0001" && archivedErr(pgErr.Message) != nil:
-		return archivedErr(pgErr.Message) // gridmap_ensure_incident_month refused the month
+	case archivedErr(err) != nil:
+		return archivedErr(err) // gridmap_ensure_incident_month refused the month
 	case isConnErr(err):
 		return &gridmap.Error{Code: gridmap.EUNAVAILABLE, Message: "the database is not reachable; try again shortly"}
 	}
