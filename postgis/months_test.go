@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -322,6 +323,48 @@ SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c
 	}
 	if len(listed) < 5 || listed[0] != "2024-01 archived" || listed[1] != "2024-02 incident_y2024m02" {
 		t.Errorf("months listed: %v", listed)
+	}
+
+	// The README's restore, as written, brings January back whole.
+	restoreFromReadme(t, url, "2024-01", mdir)
+	if got := countsBy(t, c, monthCountsSQL); !reflect.DeepEqual(got, before) {
+		t.Errorf("cases after the restore %v, want %v", got, before)
+	}
+	if got := countsBy(t, c, dependentsSQL); !reflect.DeepEqual(got, deps) {
+		t.Errorf("dependents after the restore %v, want %v", got, deps)
+	}
+	if in, err := st.Incident(ctx, janIDs[0]); err != nil || in.Reporter == nil || in.Reporter.Name != "张三" {
+		t.Errorf("Incident(%d) after the restore: %+v, %v", janIDs[0], in, err)
+	}
+	rolled = countsBy(t, c, `SELECT to_char(month, 'YYYY-MM') || '|' || grid_code || '|' || category || '|' || status, incidents FROM incident_month_rollup WHERE month = '2024-01-01'`)
+	if want := onlyMonth(before, 0, "2024-01", true); !reflect.DeepEqual(rolled, want) {
+		t.Errorf("January's rollup after the restore %v, want %v", rolled, want)
+	}
+}
+
+// restoreFromReadme runs README.md's commands that restore a month (the
+// sh block after "To restore a month"), with M, D and DATABASE_URL set
+// instead of the example's first line.
+func restoreFromReadme(t *testing.T, url, month, dir string) {
+	t.Helper()
+	if _, err := exec.LookPath("psql"); err != nil {
+		t.Skip("psql is needed to run the README's restore")
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "To restore a month")
+	_, rest, ok2 := strings.Cut(rest, "```sh\n")
+	block, _, ok3 := strings.Cut(rest, "```\n")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README.md has no restore commands")
+	}
+	_, script, _ := strings.Cut(block, "\n") // M=… D=…: from the environment here
+	cmd := exec.Command("bash", "-e", "-c", script)
+	cmd.Env = append(os.Environ(), "M="+month, "D="+dir, "DATABASE_URL="+url)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the README's restore: %v\n%s", err, out)
 	}
 }
 
