@@ -225,7 +225,7 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 	for m := range months {
 		ms = append(ms, m)
 	}
-	if err := s.ensureIncidentMonths(ctx, ms); err != nil {
+	if err := s.ensureStagedMonths(ctx, tx, ms); err != nil {
 		return res, err
 	}
 	if err := tx.QueryRow(ctx, insertIncidentsSQL, tokenArg(opts.By), opts.By.Name).Scan(&res.Created, &res.Unassigned); err != nil {

@@ -312,6 +312,34 @@ func archivedErr(err error) error {
 	return nil
 }
 
+// isArchivedMonth reports whether err is archivedErr's refusal.
+func isArchivedMonth(err error) bool {
+	return gridmap.ErrorCode(err) == gridmap.ECONFLICT && archivedRefusal.MatchString(gridmap.ErrorMessage(err))
+}
+
+// newKeyMonthsSQL: the months ('YYYY-MM-DD') of the staged rows whose
+// external id is new to incident_key.
+const newKeyMonthsSQL = `
+SELECT coalesce(array_agg(DISTINCT gridmap_incident_month(s.reported_at)::text), '{}') FROM incident_stage s
+WHERE NOT EXISTS (SELECT 1 FROM incident_key k WHERE k.external_id = s.external_id)`
+
+// ensureStagedMonths is ensureIncidentMonths for the months of a staged
+// import (ImportIncidents). When one of them is archived, only the rows
+// new to incident_key need a partition (a re-import of an archived case
+// is a duplicate, left alone as any case stored before), so the months of
+// those alone are made; a new case in an archived month is still refused.
+func (s *Store) ensureStagedMonths(ctx context.Context, tx pgx.Tx, months []string) error {
+	err := s.ensureIncidentMonths(ctx, months)
+	if !isArchivedMonth(err) {
+		return err
+	}
+	var fresh []string
+	if err := tx.QueryRow(ctx, newKeyMonthsSQL).Scan(&fresh); err != nil {
+		return mapErr(err, "incidents")
+	}
+	return s.ensureIncidentMonths(ctx, fresh)
+}
+
 // archivedExternalSQL finds a case kept only in incident_key by its
 // external id, when its month is archived.
 const archivedExternalSQL = `

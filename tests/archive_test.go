@@ -78,4 +78,21 @@ func TestArchivedMonthAPI(t *testing.T) {
 	if _, _, code := post("AR-4", "2024-04-01T00:00:00+08:00"); code != 201 {
 		t.Errorf("post into 2024-04: %d, want 201", code)
 	}
+	// A batch re-importing an archived case with a new one: the archived
+	// one is existing, the new one created.
+	re, fresh := incident("AR-2", p, "hazard"), incident("AR-5", p, "hazard")
+	re["reported_at"], fresh["reported_at"] = "2024-03-31T23:59:00+08:00", "2024-04-02T08:00:00+08:00"
+	var batch struct{ Created, Existing int }
+	if resp := send(t, "POST", base+"/incidents", map[string]any{"incidents": []any{re, fresh}}, &batch); resp.StatusCode != 201 || batch.Created != 1 || batch.Existing != 1 {
+		t.Errorf("batch of an archived case and a new one: %d %+v, want 201, 1 created, 1 existing", resp.StatusCode, batch)
+	}
+	// A batch with a new case in the archived month is refused whole.
+	fresh2 := incident("AR-6", p, "hazard")
+	fresh2["reported_at"] = "2024-03-02T08:00:00+08:00"
+	var pr2 problem
+	resp = send(t, "POST", base+"/incidents", map[string]any{"incidents": []any{fresh, fresh2}}, &pr2)
+	wantProblem(t, resp, pr2, 409)
+	if !strings.Contains(pr2.Detail, "month 2024-03 is archived") {
+		t.Errorf("batch into 2024-03: %q", pr2.Detail)
+	}
 }
