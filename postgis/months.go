@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gridmap/gridmap"
 )
@@ -67,7 +66,7 @@ func (m Month) StepPartition() string {
 	return fmt.Sprintf("incident_step_y%04dm%02d", m.Year, int(m.Month))
 }
 
-var partitionName = regexp.MustCompile(`^incident_(step_)?y(\d{4})m(\d{2})$`)
+var monthPartitionName = regexp.MustCompile(`^incident_(step_)?y(\d{4})m(\d{2})$`)
 
 // MonthInfo is what `gridmap partitions list` shows of one month.
 type MonthInfo struct {
@@ -149,7 +148,7 @@ func (s *Store) Months(ctx context.Context, exact bool) (ms []MonthInfo, err err
 			return nil, mapErr(err, "partitions")
 		}
 		for _, p := range parts {
-			sm := partitionName.FindStringSubmatch(p.name)
+			sm := monthPartitionName.FindStringSubmatch(p.name)
 			if sm == nil {
 				continue // a partition named otherwise (a default one) is not a month
 			}
@@ -226,11 +225,11 @@ type RollupResult struct {
 	Frozen    bool
 }
 
-// RefreshRollups remakes the rollups of months (gridmap_rollup_month),
+// RollupMonths remakes the rollups of months (gridmap_rollup_month),
 // each in its own transaction, in the order given. An archived month's
 // rollup is frozen: it is left as archived.
-func (s *Store) RefreshRollups(ctx context.Context, months []Month) (rs []RollupResult, err error) {
-	defer gridmap.Wrap(&err, "postgis.RefreshRollups")
+func (s *Store) RollupMonths(ctx context.Context, months []Month) (rs []RollupResult, err error) {
+	defer gridmap.Wrap(&err, "postgis.RollupMonths")
 	for _, m := range months {
 		r := RollupResult{Month: m}
 		if err := s.pool.QueryRow(ctx, `SELECT gridmap_rollup_month($1::date), gridmap_month_archived($1::date)`, m.date()).Scan(&r.Incidents, &r.Frozen); err != nil {
@@ -239,54 +238,6 @@ func (s *Store) RefreshRollups(ctx context.Context, months []Month) (rs []Rollup
 		rs = append(rs, r)
 	}
 	return rs, nil
-}
-
-// RollupFilter narrows MonthRollups; an empty list means every value.
-// Grids are the codes of the deepest grids cases were assigned to ("" for
-// cases outside every grid); ancestors are the caller's to sum.
-type RollupFilter struct {
-	Categories []string
-	Statuses   []string
-	Grids      []string
-}
-
-// monthRollupsSQL sums the rollups of months [$1, $2) by grid.
-const monthRollupsSQL = `
-SELECT grid_code, sum(incidents)::bigint FROM incident_month_rollup
-WHERE month >= $1::date AND month < $2::date
-  AND (cardinality($3::text[]) = 0 OR category = ANY($3))
-  AND (cardinality($4::text[]) = 0 OR status = ANY($4))
-  AND (cardinality($5::text[]) = 0 OR grid_code = ANY($5))
-GROUP BY grid_code`
-
-// MonthRollups returns the incidents reported in months [from, to) by the
-// grid they were assigned to ("" outside every grid), from the monthly
-// rollups: as of each month's last refresh (Months says when), and frozen
-// at archiving for archived months. Statuses are those at the refresh.
-func (s *Store) MonthRollups(ctx context.Context, from, to Month, f RollupFilter) (counts map[string]int64, err error) {
-	defer gridmap.Wrap(&err, "postgis.MonthRollups(%s, %s)", from, to)
-	nz := func(v []string) []string {
-		if v == nil {
-			return []string{}
-		}
-		return v
-	}
-	// Rollups may lag: they are read from a standby when there is one.
-	err = s.read(ctx, func(p *pgxpool.Pool) error {
-		rows, err := p.Query(ctx, monthRollupsSQL, from.date(), to.date(), nz(f.Categories), nz(f.Statuses), nz(f.Grids))
-		if err != nil {
-			return err
-		}
-		counts = map[string]int64{}
-		var g string
-		var n int64
-		_, err = pgx.ForEachRow(rows, []any{&g, &n}, func() error { counts[g] = n; return nil })
-		return err
-	})
-	if err != nil {
-		return nil, mapErr(err, "rollups")
-	}
-	return counts, nil
 }
 
 // archivedMonthMessage is the problem detail of a write into an archived

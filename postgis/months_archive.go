@@ -107,7 +107,7 @@ func (s *Store) ArchiveMonth(ctx context.Context, m Month, dir string, now time.
 	}
 	defer tx.Rollback(ctx)
 	// One archive at a time; then the month's state cannot change under us.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(1735552368, 18)`); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(1735552368, 20)`); err != nil {
 		return res, mapErr(err, "archive")
 	}
 	err = tx.QueryRow(ctx, `SELECT archived_at, coalesce(location, ''), coalesce(incidents, 0), coalesce(steps, 0) FROM incident_archive WHERE month = $1::date`, m.date()).

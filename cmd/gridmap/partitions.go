@@ -105,7 +105,7 @@ func cmdPartitions(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if !one.IsZero() {
 			todo = []postgis.Month{one}
 		}
-		rs, err := st.RefreshRollups(ctx, todo)
+		rs, err := st.RollupMonths(ctx, todo)
 		for _, r := range rs {
 			if r.Frozen {
 				fmt.Fprintf(stdout, "%s: archived; its rollup (%d cases) is kept as archived\n", r.Month, r.Incidents)
