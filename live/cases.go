@@ -98,7 +98,13 @@ func (c *Cases) read(ctx context.Context) error {
 	}
 	c.from = from
 	batch := make([]indicators.Case, 0, 256)
-	next, err := c.src.CaseChanges(ctx, c.snap, func(k indicators.Case) error {
+	changes := c.src.CaseChanges
+	if ws, ok := c.src.(CaseWindowSource); ok && !from.IsZero() {
+		changes = func(ctx context.Context, since string, fn func(indicators.Case) error) (string, error) {
+			return ws.CaseChangesFrom(ctx, since, from, fn)
+		}
+	}
+	next, err := changes(ctx, c.snap, func(k indicators.Case) error {
 		if k.ReportedAt.Before(from) {
 			return nil
 		}

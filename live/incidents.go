@@ -171,7 +171,13 @@ func (f *Incidents) read(ctx context.Context) error {
 		clear(steps)
 	}
 	var newest time.Time
-	next, err := f.src.IncidentChanges(ctx, f.snap, func(in gridmap.Incident) error {
+	changes := f.src.IncidentChanges
+	if ws, ok := f.src.(IncidentWindowSource); ok && !from.IsZero() {
+		changes = func(ctx context.Context, since string, fn func(gridmap.Incident) error) (string, error) {
+			return ws.IncidentChangesFrom(ctx, since, from, fn)
+		}
+	}
+	next, err := changes(ctx, f.snap, func(in gridmap.Incident) error {
 		if in.UpdatedAt.After(newest) {
 			newest = in.UpdatedAt
 		}

@@ -9,10 +9,12 @@
 package live
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
 	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/indicators"
 )
 
 // What Options.OnBuild reports.
@@ -76,6 +78,19 @@ func WindowStart(now time.Time, months int) time.Time {
 	}
 	c := now.In(gridmap.ChinaTime)
 	return time.Date(c.Year(), c.Month()-time.Month(months-1), 1, 0, 0, 0, 0, gridmap.ChinaTime)
+}
+
+// IncidentWindowSource is a gridmap.IncidentSource that can leave out, in
+// the database, the incidents reported before a time: with a window, the
+// loads and changes are read through it (monthly partitions are then
+// pruned). Implemented by *postgis.Store.
+type IncidentWindowSource interface {
+	IncidentChangesFrom(ctx context.Context, since string, from time.Time, fn func(gridmap.Incident) error) (next string, err error)
+}
+
+// CaseWindowSource is the same for a CaseSource.
+type CaseWindowSource interface {
+	CaseChangesFrom(ctx context.Context, since string, from time.Time, fn func(indicators.Case) error) (next string, err error)
 }
 
 // window is the memory window of Incidents and Cases: the start they

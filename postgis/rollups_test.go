@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/indicators"
 )
 
 // TestRefreshRollups: the instance's refresh rolls up every month before
@@ -77,5 +78,32 @@ func TestRefreshRollups(t *testing.T) {
 	}
 	if want := fmt.Sprint(map[string]int64{"2026-01 37081200100101": 3, "2026-02 37081200100101": 3}); fmt.Sprint(got) != want {
 		t.Errorf("dispute counts %v, want %s", got, want)
+	}
+
+	// The windowed change feeds leave out the older cases in SQL, in the
+	// first load and in the changes after it.
+	var ids []int64
+	next, err := st.IncidentChangesFrom(ctx, "", month(2), func(in gridmap.Incident) error { ids = append(ids, in.ID); return nil })
+	if err != nil || len(ids) != 8 {
+		t.Fatalf("incidents from February: %d, %v; want 8", len(ids), err)
+	}
+	var cases int
+	nextCases, err := st.CaseChangesFrom(ctx, "", month(2), func(indicators.Case) error { cases++; return nil })
+	if err != nil || cases != 8 {
+		t.Fatalf("cases from February: %d, %v; want 8", cases, err)
+	}
+	late := []map[string]any{rec("R-jan", p), rec("R-mar", p)}
+	late[0]["reported_at"] = "2026-01-20T09:00:00+08:00"
+	late[1]["reported_at"] = "2026-03-20T09:00:00+08:00"
+	if _, err := postRecords(t, st, ix, version, late, false); err != nil {
+		t.Fatal(err)
+	}
+	var fed []string
+	if _, err := st.IncidentChangesFrom(ctx, next, month(2), func(in gridmap.Incident) error { fed = append(fed, in.ExternalID); return nil }); err != nil || fmt.Sprint(fed) != "[R-mar]" {
+		t.Errorf("incident changes from February: %v, %v; want R-mar alone", fed, err)
+	}
+	cases = 0
+	if _, err := st.CaseChangesFrom(ctx, nextCases, month(2), func(indicators.Case) error { cases++; return nil }); err != nil || cases != 1 {
+		t.Errorf("case changes from February: %d, %v; want 1", cases, err)
 	}
 }
