@@ -12,9 +12,9 @@ import (
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/geo"
 	"github.com/gridmap/gridmap/httpapi"
+	"github.com/gridmap/gridmap/intake"
 	"github.com/gridmap/gridmap/internal/app"
 	"github.com/gridmap/gridmap/internal/demodata"
-	"github.com/gridmap/gridmap/intake"
 	"github.com/gridmap/gridmap/postgis"
 )
 
