@@ -259,6 +259,19 @@ WHERE ($1::timestamptz IS NULL OR reported_at >= $1) AND ($2::timestamptz IS NUL
 	tile := fmt.Sprintf("/tiles/heat/10/%d/%d.mvt?from=2026-03-01", tl.X, tl.Y)
 	wantProblem(t, get(t, win.URL+tile, &p), p, 400)
 
+	// Possible duplicates: those of a February case say memory starts in May.
+	for ext, reaches := range map[string]bool{"W-000": true, "W-004": false} {
+		var id int64
+		if err := st.Pool().QueryRow(context.Background(), `SELECT id FROM incident WHERE external_id = $1`, ext).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		var d map[string]any
+		get(t, fmt.Sprintf("%s/incidents/%d/duplicates", wbase, id), &d)
+		if _, ok := d["nearby_from"]; ok != reaches || reaches && d["nearby_from"] != "2026-05-01T00:00:00+08:00" {
+			t.Errorf("duplicates of %s: nearby_from %v", ext, d["nearby_from"])
+		}
+	}
+
 	// July: May leaves memory and is counted from its rollup.
 	clock.set(time.Date(2026, 7, 1, 0, 0, 1, 0, gridmap.ChinaTime))
 	it := incident("W-july", pts[0], "dispute")
