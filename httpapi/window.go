@@ -88,9 +88,9 @@ func (s *Server) planWindow(f *heat.Filter, what string, canRollup bool) (window
 	}
 	if !canRollup {
 		if ranged {
-			return p, gridmap.Errorf(gridmap.EINVALID, "%s cannot be answered before %s: this instance holds cases in memory from %s on (GRIDMAP_CASE_MONTHS) "+
-				"and older months only as monthly counts by grid, category and status; ask from=%s or later",
-				what, win.Format(time.RFC3339), win.Format(time.RFC3339), win.Format("2006-01-02"))
+			return p, gridmap.Errorf(gridmap.EINVALID, "%s cannot be answered before %s, where this instance's memory window starts (GRIDMAP_CASE_MONTHS): "+
+				"it holds the cases from then on and older months only as monthly counts by grid, category and status; ask from=%s or later",
+				what, win.Format(time.RFC3339), win.Format("2006-01-02"))
 		}
 		f.From, p.clamped = win, true
 		return p, nil
