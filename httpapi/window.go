@@ -77,6 +77,12 @@ func monthName(t time.Time) string { return t.In(gridmap.ChinaTime).Format("2006
 // window that the endpoint cannot answer is EINVALID when the request set
 // from or to, and narrowed to the window (clamped) when it set neither.
 func (s *Server) planWindow(f *heat.Filter, what string, canRollup bool) (windowPlan, error) {
+	return s.planWindowNamed(f, what, canRollup, "from", "to")
+}
+
+// planWindowNamed is planWindow for parameters named other than from and
+// to (OGC's datetime start and end).
+func (s *Server) planWindowNamed(f *heat.Filter, what string, canRollup bool, fromName, toName string) (windowPlan, error) {
 	p := windowPlan{win: s.windowStart()}
 	win := p.win
 	if win.IsZero() || !f.From.IsZero() && !f.From.Before(win) {
@@ -98,16 +104,16 @@ func (s *Server) planWindow(f *heat.Filter, what string, canRollup bool) (window
 	for _, b := range []struct {
 		name string
 		t    time.Time
-	}{{"from", f.From}, {"to", f.To}} {
+	}{{fromName, f.From}, {toName, f.To}} {
 		if b.t.IsZero() || !b.t.Before(win) || b.t.Equal(gridmap.MonthOf(b.t)) {
 			continue
 		}
 		m := gridmap.MonthOf(b.t)
-		return p, gridmap.Errorf(gridmap.EINVALID, "%s=%s falls inside %s, before the memory window (cases from %s on are in memory): "+
+		return p, gridmap.Errorf(gridmap.EINVALID, "%s %s falls inside %s, before the memory window (cases from %s on are in memory): "+
 			"earlier months are counted from monthly rollups, so a range reaching before %s must start and end on a month's first day "+
-			"(00:00 China time), e.g. %s=%s or %s=%s",
+			"(00:00 China time), e.g. %s or %s",
 			b.name, b.t.Format(time.RFC3339), monthName(b.t), win.Format(time.RFC3339), win.Format("2006-01-02"),
-			b.name, m.Format("2006-01-02"), b.name, m.AddDate(0, 1, 0).Format("2006-01-02"))
+			m.Format("2006-01-02"), m.AddDate(0, 1, 0).Format("2006-01-02"))
 	}
 	p.rollups, p.rf, p.rt = true, f.From, win
 	if !f.To.IsZero() && f.To.Before(win) {

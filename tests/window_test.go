@@ -238,6 +238,30 @@ WHERE ($1::timestamptz IS NULL OR reported_at >= $1) AND ($2::timestamptz IS NUL
 		t.Errorf("monthly series: windowed %v (rollups %v), full %v", sb.Series, sb.RollupMonths, sa.Series)
 	}
 
+	// The incident-count collections (OGC) too: every property of every
+	// micro-grid as the instance holding all, over the whole range.
+	for _, dt := range []string{"", "&datetime=2026-02-01/2026-06-30", "&datetime=2026-03-01T00:00:00%2B08:00/.."} {
+		var pa, pb ogcPage
+		ogcGet(t, full.URL+"/ogc/collections/incident-counts-micro/items?limit=1000"+dt, &pa)
+		ogcGet(t, win.URL+"/ogc/collections/incident-counts-micro/items?limit=1000"+dt, &pb)
+		if len(pa.Features) == 0 || len(pa.Features) != len(pb.Features) {
+			t.Fatalf("OGC counts %s: %d and %d features", dt, len(pa.Features), len(pb.Features))
+		}
+		sum := 0
+		for i := range pa.Features {
+			a, b := pa.Features[i].Properties, pb.Features[i].Properties
+			if fmt.Sprint(a) != fmt.Sprint(b) {
+				t.Errorf("OGC counts %s, %v: windowed %v, full %v", dt, pa.Features[i].ID, b, a)
+			}
+			sum += int(a["incidents"].(float64))
+		}
+		if sum == 0 {
+			t.Errorf("OGC counts %s: none", dt)
+		}
+	}
+	var po problem
+	wantProblem(t, get(t, win.URL+"/ogc/collections/incident-counts-micro/items?datetime=2026-02-15/..", &po), po, 400)
+
 	// What rollups cannot answer, before the window: 400s saying where it starts.
 	for _, q := range []string{
 		"/stats/grids?from=2026-02-15",
