@@ -2,8 +2,6 @@ package postgis
 
 import (
 	"context"
-	"fmt"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -21,13 +19,11 @@ import (
 const rollupLockA, rollupLockB = 1735552368, 18
 
 // monthDate is t's month as the SQL date of its first day (China time).
-func monthDate(t time.Time) string { return gridmap.MonthOf(t).Format(time.DateOnly) }
+func monthDate(t time.Time) string { return MonthOf(t).date() }
 
 // monthTime is a SQL date (a month's first day) as its first instant in
 // China time.
-func monthTime(d time.Time) time.Time {
-	return time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, gridmap.ChinaTime)
-}
+func monthTime(d time.Time) time.Time { return Month{d.Year(), d.Month()}.Start() }
 
 func optMonth(t time.Time) *string {
 	if t.IsZero() {
@@ -100,9 +96,6 @@ GROUP BY 1, 2 ORDER BY 1, 2`, from, to, cats, sts)
 	return out, err
 }
 
-// partitionName is a monthly partition of incident (migration 00020).
-var partitionName = regexp.MustCompile(`^incident_y(\d{4})m(\d{2})$`)
-
 // RefreshRollups refreshes the rollups (gridmap_rollup_month) of every
 // month before the month of before that still has incidents in the
 // database (a partition of incident, or rows of an unpartitioned one),
@@ -116,8 +109,8 @@ func (s *Store) RefreshRollups(ctx context.Context, before time.Time, fresh time
 		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, $2)`, rollupLockA, rollupLockB).Scan(&ran); err != nil || !ran {
 			return mapErr(err, "rollups")
 		}
-		var partitioned bool
-		if err := tx.QueryRow(ctx, `SELECT relkind = 'p' FROM pg_class WHERE oid = 'incident'::regclass`).Scan(&partitioned); err != nil {
+		partitioned, err := incidentPartitioned(ctx, tx)
+		if err != nil {
 			return mapErr(err, "rollups")
 		}
 		var candidates []string
@@ -131,10 +124,10 @@ func (s *Store) RefreshRollups(ctx context.Context, before time.Time, fresh time
 				return mapErr(err, "rollups")
 			}
 			for _, n := range names {
-				if m := partitionName.FindStringSubmatch(n); m != nil {
-					y, _ := strconv.Atoi(m[1])
-					mo, _ := strconv.Atoi(m[2])
-					candidates = append(candidates, fmt.Sprintf("%04d-%02d-01", y, mo))
+				if m := monthPartitionName.FindStringSubmatch(n); m != nil && m[1] == "" {
+					y, _ := strconv.Atoi(m[2])
+					mo, _ := strconv.Atoi(m[3])
+					candidates = append(candidates, Month{y, time.Month(mo)}.date())
 				}
 			}
 		} else {
