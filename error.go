@@ -20,6 +20,8 @@ const (
 	EPRECONDITION = "precondition_failed"
 	// ETOOMANY: the caller sent more requests than its rate limit allows.
 	ETOOMANY = "too_many_requests"
+	// EGONE: the thing existed and was archived away (an archived month's case).
+	EGONE = "gone"
 )
 
 // Error is an application error whose Message is safe to show a user.

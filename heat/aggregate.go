@@ -77,6 +77,11 @@ type Aggregate struct {
 	codeIx map[string]int32
 	cats   []gridmap.Category
 	catIx  map[gridmap.Category]uint8
+
+	// Block counts by grid (gridcounts.go), made by the counts that use
+	// them, under cmu as those hold only the read lock.
+	cmu     sync.Mutex
+	bcounts []blockCount
 }
 
 // New returns an empty Aggregate.
@@ -151,6 +156,9 @@ func (a *Aggregate) Apply(rows []Row) []Change {
 			changes[k].Previous = gridmap.Statuses[a.st[i]]
 			if a.t[i] != t && (dirty < 0 || i/blockRows < dirty) {
 				dirty = i / blockRows
+			}
+			if a.grid[i] != g {
+				a.regrid(i, a.grid[i], g)
 			}
 			a.t[i], a.due[i], a.grid[i], a.cat[i], a.st[i], a.wx[i], a.wy[i] = t, d, g, c, st, x, y
 			continue
@@ -422,43 +430,12 @@ type GridCounts struct {
 
 // CountByGrid counts the incidents matching f by assigned grid.
 func (a *Aggregate) CountByGrid(f Filter) GridCounts {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	c := a.compile(f)
-	counts := make([]int, len(a.codes)+1)
-	t, g, cat, st, due := a.t, a.grid, a.cat, a.st, a.due
-	a.blocks(c, func(start, end int) {
-		lo, hi := c.lo, c.hi
-		if !c.due {
-			// The common case without the overdue test: a loop of its
-			// own measured 7% faster than one testing a flag per row.
-			for i := start; i < end; i++ {
-				if ti := t[i]; ti < lo || ti > hi || !c.catOK[cat[i]] || !c.stOK[st[i]] {
-					continue
-				}
-				counts[g[i]+1]++
-			}
-			return
+	v := a.CountVector(f)
+	res := GridCounts{ByCode: map[string]int{}, Unassigned: v.Unassigned, Total: v.Total}
+	for i, n := range v.Counts {
+		if n != 0 {
+			res.ByCode[v.Codes[i]] = n
 		}
-		for i := start; i < end; i++ {
-			if ti := t[i]; ti < lo || ti > hi || !c.catOK[cat[i]] || !c.stOK[st[i]] ||
-				c.overdue(st[i], due[i]) != c.dueWant {
-				continue
-			}
-			counts[g[i]+1]++
-		}
-	})
-	res := GridCounts{ByCode: map[string]int{}}
-	for i, n := range counts {
-		if n == 0 || c.gridOK != nil && !c.gridOK[i] {
-			continue
-		}
-		res.Total += n
-		if i == 0 {
-			res.Unassigned = n
-			continue
-		}
-		res.ByCode[a.codes[i-1]] = n
 	}
 	return res
 }

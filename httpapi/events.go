@@ -156,6 +156,9 @@ func (s *Server) recentEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if _, err := s.planWindow(&f, "the newest incidents", false); err != nil {
+		return err
+	}
 	type recentJSON struct {
 		Type string `json:"type"`
 		eventJSON

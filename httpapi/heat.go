@@ -27,6 +27,9 @@ func (s *Server) heatTile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if _, err := s.planWindow(&f, "a heat tile", false); err != nil {
+		return err
+	}
 	cells, err := agg.Tile(z, x, y, f, 0)
 	if err != nil {
 		return err

@@ -49,6 +49,10 @@ func (s *Server) computeIndicators(r *http.Request, by indicators.By, from, to t
 	if err != nil {
 		return res, nil, err
 	}
+	if win := s.windowStart(); from.Before(win) {
+		return res, nil, gridmap.Errorf(gridmap.EINVALID, "the indicators cannot be computed before %s: this instance holds cases in memory from %s on (GRIDMAP_CASE_MONTHS), "+
+			"and the indicators need each case's steps; ask from=%s or later", win.Format(time.RFC3339), win.Format(time.RFC3339), win.Format("2006-01-02"))
+	}
 	q := indicators.Query{By: by, From: from, To: to, Now: time.Now(), GroupOfGrid: groupOfGrid(ix, by)}
 	if by == indicators.ByWorker {
 		if q.Work, err = s.ranking.WorkDays(r.Context(), from, to); err != nil {

@@ -12,7 +12,8 @@ import (
 // countFeatures produces the page o asks for of an incident-count
 // collection: each current grid of c's level with its boundary and the
 // incidents counted in it and below it, from the in-memory aggregate
-// (never the database, and no personal data). With only, it produces just
+// (never the database, but for the monthly rollups of the months before
+// a memory window; no personal data). With only, it produces just
 // that grid (none when it is not a current grid of the level).
 //
 // Properties: incidents (matching the window, category and status), open
@@ -31,6 +32,13 @@ func (s *Server) countFeatures(r *http.Request, c ogcColl, o ogcQuery, only ...s
 	if err != nil {
 		return nil, page, err
 	}
+	// Whole months before the memory window come from the rollups.
+	win := heat.Filter{From: o.from, To: o.to}
+	plan, err := s.planWindowNamed(&win, "", true, "the start of datetime", "the end of datetime")
+	if err != nil {
+		return nil, page, err
+	}
+	o.from = win.From
 	selCats, err := s.paramCategories(r)
 	if err != nil {
 		return nil, page, err
@@ -57,9 +65,16 @@ func (s *Server) countFeatures(r *http.Request, c ogcColl, o ogcQuery, only ...s
 		return nil, page, nil
 	}
 
+	var rollErr error
 	count := func(f heat.Filter) map[string]int {
 		f.From, f.To = o.from, o.to
-		counts, _ := heat.ByLevel(ix, c.Level, agg.CountByGrid(f).ByCode)
+		gc := agg.CountByGrid(f)
+		if plan.rollups && rollErr == nil {
+			rolls, err := s.readRollups(r.Context(), plan, f)
+			rollErr = err
+			addRollups(&gc, rolls, f)
+		}
+		counts, _ := heat.ByLevel(ix, c.Level, gc.ByCode)
 		m := make(map[string]int, len(counts))
 		for _, gc := range counts {
 			m[gc.Code] = gc.Count
@@ -79,6 +94,9 @@ func (s *Server) countFeatures(r *http.Request, c ogcColl, o ogcQuery, only ...s
 		byCat[i] = count(heat.Filter{Categories: []gridmap.Category{cat.Name}, Statuses: statuses})
 	}
 
+	if rollErr != nil {
+		return nil, page, rollErr
+	}
 	fs := make([]*geojson.Feature, len(gs))
 	for i, g := range gs {
 		f := geojson.NewFeature(g.Boundary)

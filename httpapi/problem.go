@@ -17,6 +17,7 @@ var statusOf = map[string]int{
 	gridmap.EFORBIDDEN:    http.StatusForbidden,
 	gridmap.ENOTFOUND:     http.StatusNotFound,
 	gridmap.ECONFLICT:     http.StatusConflict,
+	gridmap.EGONE:         http.StatusGone,
 	gridmap.EPRECONDITION: http.StatusPreconditionFailed,
 	gridmap.ETOOMANY:      http.StatusTooManyRequests,
 	gridmap.ETOOLARGE:     http.StatusRequestEntityTooLarge,

@@ -68,6 +68,11 @@ type Deps struct {
 	Incidents gridmap.IncidentService
 	// Heat returns the in-memory incident aggregate (nil while it loads).
 	Heat func() *heat.Aggregate
+	// Window returns where the memory window starts (zero, or nil: every
+	// month is in memory), and Rollups reads the monthly counts of the
+	// months before it (window.go).
+	Window  func() time.Time
+	Rollups RollupReader
 	// Events is the live incident feed served as Server-Sent Events.
 	Events gridmap.IncidentEvents
 	// Cases stores the steps of the case loop (steps.go); nil (or nil
@@ -132,6 +137,8 @@ type Server struct {
 	// Incidents (incidents.go).
 	incidents gridmap.IncidentService
 	heat      func() *heat.Aggregate
+	window    func() time.Time // window.go
+	rollups   RollupReader
 	events    gridmap.IncidentEvents
 	cases     CaseStore             // steps.go; Open311 reads steps and departments
 	fonts     *report.Fonts         // reports.go: loaded on the first PDF
@@ -146,6 +153,7 @@ type Server struct {
 	indicators func() *indicators.Set
 	ranking    RankingStore
 	tokenList  TokenStore // worker names, for the roles that see people
+	gridLevels levelCache // stats.go: each level's grids and their JSON
 
 	trustState // auth.go: tokens, policy, limits, metrics (issue 7)
 }
@@ -179,6 +187,7 @@ func New(cfg Config, d Deps) *Server {
 	s.initTrust(d) // tokens, open classes, limits, metrics (auth.go)
 	if d.Incidents != nil {
 		s.incidents, s.heat, s.events, s.cases = d.Incidents, d.Heat, d.Events, d.Cases
+		s.window, s.rollups = d.Window, d.Rollups
 	}
 	s.roster = d.Roster
 	s.attachments, s.decodeSlots = d.Attachments, make(chan struct{}, decodeSlots)

@@ -418,8 +418,14 @@ func (s *Server) getDuplicates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "radius_m": caseflow.DuplicateRadiusM,
-		"window_days": int(caseflow.DuplicateWindow / (24 * time.Hour)), "duplicates": ds})
+	out := map[string]any{"id": id, "radius_m": caseflow.DuplicateRadiusM,
+		"window_days": int(caseflow.DuplicateWindow / (24 * time.Hour)), "duplicates": ds}
+	// Nearby cases come from memory: say where it starts when the search
+	// reaches before it (window.go).
+	if win := s.windowStart(); in.ReportedAt.Add(-caseflow.DuplicateWindow).Before(win) {
+		out["nearby_from"] = win
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package indicators
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -210,4 +211,40 @@ func TestRankFollowsRules(t *testing.T) {
 	if err := bad.Check(); err == nil {
 		t.Error("an unknown indicator passed Check")
 	}
+}
+
+// TestDropBefore: after a drop, the set answers as one holding only the
+// cases reported at or after the cut, and keeps taking changes.
+func TestDropBefore(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	cases := randomCases(rng, 20000)
+	// Ids shuffled against time, as a late import makes them.
+	rng.Shuffle(len(cases), func(i, j int) { cases[i].ReportedAt, cases[j].ReportedAt = cases[j].ReportedAt, cases[i].ReportedAt })
+	cut := t0.AddDate(0, 2, 0).Add(time.Millisecond)
+	s, want := NewSet(), NewSet()
+	s.Apply(cases)
+	var kept []Case
+	for _, c := range cases {
+		if !c.ReportedAt.Before(cut) {
+			kept = append(kept, c)
+		}
+	}
+	want.Apply(kept)
+	if n := s.DropBefore(cut); n != len(cases)-len(kept) || s.Len() != len(kept) {
+		t.Fatalf("dropped %d, left %d; want %d, %d", n, s.Len(), len(cases)-len(kept), len(kept))
+	}
+	same := func(stage string) {
+		t.Helper()
+		for _, by := range []By{ByDepartment, ByGrid} {
+			q := Query{By: by, Now: t0.AddDate(0, 3, 0), GroupOfGrid: func(c string) string { return c }}
+			if got, exp := s.Compute(q), want.Compute(q); !reflect.DeepEqual(got, exp) {
+				t.Fatalf("%s, by %s: computed %+v, want %+v", stage, by, got, exp)
+			}
+		}
+	}
+	same("after the drop")
+	kept[0].Department = "police"
+	s.Apply(kept[:1])
+	want.Apply(kept[:1])
+	same("after an update")
 }

@@ -160,3 +160,33 @@ func (s *Set) Apply(cases []Case) {
 		}
 	}
 }
+
+// DropBefore removes the cases reported before t (scanning: ids are only
+// roughly time order) into a new slice of the kept length, so their
+// memory is freed, and returns how many it removed.
+func (s *Set) DropBefore(t time.Time) int {
+	cut := secs(t)
+	if !t.IsZero() && t.Nanosecond() > 0 && cut < math.MaxUint32 {
+		cut++ // whole seconds at or after t
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keep := 0
+	for i := range s.recs {
+		if s.recs[i].t >= cut {
+			keep++
+		}
+	}
+	dropped := len(s.recs) - keep
+	if dropped == 0 {
+		return 0
+	}
+	recs := make([]rec, 0, keep)
+	for _, r := range s.recs {
+		if r.t >= cut {
+			recs = append(recs, r)
+		}
+	}
+	s.recs = recs
+	return dropped
+}

@@ -33,6 +33,8 @@ type Cases struct {
 	set     atomic.Pointer[indicators.Set] // nil until loaded
 	kick    chan struct{}
 	snap    string
+	win     window
+	from    time.Time     // the window start of the last read: cases before it are not held
 	loaded  chan struct{} // closed after the first load
 }
 
@@ -40,11 +42,16 @@ type Cases struct {
 // change feed, then Run.
 func NewCases(src CaseSource, opts Options) *Cases {
 	opts = opts.withDefaults()
-	return &Cases{src: src, log: opts.Logger, onBuild: opts.OnBuild, kick: make(chan struct{}, 1), loaded: make(chan struct{})}
+	return &Cases{src: src, log: opts.Logger, onBuild: opts.OnBuild, kick: make(chan struct{}, 1), loaded: make(chan struct{}),
+		win: window{months: opts.CaseMonths, now: opts.Now}}
 }
 
 // Loaded is closed once the first load has finished.
 func (c *Cases) Loaded() <-chan struct{} { return c.loaded }
+
+// WindowStart returns the time the set holds cases from (the memory
+// window, Options.CaseMonths), zero when it holds every one.
+func (c *Cases) WindowStart() time.Time { return c.win.start() }
 
 // Set returns the cases, or nil while the first load runs.
 func (c *Cases) Set() *indicators.Set { return c.set.Load() }
@@ -80,11 +87,27 @@ func (c *Cases) read(ctx context.Context) error {
 	set := c.set.Load()
 	first := set == nil
 	start := time.Now()
+	// As Incidents: cases before the window are left out, and dropped
+	// when the window moves on.
+	from := c.win.start()
 	if first {
 		set = indicators.NewSet()
+	} else if from.After(c.from) {
+		n := set.DropBefore(from)
+		c.log.Info("indicator cases: months before the window dropped", "before", from.Format(time.DateOnly), "dropped", n, "cases", set.Len())
 	}
+	c.from = from
 	batch := make([]indicators.Case, 0, 256)
-	next, err := c.src.CaseChanges(ctx, c.snap, func(k indicators.Case) error {
+	changes := c.src.CaseChanges
+	if ws, ok := c.src.(CaseWindowSource); ok && !from.IsZero() {
+		changes = func(ctx context.Context, since string, fn func(indicators.Case) error) (string, error) {
+			return ws.CaseChangesFrom(ctx, since, from, fn)
+		}
+	}
+	next, err := changes(ctx, c.snap, func(k indicators.Case) error {
+		if k.ReportedAt.Before(from) {
+			return nil
+		}
 		batch = append(batch, k)
 		if len(batch) == applyBatch {
 			set.Apply(batch)

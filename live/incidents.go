@@ -42,6 +42,8 @@ type Incidents struct {
 	kick    chan struct{}
 	loaded  chan struct{}
 	snap    string // snapshot of the last read
+	win     window
+	from    time.Time // the window start of the last read: rows before it are not held
 	// lastRead (unix ns) is when a read last succeeded; lag (ns) how old
 	// the newest change it applied was (0 when it found none): /metrics
 	// and /readyz show them.
@@ -62,6 +64,7 @@ func NewIncidents(src gridmap.IncidentSource, opts Options) *Incidents {
 	_, _ = rand.Read(b[:])
 	return &Incidents{
 		src: src, log: opts.Logger, onBuild: opts.OnBuild,
+		win:      window{months: opts.CaseMonths, now: opts.Now},
 		kick:     make(chan struct{}, 1),
 		loaded:   make(chan struct{}),
 		instance: hex.EncodeToString(b[:]),
@@ -87,6 +90,10 @@ func (f *Incidents) Stats() FeedStats {
 	st.Lag = time.Duration(f.lag.Load())
 	return st
 }
+
+// WindowStart returns the time the aggregate holds incidents from (the
+// memory window, Options.CaseMonths), zero when it holds every one.
+func (f *Incidents) WindowStart() time.Time { return f.win.start() }
 
 // Aggregate returns the aggregate, or nil while the first load runs.
 func (f *Incidents) Aggregate() *heat.Aggregate { return f.agg.Load() }
@@ -134,12 +141,20 @@ func (f *Incidents) read(ctx context.Context) error {
 	agg := f.agg.Load()
 	first := agg == nil
 	start := time.Now()
+	// Incidents reported before the window are neither added nor updated;
+	// when the window moves on (a new month) the months left are dropped.
+	from := f.win.start()
 	if first {
 		agg = heat.New()
-		if n, err := f.src.CountIncidents(ctx, false); err == nil && n > 0 {
+		// Sized for every incident: only without a window.
+		if n, err := f.src.CountIncidents(ctx, false); err == nil && n > 0 && from.IsZero() {
 			agg.Grow(int(n) + int(n)/16)
 		}
+	} else if from.After(f.from) {
+		n := agg.DropBefore(from)
+		f.log.Info("incident aggregate: months before the window dropped", "before", from.Format(time.DateOnly), "dropped", n, "incidents", agg.Len(), "bytes", agg.Bytes())
 	}
+	f.from = from
 	batch := make([]heat.Row, 0, 256)
 	// steps holds the case steps the rows of batch were written with
 	// (gridmap.StepMark.Fresh), for their "step" events.
@@ -156,9 +171,18 @@ func (f *Incidents) read(ctx context.Context) error {
 		clear(steps)
 	}
 	var newest time.Time
-	next, err := f.src.IncidentChanges(ctx, f.snap, func(in gridmap.Incident) error {
+	changes := f.src.IncidentChanges
+	if ws, ok := f.src.(IncidentWindowSource); ok && !from.IsZero() {
+		changes = func(ctx context.Context, since string, fn func(gridmap.Incident) error) (string, error) {
+			return ws.IncidentChangesFrom(ctx, since, from, fn)
+		}
+	}
+	next, err := changes(ctx, f.snap, func(in gridmap.Incident) error {
 		if in.UpdatedAt.After(newest) {
 			newest = in.UpdatedAt
+		}
+		if in.ReportedAt.Before(from) {
+			return nil
 		}
 		batch = append(batch, heat.FromIncident(&in))
 		if in.LastStep.Fresh && !first {

@@ -9,8 +9,12 @@
 package live
 
 import (
+	"context"
 	"log/slog"
 	"time"
+
+	"github.com/gridmap/gridmap"
+	"github.com/gridmap/gridmap/indicators"
 )
 
 // What Options.OnBuild reports.
@@ -36,6 +40,14 @@ type Options struct {
 	PastMaps int
 	// PastTileBytes bounds the cache of past maps' tiles (default 32 MiB).
 	PastTileBytes int64
+	// CaseMonths, when > 0, bounds the cases held in memory (Incidents'
+	// aggregate, Cases' set) to those reported in the current month (China
+	// time) and the CaseMonths-1 before it (WindowStart); 0 holds every
+	// case. Older months are answered from rollups (see httpapi).
+	CaseMonths int
+	// Now is the clock the window follows (default time.Now); tests move
+	// it across a month.
+	Now func() time.Time
 }
 
 func (o Options) withDefaults() Options {
@@ -48,8 +60,45 @@ func (o Options) withDefaults() Options {
 	if o.PastMaps <= 0 {
 		o.PastMaps = 4
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	if o.PastTileBytes <= 0 {
 		o.PastTileBytes = 32 << 20
 	}
 	return o
 }
+
+// WindowStart returns the first instant of the window of months cases are
+// held in memory for at now: 00:00 China time on the first day of the
+// month months-1 before now's. Zero (every month) when months is 0 or less.
+func WindowStart(now time.Time, months int) time.Time {
+	if months <= 0 {
+		return time.Time{}
+	}
+	c := now.In(gridmap.ChinaTime)
+	return time.Date(c.Year(), c.Month()-time.Month(months-1), 1, 0, 0, 0, 0, gridmap.ChinaTime)
+}
+
+// IncidentWindowSource is a gridmap.IncidentSource that can leave out, in
+// the database, the incidents reported before a time: with a window, the
+// loads and changes are read through it (monthly partitions are then
+// pruned). Implemented by *postgis.Store.
+type IncidentWindowSource interface {
+	IncidentChangesFrom(ctx context.Context, since string, from time.Time, fn func(gridmap.Incident) error) (next string, err error)
+}
+
+// CaseWindowSource is the same for a CaseSource.
+type CaseWindowSource interface {
+	CaseChangesFrom(ctx context.Context, since string, from time.Time, fn func(indicators.Case) error) (next string, err error)
+}
+
+// window is the memory window of Incidents and Cases: the start they
+// hold cases from, following the clock.
+type window struct {
+	months int
+	now    func() time.Time
+}
+
+// start returns the window's start now (zero without a window).
+func (w window) start() time.Time { return WindowStart(w.now(), w.months) }

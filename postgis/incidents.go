@@ -60,19 +60,25 @@ WHERE s.category NOT IN (SELECT name FROM incident_category)`
 
 // insertIncidentsSQL moves the checked stage into incident (in the order
 // COPY wrote it: a sort would spill to disk for large imports); an
-// external id stored already is left alone (the idempotent re-post).
+// external id stored already is left alone (the idempotent re-post). The
+// key comes first (migration 00020: incident_key keeps external ids unique
+// across the monthly partitions), and the rows whose key was new follow.
 const insertIncidentsSQL = `
-WITH ins AS (
-    INSERT INTO incident (external_id, category, source, status, reported_at,
+WITH k AS (
+    INSERT INTO incident_key (external_id, reported_at)
+    SELECT external_id, reported_at FROM incident_stage
+    ON CONFLICT (external_id) DO NOTHING
+    RETURNING id, external_id),
+ins AS (
+    INSERT INTO incident (id, external_id, category, source, status, reported_at,
         accepted_at, in_progress_at, resolved_at, replied_at, closed_at,
         department, deadline, location, grid_code, boundary_version,
         description, reporter_name, reporter_phone, created_by_token, created_by)
-    SELECT external_id, category, source, status, reported_at,
+    SELECT k.id, s.external_id, category, source, status, reported_at,
         accepted_at, in_progress_at, resolved_at, replied_at, closed_at,
         department, deadline, ST_SetSRID(ST_MakePoint(lon, lat), 4326), grid_code, boundary_version,
         description, reporter_name, reporter_phone, $1, $2
-    FROM incident_stage
-    ON CONFLICT (external_id) DO NOTHING
+    FROM incident_stage s JOIN k ON k.external_id = s.external_id
     RETURNING grid_code)
 SELECT count(*), count(*) FILTER (WHERE grid_code IS NULL) FROM ins`
 
@@ -80,7 +86,8 @@ SELECT count(*), count(*) FILTER (WHERE grid_code IS NULL) FROM ins`
 // its external id: the new one, or the one stored before.
 const stagedItemsSQL = `
 SELECT s.idx, i.txid = pg_current_xact_id(), ` + incidentColumns + `
-FROM incident_stage s JOIN incident i ON i.external_id = s.external_id
+FROM incident_stage s JOIN incident_key k ON k.external_id = s.external_id
+    JOIN incident i ON i.id = k.id AND i.reported_at = k.reported_at
 ORDER BY s.idx`
 
 // ImportIncidents stores rows in one transaction: COPY into a temporary
@@ -149,6 +156,7 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 	}
 	var cur stageBatch
 	var fatal error
+	months := map[string]bool{} // of the rows copied, for their partitions
 	src := pgx.CopyFromFunc(func() ([]any, error) {
 		for len(cur.rows) == 0 {
 			var b stageBatch
@@ -174,6 +182,7 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 		}
 		row := cur.rows[0]
 		cur.rows = cur.rows[1:]
+		months[incidentMonth(row[6].(time.Time))] = true
 		return row, nil
 	})
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incident_stage"}, incidentStageColumns, src); err != nil {
@@ -212,6 +221,13 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 	}
 	res.Errors = problems
 	staged := res.Read - len(bad)
+	ms := make([]string, 0, len(months))
+	for m := range months {
+		ms = append(ms, m)
+	}
+	if err := s.ensureStagedMonths(ctx, tx, ms); err != nil {
+		return res, err
+	}
 	if err := tx.QueryRow(ctx, insertIncidentsSQL, tokenArg(opts.By), opts.By.Name).Scan(&res.Created, &res.Unassigned); err != nil {
 		return res, mapErr(err, "incidents")
 	}
@@ -250,15 +266,21 @@ func refusedBatch(bad, read int, problems []gridmap.ItemError) error {
 // insertOneSQL stores one row of incidentStageColumns (from external_id
 // on) when its category exists, leaving an external id stored
 // before alone, and returns it (created: it is new).
+// The key first, as insertIncidentsSQL: one statement, so still one
+// round trip.
 const insertOneSQL = `
-INSERT INTO incident AS i (external_id, category, source, status, reported_at,
+WITH k AS (
+    INSERT INTO incident_key (external_id, reported_at)
+    SELECT $1, $5 WHERE EXISTS (SELECT 1 FROM incident_category WHERE name = $2)
+    ON CONFLICT (external_id) DO NOTHING
+    RETURNING id)
+INSERT INTO incident AS i (id, external_id, category, source, status, reported_at,
     accepted_at, in_progress_at, resolved_at, replied_at, closed_at,
     department, deadline, location, grid_code, boundary_version,
     description, reporter_name, reporter_phone, created_by_token, created_by)
-SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ST_SetSRID(ST_MakePoint($13, $14), 4326), $15, $16,
+SELECT k.id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ST_SetSRID(ST_MakePoint($13, $14), 4326), $15, $16,
     $17, $18, $19, $20, $21
-WHERE EXISTS (SELECT 1 FROM incident_category WHERE name = $2)
-ON CONFLICT (external_id) DO NOTHING
+FROM k
 RETURNING ` + incidentColumns
 
 // insertOne stores the one row of b (ImportIncidents' single-row path):
@@ -271,27 +293,24 @@ func (s *Store) insertOne(ctx context.Context, opts gridmap.ImportIncidentsOptio
 	row := b.rows[0]
 	idx, ext, cat := int(row[0].(int32)), row[2].(string), row[3].(string)
 	res.Read = b.maxIndex + 1
-	var batch pgx.Batch
-	if opts.BoundaryVersion > 0 {
-		batch.Queue(`SELECT gridmap_check_data_version($1)`, opts.BoundaryVersion)
+	sc, created, err := s.sendOne(ctx, opts, row)
+	if isNoPartition(err) {
+		// The first case of its month: make the month, then once more.
+		if err := s.ensureIncidentMonths(ctx, []string{incidentMonth(row[6].(time.Time))}); err != nil {
+			return err
+		}
+		sc, created, err = s.sendOne(ctx, opts, row)
 	}
-	batch.Queue(insertOneSQL, append(row[2:len(row):len(row)], tokenArg(opts.By), opts.By.Name)...)
-	br := s.pool.SendBatch(ctx, &batch)
-	var err error
-	if opts.BoundaryVersion > 0 {
-		_, err = br.Exec()
-	}
-	var sc incidentScan
-	if err == nil {
-		err = br.QueryRow().Scan(sc.dest()...)
-	}
-	if cerr := br.Close(); err == nil || errors.Is(err, pgx.ErrNoRows) && cerr != nil {
-		err = cerr // the commit's own error
-	}
-	created := err == nil
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Stored before, or an unknown category.
-		err = s.pool.QueryRow(ctx, `SELECT `+incidentColumns+` FROM incident i WHERE i.external_id = $1`, ext).Scan(sc.dest()...)
+		err = s.pool.QueryRow(ctx, `SELECT `+incidentColumns+` FROM incident_key k
+JOIN incident i ON i.id = k.id AND i.reported_at = k.reported_at
+WHERE k.external_id = $1`, ext).Scan(sc.dest()...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			if a := s.archivedExternalID(ctx, ext); a != nil {
+				return a // stored before, in a month archived since
+			}
+		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			p := gridmap.ItemError{Index: idx, Line: int(row[1].(int32)), Code: ext, Field: "category", Message: fmt.Sprintf("unknown category %s", cat)}
 			if !opts.Partial {
@@ -318,6 +337,27 @@ func (s *Store) insertOne(ctx context.Context, opts gridmap.ImportIncidentsOptio
 		res.Items = []gridmap.ItemResult{{Index: idx, Created: created, Incident: in}}
 	}
 	return nil
+}
+
+// sendOne is insertOne's round trip: the row stored (created), or
+// pgx.ErrNoRows when it was not (stored before, or an unknown category).
+func (s *Store) sendOne(ctx context.Context, opts gridmap.ImportIncidentsOptions, row []any) (sc incidentScan, created bool, err error) {
+	var batch pgx.Batch
+	if opts.BoundaryVersion > 0 {
+		batch.Queue(`SELECT gridmap_check_data_version($1)`, opts.BoundaryVersion)
+	}
+	batch.Queue(insertOneSQL, append(row[2:len(row):len(row)], tokenArg(opts.By), opts.By.Name)...)
+	br := s.pool.SendBatch(ctx, &batch)
+	if opts.BoundaryVersion > 0 {
+		_, err = br.Exec()
+	}
+	if err == nil {
+		err = br.QueryRow().Scan(sc.dest()...)
+	}
+	if cerr := br.Close(); err == nil || errors.Is(err, pgx.ErrNoRows) && cerr != nil {
+		err = cerr // the commit's own error
+	}
+	return sc, err == nil, err
 }
 
 // staleOrMapped is err of an import assigned under data version have:
@@ -492,7 +532,11 @@ func (s *Store) Incident(ctx context.Context, id int64) (in gridmap.Incident, er
 	var name, phone string
 	var by gridmap.Actor
 	if err := s.pool.QueryRow(ctx, incidentSQL, id).Scan(append(sc.dest(), &sc.in.Description, &name, &phone, &by.TokenID, &by.Name)...); err != nil {
-		return in, mapErr(err, fmt.Sprintf("incident %d", id))
+		err = mapErr(err, fmt.Sprintf("incident %d", id))
+		if gridmap.ErrorCode(err) == gridmap.ENOTFOUND {
+			err = s.goneIfArchived(ctx, id, err)
+		}
+		return in, err
 	}
 	in = sc.incident()
 	in.CreatedBy = by
@@ -567,7 +611,9 @@ func incidentWhere(f gridmap.IncidentFilter) (string, []any) {
 		}
 	}
 	if f.ExternalID != "" {
-		where = append(where, "i.external_id = "+arg(f.ExternalID))
+		// Through incident_key: the partitions have no index on
+		// external_id, and the key's reported_at prunes them to one.
+		where = append(where, "(i.id, i.reported_at) = (SELECT id, reported_at FROM incident_key WHERE external_id = "+arg(f.ExternalID)+")")
 	}
 	if f.IDs != nil {
 		where = append(where, "i.id = ANY("+arg(f.IDs)+")")

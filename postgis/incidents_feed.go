@@ -2,6 +2,7 @@ package postgis
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -47,7 +48,7 @@ func (s *Store) IncidentChanges(ctx context.Context, since string, fn func(gridm
 	defer gridmap.Wrap(&err, "postgis.IncidentChanges")
 	next = since
 	err = s.read(ctx, func(p *pgxpool.Pool) (err error) {
-		next, err = incidentChanges(ctx, p, since, fn)
+		next, err = incidentChanges(ctx, p, since, time.Time{}, fn)
 		return err
 	})
 	return next, err
@@ -55,17 +56,19 @@ func (s *Store) IncidentChanges(ctx context.Context, since string, fn func(gridm
 
 // openChanges begins a read-only repeatable-read transaction on p, reads
 // its snapshot (where the next read starts) and runs allSQL, or sinceSQL
-// with since. The caller closes the rows and ends the transaction.
-func openChanges(ctx context.Context, p *pgxpool.Pool, since, allSQL, sinceSQL string) (tx pgx.Tx, rows pgx.Rows, next string, err error) {
+// with since, each with args after since (the window's start, as $1 of
+// allSQL and $2 of sinceSQL). The caller closes the rows and ends the
+// transaction.
+func openChanges(ctx context.Context, p *pgxpool.Pool, since, allSQL, sinceSQL string, args ...any) (tx pgx.Tx, rows pgx.Rows, next string, err error) {
 	tx, err = p.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, nil, "", mapErr(err, "incidents")
 	}
 	if err = tx.QueryRow(ctx, snapshotSQL).Scan(&next); err == nil {
 		if since == "" {
-			rows, err = tx.Query(ctx, allSQL)
+			rows, err = tx.Query(ctx, allSQL, args...)
 		} else {
-			rows, err = tx.Query(ctx, sinceSQL, since)
+			rows, err = tx.Query(ctx, sinceSQL, append([]any{since}, args...)...)
 		}
 	}
 	if err != nil {
@@ -78,8 +81,16 @@ func openChanges(ctx context.Context, p *pgxpool.Pool, since, allSQL, sinceSQL s
 // incidentChanges is IncidentChanges on p. A failure after fn saw rows
 // is not retried at once on the primary (delivered): the feed reads again
 // from since at its next turn, as after any broken read.
-func incidentChanges(ctx context.Context, p *pgxpool.Pool, since string, fn func(gridmap.Incident) error) (next string, err error) {
-	tx, rows, next, err := openChanges(ctx, p, since, allChangesSQL, changesSinceSQL)
+// A non-zero from leaves out the incidents reported before it, in SQL
+// (IncidentChangesFrom).
+func incidentChanges(ctx context.Context, p *pgxpool.Pool, since string, from time.Time, fn func(gridmap.Incident) error) (next string, err error) {
+	var tx pgx.Tx
+	var rows pgx.Rows
+	if from.IsZero() {
+		tx, rows, next, err = openChanges(ctx, p, since, allChangesSQL, changesSinceSQL)
+	} else {
+		tx, rows, next, err = openChanges(ctx, p, since, allChangesFromSQL, changesSinceFromSQL, from)
+	}
 	if err != nil {
 		return since, err
 	}

@@ -43,7 +43,19 @@ ORDER BY i.id`
 // is read again. fn's error stops the read and is returned.
 func (s *Store) CaseChanges(ctx context.Context, since string, fn func(indicators.Case) error) (next string, err error) {
 	defer gridmap.Wrap(&err, "postgis.CaseChanges")
-	tx, rows, next, err := openChanges(ctx, s.pool, since, allCasesSQL, casesChangedSQL)
+	return s.caseChanges(ctx, since, time.Time{}, fn)
+}
+
+// caseChanges is CaseChanges; a non-zero from leaves out the cases
+// reported before it, in SQL (CaseChangesFrom).
+func (s *Store) caseChanges(ctx context.Context, since string, from time.Time, fn func(indicators.Case) error) (next string, err error) {
+	var tx pgx.Tx
+	var rows pgx.Rows
+	if from.IsZero() {
+		tx, rows, next, err = openChanges(ctx, s.pool, since, allCasesSQL, casesChangedSQL)
+	} else {
+		tx, rows, next, err = openChanges(ctx, s.pool, since, allCasesFromSQL, casesChangedFromSQL, from)
+	}
 	if err != nil {
 		return since, err
 	}

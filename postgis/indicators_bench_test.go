@@ -19,9 +19,10 @@ import (
 const addBenchStepsSQL = `
 UPDATE incident SET deadline = reported_at + interval '7 days',
     department = (ARRAY['police', 'justice', 'sanitation', 'emergency', 'command'])[1 + id % 5];
-INSERT INTO incident_step (incident_id, seq, step, at, actor_person, actor_role, payload)
+INSERT INTO incident_step (incident_id, seq, step, at, actor_person, actor_role, payload, reported_at)
 SELECT i.id, s.seq, s.step, i.reported_at + s.after, 'bench', 'system',
-       CASE WHEN s.outcome = '' THEN '{}'::jsonb ELSE jsonb_build_object('outcome', s.outcome) END
+       CASE WHEN s.outcome = '' THEN '{}'::jsonb ELSE jsonb_build_object('outcome', s.outcome) END,
+       i.reported_at
 FROM incident i
 CROSS JOIN LATERAL (VALUES
     (1, 'register', interval '1 hour', ''), (2, 'supervise', interval '2 hours', ''),

@@ -132,13 +132,24 @@ FROM grid_version a, grid_version nb WHERE a.code = $1 AND nb.code = $4 AND a.va
 // every micro-grid, assigned to it (as the demo's incidents are).
 func seedIncidents(tb testing.TB, st *postgis.Store, perGrid int) {
 	tb.Helper()
+	// The key first (migration 00020), in the rows' months.
 	if _, err := st.Pool().Exec(context.Background(), `
-INSERT INTO incident (external_id, category, source, status, reported_at, location, grid_code, boundary_version)
-SELECT 'SEED-' || g.code || '-' || d.path[1], 'dispute', 'hotline',
-       CASE WHEN d.path[1] % 3 = 0 THEN 'in_progress' ELSE 'closed' END,
-       now() - d.path[1] * interval '1 day', d.geom, g.code, (SELECT data_version FROM gridmap_state)
-FROM grid_version g, ST_Dump(ST_GeneratePoints(g.boundary, $1, 7)) d
-WHERE g.level = 'micro' AND g.valid_to IS NULL`, perGrid); err != nil {
+SELECT gridmap_ensure_incident_month(m::date)
+FROM generate_series(date_trunc('month', now() - $1 * interval '1 day' - interval '1 month'), now(), interval '1 month') m`, perGrid); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := st.Pool().Exec(context.Background(), `
+WITH src AS (
+    SELECT nextval('incident_id_seq') AS id, 'SEED-' || g.code || '-' || d.path[1] AS external_id,
+           d.path[1] AS n, now() - d.path[1] * interval '1 day' AS reported_at, d.geom, g.code
+    FROM grid_version g, ST_Dump(ST_GeneratePoints(g.boundary, $1, 7)) d
+    WHERE g.level = 'micro' AND g.valid_to IS NULL),
+k AS (INSERT INTO incident_key (id, external_id, reported_at) SELECT id, external_id, reported_at FROM src)
+INSERT INTO incident (id, external_id, category, source, status, reported_at, location, grid_code, boundary_version)
+SELECT id, external_id, 'dispute', 'hotline',
+       CASE WHEN n % 3 = 0 THEN 'in_progress' ELSE 'closed' END,
+       reported_at, geom, code, (SELECT data_version FROM gridmap_state)
+FROM src`, perGrid); err != nil {
 		tb.Fatal(err)
 	}
 }

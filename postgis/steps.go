@@ -131,9 +131,11 @@ func readCaseSteps(ctx context.Context, p *pgxpool.Pool, id int64) (steps []case
 	return steps, mapErr(tx.Commit(ctx), fmt.Sprintf("incident %d", id))
 }
 
+// The step is stored in its case's month (migration 00020), so reported_at
+// is copied from the case's key.
 const insertStepSQL = `
-INSERT INTO incident_step (incident_id, seq, step, at, actor_person, actor_role, actor_token, actor_department, note, payload)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+INSERT INTO incident_step (incident_id, seq, step, at, actor_person, actor_role, actor_token, actor_department, note, payload, reported_at)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, k.reported_at FROM incident_key k WHERE k.id = $1`
 
 const insertStepAttachmentsSQL = `
 INSERT INTO step_attachment (incident_id, seq, sha256, position)

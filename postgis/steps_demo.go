@@ -48,21 +48,23 @@ func (s *Store) DemoSteps(ctx context.Context, histories map[string][]caseflow.S
 		}
 	}
 	rows, err := tx.Query(ctx, `
-SELECT i.id, i.external_id, i.status FROM incident i
-WHERE i.external_id = ANY($1)
+SELECT i.id, i.external_id, i.status, i.reported_at
+FROM incident_key k JOIN incident i ON i.id = k.id AND i.reported_at = k.reported_at
+WHERE k.external_id = ANY($1)
   AND NOT EXISTS (SELECT 1 FROM incident_step s WHERE s.incident_id = i.id AND s.actor_role <> 'system')
-ORDER BY i.id FOR UPDATE`, ext)
+ORDER BY i.id FOR UPDATE OF i`, ext)
 	if err != nil {
 		return 0, mapErr(err, "incidents")
 	}
 	type target struct {
-		id     int64
-		ext    string
-		status string
+		id       int64
+		ext      string
+		status   string
+		reported time.Time
 	}
 	targets, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (target, error) {
 		var t target
-		err := r.Scan(&t.id, &t.ext, &t.status)
+		err := r.Scan(&t.id, &t.ext, &t.status, &t.reported)
 		return t, err
 	})
 	if err != nil {
@@ -101,7 +103,7 @@ ORDER BY i.id FOR UPDATE`, ext)
 			if ch.Satisfaction != nil {
 				satisfaction = string(*ch.Satisfaction)
 			}
-			stepRows = append(stepRows, stepRow(t.id, r))
+			stepRows = append(stepRows, append(stepRow(t.id, r), t.reported))
 			for i, a := range r.Step.Attachments {
 				sum, _ := hex.DecodeString(a) // Apply checked it is hex
 				attRows = append(attRows, []any{t.id, int32(r.Step.Seq), sum, int32(i + 1)})
@@ -120,11 +122,15 @@ ORDER BY i.id FOR UPDATE`, ext)
 	if len(ids) == 0 {
 		return 0, mapErr(tx.Commit(ctx), "incidents")
 	}
+	// step_attachment points at the case, not the step (migration 00020).
+	if _, err := tx.Exec(ctx, `DELETE FROM step_attachment WHERE incident_id = ANY($1)`, ids); err != nil {
+		return 0, mapErr(err, "step attachments")
+	}
 	if _, err := tx.Exec(ctx, `DELETE FROM incident_step WHERE incident_id = ANY($1)`, ids); err != nil {
 		return 0, mapErr(err, "incident steps")
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incident_step"}, []string{"incident_id", "seq", "step", "at", "actor_person",
-		"actor_role", "actor_token", "actor_department", "note", "payload"}, pgx.CopyFromRows(stepRows)); err != nil {
+		"actor_role", "actor_token", "actor_department", "note", "payload", "reported_at"}, pgx.CopyFromRows(stepRows)); err != nil {
 		return 0, mapErr(err, "incident steps")
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"step_attachment"}, []string{"incident_id", "seq", "sha256", "position"},

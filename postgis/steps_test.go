@@ -270,8 +270,8 @@ func assertDerived(tb testing.TB, st *postgis.Store) int {
 	rows, err := st.Pool().Query(ctx, `
 SELECT i.id, i.status, coalesce(array_agg(s.step ORDER BY s.seq) FILTER (WHERE s.seq IS NOT NULL), '{}'),
        i.reported_at, i.accepted_at, i.in_progress_at, i.resolved_at, i.replied_at, i.closed_at
-FROM incident i LEFT JOIN incident_step s ON s.incident_id = i.id
-GROUP BY i.id ORDER BY i.id`)
+FROM incident i LEFT JOIN incident_step s ON s.incident_id = i.id AND s.reported_at = i.reported_at
+GROUP BY i.id, i.reported_at ORDER BY i.id`)
 	if err != nil {
 		tb.Fatal(err)
 	}

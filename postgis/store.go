@@ -196,8 +196,10 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	_, err = p.Up(ctx)
-	return err
+	if _, err = p.Up(ctx); err != nil {
+		return err
+	}
+	return s.EnsureIncidentMonthsAhead(ctx)
 }
 
 // mapErr turns driver errors into application errors where the cause is the
@@ -213,6 +215,8 @@ func mapErr(err error, what string) error {
 		return gridmap.Errorf(gridmap.ECONFLICT, "%s already exists", what)
 	case errors.As(err, &pgErr) && pgErr.Code == "23503":
 		return gridmap.Errorf(gridmap.EINVALID, "%s refers to something that does not exist", what)
+	case archivedErr(err) != nil:
+		return archivedErr(err) // gridmap_ensure_incident_month refused the month
 	case isConnErr(err):
 		return &gridmap.Error{Code: gridmap.EUNAVAILABLE, Message: "the database is not reachable; try again shortly"}
 	}

@@ -32,7 +32,8 @@ import (
 // the baseline: start-up (index, tiles and case statistics loaded) and the
 // heap it keeps, the index build alone, single lookups through the
 // handler, cold tiles (cut from the in-memory set) and cached ones (through
-// the handler), per-grid counts of a 90-day window and heat tiles. The
+// the handler), per-grid counts of a 90-day window, heat tiles, and a plan
+// touching 10 grids (benchPlan10: it changes boundaries and back). The
 // lookups, tiles, counts and heat run -benchtime times, or at least
 // 1,000/200 times when it is 1x (the start-up is slow on a province).
 func BenchmarkProvince(b *testing.B) {
@@ -164,13 +165,27 @@ func BenchmarkProvince(b *testing.B) {
 		})
 		now := time.Now()
 		window := url.Values{"from": {now.AddDate(0, 0, -90).Format(time.RFC3339)}, "to": {now.Format(time.RFC3339)}}
-		b.Run(ds.name+"/grid-counts-90d", func(b *testing.B) {
-			q := url.Values{"level": {"micro"}}
+		// Per-grid counts: the first after start-up (it makes the block
+		// counts and the level's cache), then the same again; the village
+		// level; one category (the rows of the window scanned).
+		for _, c := range []struct{ name, level, category string }{
+			{"grid-counts-90d", "micro", ""}, {"grid-counts-90d/village", "village", ""}, {"grid-counts-90d/category", "micro", "dispute"},
+		} {
+			q := url.Values{"level": {c.level}}
 			for k, v := range window {
 				q[k] = v
 			}
-			serve(b, []*http.Request{httptest.NewRequest("GET", "/api/v1/stats/grids?"+q.Encode(), nil)}, 20)
-		})
+			if c.category != "" {
+				q.Set("category", c.category)
+			}
+			b.Run(ds.name+"/"+c.name, func(b *testing.B) {
+				t0 := time.Now()
+				a.Handler.ServeHTTP(w, httptest.NewRequest("GET", "/api/v1/stats/grids?"+q.Encode(), nil))
+				first := time.Since(t0)
+				serve(b, []*http.Request{httptest.NewRequest("GET", "/api/v1/stats/grids?"+q.Encode(), nil)}, 100)
+				b.ReportMetric(float64(first.Microseconds())/1000, "first-ms")
+			})
+		}
 		// Heat tiles over the whole data set (z8 for the province, the
 		// street's own z12) and at z14 around grids, a 90-day window.
 		for _, z := range []uint32{8, 12, 14} {
@@ -190,6 +205,7 @@ func BenchmarkProvince(b *testing.B) {
 				serve(b, reqs, 50)
 			})
 		}
+		b.Run(ds.name+"/plan-10", func(b *testing.B) { benchPlan10(b, a) })
 		stop()
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/httpapi"
+	"github.com/gridmap/gridmap/internal/app"
 	"github.com/gridmap/gridmap/postgis"
 )
 
@@ -29,6 +30,8 @@ type Config struct {
 	// SIGTERM.
 	ShutdownTimeout time.Duration
 	HTTP            httpapi.Config
+	// Window: GRIDMAP_CASE_MONTHS, GRIDMAP_ROLLUP_EVERY (issue 17).
+	Window app.Window
 	// Err is a setting that could not be parsed (serve refuses to start).
 	Err error
 }
@@ -60,6 +63,8 @@ func loadConfig() Config {
 	}
 	cfg.DB.MaxLag = time.Duration(env.positive("GRIDMAP_READ_MAX_LAG", 5) * float64(time.Second))
 	cfg.DB.ListenURL = strings.TrimSpace(os.Getenv("GRIDMAP_LISTEN_DATABASE_URL"))
+	cfg.Window.CaseMonths = env.whole("GRIDMAP_CASE_MONTHS", 0, "every month")
+	cfg.Window.RollupEvery = env.duration("GRIDMAP_ROLLUP_EVERY", time.Hour)
 	loadTrust(&cfg.HTTP.Trust, &env) // token.go: GRIDMAP_OPEN, rate limits, timeout, CORS
 	cfg.Err = env.err()
 	return cfg
@@ -127,6 +132,34 @@ func (s *settings) count(k string, def int, defText string) int {
 		return def
 	}
 	return n
+}
+
+// whole reads a whole number ≥ 0; zero says what 0 means (the default).
+func (s *settings) whole(k string, def int, zero string) int {
+	v := strings.TrimSpace(os.Getenv(k))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		s.bad(k, v, fmt.Sprintf("a whole number ≥ 0 (0 for %s; default %d)", zero, def))
+		return def
+	}
+	return n
+}
+
+// duration reads a Go duration > 0 such as 30m or 1h.
+func (s *settings) duration(k string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(os.Getenv(k))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		s.bad(k, v, "a duration greater than 0 such as 30m or 1h (default "+def.String()+")")
+		return def
+	}
+	return d
 }
 
 // logLevel reads debug, info, warn or error (default info).

@@ -39,6 +39,10 @@ func TestSettingsRefused(t *testing.T) {
 		{"timeout no unit", "GRIDMAP_REQUEST_TIMEOUT", "60"},
 		{"timeout negative", "GRIDMAP_REQUEST_TIMEOUT", "-1s"},
 		{"log level", "GRIDMAP_LOG_LEVEL", "verbose"},
+		{"case months negative", "GRIDMAP_CASE_MONTHS", "-1"},
+		{"case months fraction", "GRIDMAP_CASE_MONTHS", "1.5"},
+		{"rollup every no unit", "GRIDMAP_ROLLUP_EVERY", "60"},
+		{"rollup every 0", "GRIDMAP_ROLLUP_EVERY", "0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,6 +74,8 @@ func TestSettingsAccepted(t *testing.T) {
 		"GRIDMAP_REQUEST_TIMEOUT":    "0",
 		"GRIDMAP_LOG_LEVEL":          "debug",
 		"GRIDMAP_MAX_ATTACHMENT":     "2097152",
+		"GRIDMAP_CASE_MONTHS":        "3",
+		"GRIDMAP_ROLLUP_EVERY":       "15m",
 	} {
 		t.Setenv(k, v)
 	}
@@ -80,7 +86,8 @@ func TestSettingsAccepted(t *testing.T) {
 	h := cfg.HTTP
 	if h.NearBoundaryMetres != 12.5 || h.MaxBatchPoints != 5000 || h.MaxBodyBytes != 1<<20 || h.Topology.WidthM != 0.5 ||
 		h.Topology.SliverM2 != 50 || h.Trust.RatePerToken != 0 || h.Trust.RatePerIP != 2.5 || h.Trust.RateBurst != 7 ||
-		h.Trust.RequestTimeout != time.Duration(-1) || cfg.LogLevel != "debug" || h.MaxAttachmentBytes != 2<<20 {
+		h.Trust.RequestTimeout != time.Duration(-1) || cfg.LogLevel != "debug" || h.MaxAttachmentBytes != 2<<20 ||
+		cfg.Window.CaseMonths != 3 || cfg.Window.RollupEvery != 15*time.Minute {
 		t.Errorf("config %+v", cfg)
 	}
 }

@@ -11,6 +11,7 @@
 //	gridmap department members add --department D --name N --role head|staff [--phone P] | list | retire --department D ID
 //	gridmap demo [--if-empty]
 //	gridmap demo --province 37 [--counties C,C] [--cases N]
+//	gridmap partitions list [--exact] | rollup [--month M|--before M] | archive --before M --to DIR
 //
 // Every command reads the database from DATABASE_URL.
 package main
@@ -44,6 +45,8 @@ commands:
   demo      generate the synthetic demo street (1 street, 31 villages, 242 micro-grids)
             and one year of synthetic incidents (about 11,300); --province 37: a synthetic
             province (136 real county outlines, ~100,000 micro-grids), --cases N its cases
+  partitions  the cases' monthly partitions: gridmap partitions list | rollup [--month YYYY-MM]
+            | archive --before YYYY-MM --to DIR (old months to files, then out of the database)
 
 Every command reads DATABASE_URL. Run 'gridmap COMMAND -h' for its flags.
 `
@@ -80,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdToken(ctx, rest, stdout, stderr)
 	case "department":
 		return cmdDepartment(ctx, rest, stdout, stderr)
+	case "partitions":
+		return cmdPartitions(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

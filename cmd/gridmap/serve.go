@@ -49,7 +49,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer st.Close()
 
-	a := app.New(st, log, cfg.HTTP)
+	a := app.NewWith(st, log, cfg.HTTP, cfg.Window)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go a.Run(ctx)

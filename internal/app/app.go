@@ -29,12 +29,35 @@ type App struct {
 	Cases *live.Cases
 	// API is Handler as the HTTP server it is (tokens, metrics).
 	API *httpapi.Server
+	// Window is the memory window it was built with.
+	Window Window
 }
 
-// New wires an instance on an open store. Call Run to keep it live.
+// Window bounds the cases an instance holds in memory (issue 17).
+type Window struct {
+	// CaseMonths: hold the cases of the current month (China time) and the
+	// CaseMonths-1 before it; 0 holds every case.
+	CaseMonths int
+	// RollupEvery is how often the rollups of the months before the window
+	// are refreshed (default 1h); only with CaseMonths.
+	RollupEvery time.Duration
+	// Now is the clock the window follows (default time.Now).
+	Now func() time.Time
+}
+
+// New wires an instance on an open store that holds every case in memory.
+// Call Run to keep it live.
 func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
+	return NewWith(st, log, cfg, Window{})
+}
+
+// NewWith is New with a memory window.
+func NewWith(st *postgis.Store, log *slog.Logger, cfg httpapi.Config, win Window) *App {
+	if win.RollupEvery <= 0 {
+		win.RollupEvery = time.Hour
+	}
 	builds := httpapi.NewBuildTimes() // build times reach /metrics through OnBuild
-	opts := live.Options{Logger: log, OnBuild: builds.Observe}
+	opts := live.Options{Logger: log, OnBuild: builds.Observe, CaseMonths: win.CaseMonths, Now: win.Now}
 	m := live.NewMap(st, opts)
 	feed := live.NewIncidents(st, opts)
 	cases := live.NewCases(st, opts) // the indicators' cases
@@ -48,6 +71,7 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 	}
 	h := httpapi.New(cfg, httpapi.Deps{
 		Incidents: ref, Heat: feed.Aggregate, Events: feed, Cases: st, Roster: st,
+		Window: feed.WindowStart, Rollups: st,
 		Grids:     ref,
 		Logger:    log,
 		Index:     m.Index,
@@ -85,7 +109,7 @@ func New(st *postgis.Store, log *slog.Logger, cfg httpapi.Config) *App {
 		Indicators:  cases.Set,
 		Ranking:     st,
 	})
-	return &App{Store: st, Live: m, Handler: h, Incidents: feed, Cases: cases, API: h}
+	return &App{Store: st, Live: m, Handler: h, Incidents: feed, Cases: cases, API: h, Window: win}
 }
 
 // poolStats reads the pool's counters for /metrics.
@@ -142,5 +166,8 @@ func (a *App) Run(ctx context.Context) {
 	go a.Incidents.Run(ctx)
 	go a.Cases.Run(ctx)
 	go a.API.WatchTokens(ctx)
+	if a.Window.CaseMonths > 0 {
+		go a.Store.KeepRollups(ctx, a.Window.RollupEvery, a.Incidents.WindowStart)
+	}
 	a.Live.Run(ctx)
 }

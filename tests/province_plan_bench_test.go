@@ -1,0 +1,146 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/gridmap/gridmap/internal/app"
+)
+
+// benchPlan10 measures a plan touching 10 micro-grids through the plans
+// API of instance a (in-process, as admin): in five villages spread over
+// the data set, one micro-grid takes a bite of its neighbour (a disk on
+// their shared edge, 0.3 of the neighbour's width across), both
+// redrawn; then validate, impact, publish, and the instance's own index
+// at the published version. It runs the plan and then its reverse (the
+// old boundaries), so the data set ends as it began; each step is
+// reported as the mean of the two, in ms.
+func benchPlan10(b *testing.B, a *app.App) {
+	ctx := context.Background()
+	type pair struct {
+		m, n             string
+		mGrown, nShrunk  json.RawMessage
+		mBefore, nBefore json.RawMessage
+	}
+	rows, err := a.Store.Pool().Query(ctx, `
+WITH v AS (SELECT code FROM grid_version WHERE level = 'village' AND valid_to IS NULL ORDER BY md5(code) LIMIT 5),
+p AS (
+  SELECT DISTINCT ON (a.parent_code) a.code ac, b.code bc,
+         ST_LineInterpolatePoint(ST_LineMerge(ST_CollectionExtract(ST_Intersection(a.boundary, b.boundary), 2)), 0.5) pt
+  FROM v JOIN grid_version a ON a.parent_code = v.code AND a.level = 'micro' AND a.valid_to IS NULL
+  JOIN grid_version b ON b.parent_code = v.code AND b.level = 'micro' AND b.valid_to IS NULL AND a.code < b.code
+  WHERE ST_Touches(a.boundary, b.boundary)
+    AND ST_GeometryType(ST_LineMerge(ST_CollectionExtract(ST_Intersection(a.boundary, b.boundary), 2))) = 'ST_LineString'
+  ORDER BY a.parent_code, ST_Length(ST_LineMerge(ST_CollectionExtract(ST_Intersection(a.boundary, b.boundary), 2))) DESC, a.code)
+SELECT p.ac, p.bc,
+       ST_AsGeoJSON(ST_Multi(ST_Union(a.boundary, ST_Intersection(b.boundary, d.disk))), 15),
+       ST_AsGeoJSON(ST_Multi(ST_Difference(b.boundary, d.disk)), 15),
+       ST_AsGeoJSON(a.boundary, 15), ST_AsGeoJSON(b.boundary, 15)
+FROM p JOIN grid_version a ON a.code = p.ac AND a.valid_to IS NULL JOIN grid_version b ON b.code = p.bc AND b.valid_to IS NULL
+CROSS JOIN LATERAL (SELECT ST_Buffer(p.pt::geography, 0.15 * sqrt(ST_Area(b.boundary::geography)))::geometry disk) d
+ORDER BY p.ac`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var pairs []pair
+	for rows.Next() {
+		var p pair
+		var g [4]string
+		if err := rows.Scan(&p.m, &p.n, &g[0], &g[1], &g[2], &g[3]); err != nil {
+			b.Fatal(err)
+		}
+		p.mGrown, p.nShrunk, p.mBefore, p.nBefore = json.RawMessage(g[0]), json.RawMessage(g[1]), json.RawMessage(g[2]), json.RawMessage(g[3])
+		pairs = append(pairs, p)
+	}
+	if rows.Err() != nil || len(pairs) != 5 {
+		b.Fatalf("pairs of neighbours: %d, %v", len(pairs), rows.Err())
+	}
+	call := func(method, path string, body any, hdr map[string]string, v any) (*httptest.ResponseRecorder, time.Duration) {
+		var rd *bytes.Reader
+		if body != nil {
+			buf, err := json.Marshal(body)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rd = bytes.NewReader(buf)
+		} else {
+			rd = bytes.NewReader(nil)
+		}
+		r := httptest.NewRequest(method, path, rd)
+		if body != nil {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		t0 := time.Now()
+		a.Handler.ServeHTTP(w, r)
+		d := time.Since(t0)
+		if w.Code >= 300 {
+			b.Fatalf("%s %s: %d %s", method, path, w.Code, w.Body)
+		}
+		if v != nil {
+			if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
+				b.Fatalf("%s %s: %v", method, path, err)
+			}
+		}
+		return w, d
+	}
+	steps := []string{"create", "redraw-10", "validate", "impact", "publish", "instance-ready"}
+	sum := map[string]time.Duration{}
+	moved := 0
+	for round := range 2 {
+		var changes []any
+		for _, p := range pairs {
+			mb, nb := p.mGrown, p.nShrunk
+			if round == 1 {
+				mb, nb = p.mBefore, p.nBefore
+			}
+			changes = append(changes,
+				map[string]any{"kind": "replace", "code": p.m, "boundary": mb},
+				map[string]any{"kind": "replace", "code": p.n, "boundary": nb})
+		}
+		var pl planResp
+		_, d := call("POST", "/api/v1/plans", map[string]any{"title": fmt.Sprintf("bench: 10 grids, round %d", round), "actor": "bench"}, nil, &pl)
+		sum["create"] += d
+		w, d := call("POST", fmt.Sprintf("/api/v1/plans/%d/changes", pl.ID), map[string]any{"changes": changes}, nil, &pl)
+		sum["redraw-10"] += d
+		etag := w.Header().Get("ETag")
+		var rep topoReportResp
+		_, d = call("POST", fmt.Sprintf("/api/v1/plans/%d/validate", pl.ID), nil, nil, &rep)
+		sum["validate"] += d
+		if !rep.Valid || rep.Grids < 10 {
+			b.Fatalf("round %d: plan not valid (%d grids checked): %+v", round, rep.Grids, rep.Counts)
+		}
+		var im planImpactResp
+		_, d = call("GET", fmt.Sprintf("/api/v1/plans/%d/impact", pl.ID), nil, nil, &im)
+		sum["impact"] += d
+		var pub planPublishResp
+		t0 := time.Now()
+		_, d = call("POST", fmt.Sprintf("/api/v1/plans/%d/publish", pl.ID), map[string]any{"actor": "bench"}, map[string]string{"If-Match": etag}, &pub)
+		sum["publish"] += d
+		moved += pub.Reassigned
+		// The instance's own map at the published version (bounded wait).
+		for i := 0; ; i++ {
+			if _, v := a.Live.Index(); v >= pub.DataVersion {
+				break
+			}
+			if i == 60_000 {
+				b.Fatalf("round %d: the instance did not reach version %d in 10 minutes", round, pub.DataVersion)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		sum["instance-ready"] += time.Since(t0)
+		b.Logf("round %d: %d grids checked, %d cases moved (impact said %d), version %d", round, rep.Grids, pub.Reassigned, im.Moved, pub.DataVersion)
+	}
+	for _, s := range steps {
+		b.ReportMetric(float64(sum[s].Microseconds())/2000, s+"-ms")
+	}
+	b.ReportMetric(float64(moved)/2, "cases-moved")
+}
