@@ -48,6 +48,9 @@ type ArchiveResult struct {
 	Incidents  int64
 	Steps      int64
 	Manifest   ArchiveManifest
+	// Exclusive is how long incident and incident_step were locked
+	// against every reader (the detach, the drops and the commit).
+	Exclusive time.Duration
 }
 
 // ArchiveDirName is the directory, under the archive target, of month m's
@@ -215,6 +218,7 @@ WHERE (i.inhparent = 'incident'::regclass AND c.relname = $1) OR (i.inhparent = 
 	if _, err := tx.Exec(ctx, `LOCK TABLE incident, incident_step IN ACCESS EXCLUSIVE MODE`); err != nil {
 		return res, lockErr(err, m)
 	}
+	locked := time.Now()
 	if _, err := tx.Exec(ctx, `
 INSERT INTO incident_archive (month, archived_at, incidents, steps, location, sha256)
 VALUES ($1::date, $2, $3, $4, $5, $6)`, m.date(), now, res.Incidents, res.Steps, res.Dir, hex.EncodeToString(sum[:])); err != nil {
@@ -233,6 +237,7 @@ VALUES ($1::date, $2, $3, $4, $5, $6)`, m.date(), now, res.Incidents, res.Steps,
 	if err := tx.Commit(ctx); err != nil {
 		return res, mapErr(err, "archive")
 	}
+	res.Exclusive = time.Since(locked)
 	res.ArchivedAt = now
 	return res, nil
 }

@@ -140,8 +140,8 @@ func cmdPartitions(ctx context.Context, args []string, stdout, stderr io.Writer)
 			continue
 		}
 		n++
-		fmt.Fprintf(stdout, "%s: archived %d cases, %d steps to %s; partitions %s and %s detached and dropped\n",
-			mi.Month, res.Incidents, res.Steps, res.Dir, mi.Month.IncidentPartition(), mi.Month.StepPartition())
+		fmt.Fprintf(stdout, "%s: archived %d cases, %d steps to %s; partitions %s and %s detached and dropped (cases locked for %s)\n",
+			mi.Month, res.Incidents, res.Steps, res.Dir, mi.Month.IncidentPartition(), mi.Month.StepPartition(), res.Exclusive.Round(time.Millisecond))
 	}
 	if n == 0 {
 		fmt.Fprintf(stdout, "no month before %s left to archive\n", upTo)
