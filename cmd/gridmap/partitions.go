@@ -98,7 +98,9 @@ func cmdPartitions(ctx context.Context, args []string, stdout, stderr io.Writer)
 		var todo []postgis.Month
 		for _, mi := range ms {
 			held := mi.Partition != "" || mi.Exact && mi.ArchivedAt.IsZero() // a partition, or rows of a plain table
-			if one.IsZero() && held && (upTo.IsZero() || mi.Month.Before(upTo)) {
+			// Months ahead (made early by migrate) have nothing to count yet.
+			ahead := postgis.MonthOf(now).Before(mi.Month)
+			if one.IsZero() && held && !ahead && (upTo.IsZero() || mi.Month.Before(upTo)) {
 				todo = append(todo, mi.Month)
 			}
 		}
