@@ -69,6 +69,14 @@ SELECT id, 1, 'register', reported_at, '王五', 'reporter', reported_at FROM in
 			t.Errorf("partitions %v: %v, want an error naming %s", c.args, err, c.want)
 		}
 	}
+	// A target that is not a directory: refused, nothing archived.
+	notDir := write(t, "not-a-dir", "x")
+	if _, _, err := runCmd(t, "partitions", "archive", "--before", "2024-03", "--to", notDir); err == nil || !strings.Contains(err.Error(), "nothing was archived") {
+		t.Errorf("archive to a file: %v", err)
+	}
+	if out, _, _ := runCmd(t, "partitions", "list"); !strings.Contains(out, "incident_y2024m01") || strings.Contains(out, "steps at") {
+		t.Errorf("list after the failed archive:\n%s", out)
+	}
 	dir := t.TempDir()
 	out, errOut, err = runCmd(t, "partitions", "archive", "--before", "2024-03", "--to", dir)
 	if err != nil || !strings.Contains(out, "2024-01: archived 31 cases, 31 steps") || !strings.Contains(out, "2024-02: archived 29 cases, 29 steps") {
