@@ -528,15 +528,12 @@ WHERE incident_id = $1 ORDER BY id`
 // Errors: ENOTFOUND.
 func (s *Store) Incident(ctx context.Context, id int64) (in gridmap.Incident, err error) {
 	defer gridmap.Wrap(&err, "postgis.Incident(%d)", id)
+	defer s.goneIfArchivedCase(ctx, id, &err)
 	var sc incidentScan
 	var name, phone string
 	var by gridmap.Actor
 	if err := s.pool.QueryRow(ctx, incidentSQL, id).Scan(append(sc.dest(), &sc.in.Description, &name, &phone, &by.TokenID, &by.Name)...); err != nil {
-		err = mapErr(err, fmt.Sprintf("incident %d", id))
-		if gridmap.ErrorCode(err) == gridmap.ENOTFOUND {
-			err = s.goneIfArchived(ctx, id, err)
-		}
-		return in, err
+		return in, mapErr(err, fmt.Sprintf("incident %d", id))
 	}
 	in = sc.incident()
 	in.CreatedBy = by
@@ -806,6 +803,7 @@ INSERT INTO incident_change (incident_id, token_id, actor, change) VALUES ($1, $
 // moved backwards or out of closed, and u.Check's error.
 func (s *Store) UpdateIncident(ctx context.Context, id int64, u gridmap.IncidentUpdate) (in gridmap.Incident, err error) {
 	defer gridmap.Wrap(&err, "postgis.UpdateIncident(%d)", id)
+	defer s.goneIfArchivedCase(ctx, id, &err)
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return in, mapErr(err, "database")

@@ -317,6 +317,15 @@ SELECT to_char(a.month, 'YYYY-MM') FROM incident_key k
 JOIN incident_archive a ON a.month = gridmap_incident_month(k.reported_at)
 WHERE k.id = $1`
 
+// goneIfArchivedCase turns *errp, when it is ENOTFOUND for case id, into
+// EGONE when the case was archived with its month. Methods on one case
+// defer it (after their gridmap.Wrap, so it runs first).
+func (s *Store) goneIfArchivedCase(ctx context.Context, id int64, errp *error) {
+	if gridmap.ErrorCode(*errp) == gridmap.ENOTFOUND && gridmap.ErrorMessage(*errp) == fmt.Sprintf("incident %d not found", id) {
+		*errp = s.goneIfArchived(ctx, id, *errp)
+	}
+}
+
 // goneIfArchived returns EGONE naming the month when case id was archived
 // with its month, and notFound otherwise.
 func (s *Store) goneIfArchived(ctx context.Context, id int64, notFound error) error {

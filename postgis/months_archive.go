@@ -48,6 +48,9 @@ type ArchiveResult struct {
 	Incidents  int64
 	Steps      int64
 	Manifest   ArchiveManifest
+	// Exclusive is how long incident and incident_step were locked
+	// against every reader (the detach, the drops and the commit).
+	Exclusive time.Duration
 }
 
 // ArchiveDirName is the directory, under the archive target, of month m's
@@ -187,14 +190,14 @@ WHERE (i.inhparent = 'incident'::regclass AND c.relname = $1) OR (i.inhparent = 
 	}
 	res.Manifest = man
 
-	// The files are complete: now the database. DETACH takes an ACCESS
-	// EXCLUSIVE lock on incident and incident_step (PostgreSQL 15 outside
-	// DETACH CONCURRENTLY, which cannot run in a transaction); taking it
-	// first also stops a late write to the month's cases from slipping in
-	// between the deletes and the commit.
-	if _, err := tx.Exec(ctx, `LOCK TABLE incident, incident_step IN ACCESS EXCLUSIVE MODE`); err != nil {
-		return res, lockErr(err, m)
-	}
+	// The files are complete: now the database. The deletes run under the
+	// partitions' lock alone (they may take long for a large month); only
+	// DETACH, which takes an ACCESS EXCLUSIVE lock on incident and
+	// incident_step (PostgreSQL 15, outside DETACH CONCURRENTLY, which
+	// cannot run in a transaction), stops every reader, briefly. A photo
+	// link added to one of the month's cases between the deletes and the
+	// detach (AttachToIncident takes no lock on the case) would stay
+	// behind, a link to an archived case: kept, though not in the files.
 	for i, t := range archiveTables {
 		if t.delete == "" {
 			continue
@@ -207,6 +210,15 @@ WHERE (i.inhparent = 'incident'::regclass AND c.relname = $1) OR (i.inhparent = 
 			return res, gridmap.Errorf(gridmap.EUNAVAILABLE, "%s of month %s changed during the archive (%d rows written, %d found); nothing was archived: run it again", t.table, m, man.Files[i].Rows, n)
 		}
 	}
+	// A reader queued behind a waiting ACCESS EXCLUSIVE lock waits too:
+	// wait little, and fail (run again) rather than stall the service.
+	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '3s'`); err != nil {
+		return res, mapErr(err, "archive")
+	}
+	if _, err := tx.Exec(ctx, `LOCK TABLE incident, incident_step IN ACCESS EXCLUSIVE MODE`); err != nil {
+		return res, lockErr(err, m)
+	}
+	locked := time.Now()
 	if _, err := tx.Exec(ctx, `
 INSERT INTO incident_archive (month, archived_at, incidents, steps, location, sha256)
 VALUES ($1::date, $2, $3, $4, $5, $6)`, m.date(), now, res.Incidents, res.Steps, res.Dir, hex.EncodeToString(sum[:])); err != nil {
@@ -225,15 +237,18 @@ VALUES ($1::date, $2, $3, $4, $5, $6)`, m.date(), now, res.Incidents, res.Steps,
 	if err := tx.Commit(ctx); err != nil {
 		return res, mapErr(err, "archive")
 	}
+	res.Exclusive = time.Since(locked)
 	res.ArchivedAt = now
 	return res, nil
 }
 
-// lockErr is err of a lock not granted in time (55P03) as EUNAVAILABLE,
+// lockErr is err of a lock not granted in time (55P03) or a deadlock as EUNAVAILABLE,
 // else mapErr's.
 func lockErr(err error, m Month) error {
 	var pgErr interface{ SQLState() string }
-	if errors.As(err, &pgErr) && pgErr.SQLState() == "55P03" {
+	// 40P01: a writer to the month's cases held incident and waited for
+	// the partition this transaction holds.
+	if errors.As(err, &pgErr) && (pgErr.SQLState() == "55P03" || pgErr.SQLState() == "40P01") {
 		return gridmap.Errorf(gridmap.EUNAVAILABLE, "month %s's partitions are held by other sessions (lock timeout); nothing was archived: run it again", m)
 	}
 	return mapErr(err, "partitions")

@@ -379,3 +379,73 @@ func readCSV(t *testing.T, path string) [][]string {
 	}
 	return recs
 }
+
+// TestArchiveWaitsForWriters: a transaction writing to a case of the
+// month holds the archive back until it commits, and its step is in the
+// files, not lost between the copy and the detach.
+func TestArchiveWaitsForWriters(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.URL(t)
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, monthsFixtureSQL); err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	st, err := postgis.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var id, steps int64
+	if err := c.QueryRow(ctx, `SELECT min(id), (SELECT count(*) FROM incident_step WHERE reported_at < '2024-02-01 00:00+08') FROM incident WHERE reported_at < '2024-02-01 00:00+08'`).Scan(&id, &steps); err != nil {
+		t.Fatal(err)
+	}
+	w, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(ctx)
+	tx, err := w.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `
+INSERT INTO incident_step (incident_id, seq, step, at, actor_person, actor_role, reported_at)
+SELECT id, 9, 'close', reported_at + interval '2 days', '李四', 'dispatcher', reported_at FROM incident WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	done := make(chan error, 1)
+	var res postgis.ArchiveResult
+	go func() {
+		var err error
+		res, err = st.ArchiveMonth(ctx, postgis.Month{Year: 2024, Month: time.January}, dir, time.Date(2024, 6, 1, 0, 0, 0, 0, gridmap.ChinaTime))
+		done <- err
+	}()
+	// Until the archive waits for the writer's lock (bounded: 500 looks).
+	waiting := false
+	for i := 0; i < 500 && !waiting; i++ {
+		if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class r ON r.oid = l.relation WHERE NOT l.granted AND r.relname = 'incident_step_y2024m01')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if !waiting {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if !waiting {
+		t.Fatal("the archive never waited for the writer")
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("archive: %v", err)
+	}
+	_, rows, err := postgis.ReadArchiveFile(filepath.Join(res.Dir, "steps.csv.gz"))
+	if err != nil || rows != steps+1 || res.Steps != steps+1 {
+		t.Errorf("steps.csv.gz holds %d steps (%v), result %d; want %d with the writer's", rows, err, res.Steps, steps+1)
+	}
+}

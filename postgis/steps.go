@@ -107,6 +107,7 @@ func storeImplied(ctx context.Context, tx pgx.Tx, id int64, steps []caseflow.Ste
 // Steps returns the steps of incident id, oldest first. Errors: ENOTFOUND.
 func (s *Store) Steps(ctx context.Context, id int64) (steps []caseflow.Step, err error) {
 	defer gridmap.Wrap(&err, "postgis.Steps(%d)", id)
+	defer s.goneIfArchivedCase(ctx, id, &err)
 	err = s.read(ctx, func(p *pgxpool.Pool) (err error) {
 		steps, err = readCaseSteps(ctx, p, id)
 		return err
@@ -245,6 +246,7 @@ UPDATE incident SET step_seq = $2, step_kind = $3, step_status = $4, step_txid =
 // Nothing is written when it fails.
 func (s *Store) AddStep(ctx context.Context, id int64, step caseflow.Step, check func(gridCode string) error) (res caseflow.Result, err error) {
 	defer gridmap.Wrap(&err, "postgis.AddStep(%d, %s)", id, step.Kind)
+	defer s.goneIfArchivedCase(ctx, id, &err)
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return res, mapErr(err, "database")

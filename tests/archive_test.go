@@ -67,6 +67,22 @@ func TestArchivedMonthAPI(t *testing.T) {
 	if !strings.Contains(pr.Detail, "2024-03") || !strings.Contains(pr.Detail, "archive") {
 		t.Errorf("GET the archived case: %q, want the month and the archive named", pr.Detail)
 	}
+	// So is everything else about it.
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/steps", nil},
+		{"POST", "/steps", map[string]any{"step": "supervise", "note": "催办"}},
+		{"PATCH", "", map[string]any{"deadline": "2099-01-01T00:00:00+08:00"}},
+	} {
+		var pr problem
+		resp := send(t, c.method, fmt.Sprintf("%s/incidents/%d%s", base, first.ID, c.path), c.body, &pr)
+		wantProblem(t, resp, pr, 410)
+		if !strings.Contains(pr.Detail, "2024-03") {
+			t.Errorf("%s the archived case%s: %q, want the month named", c.method, c.path, pr.Detail)
+		}
+	}
 	_, pr, code = post("AR-1", "2024-03-10T09:00:00+08:00")
 	if code != 409 || !strings.Contains(pr.Detail, fmt.Sprintf("case %d", first.ID)) || !strings.Contains(pr.Detail, "month 2024-03 is archived") {
 		t.Errorf("re-post AR-1: %d %q, want 409 naming case %d and its archived month", code, pr.Detail, first.ID)

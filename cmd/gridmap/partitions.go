@@ -98,7 +98,9 @@ func cmdPartitions(ctx context.Context, args []string, stdout, stderr io.Writer)
 		var todo []postgis.Month
 		for _, mi := range ms {
 			held := mi.Partition != "" || mi.Exact && mi.ArchivedAt.IsZero() // a partition, or rows of a plain table
-			if one.IsZero() && held && (upTo.IsZero() || mi.Month.Before(upTo)) {
+			// Months ahead (made early by migrate) have nothing to count yet.
+			ahead := postgis.MonthOf(now).Before(mi.Month)
+			if one.IsZero() && held && !ahead && (upTo.IsZero() || mi.Month.Before(upTo)) {
 				todo = append(todo, mi.Month)
 			}
 		}
@@ -140,8 +142,8 @@ func cmdPartitions(ctx context.Context, args []string, stdout, stderr io.Writer)
 			continue
 		}
 		n++
-		fmt.Fprintf(stdout, "%s: archived %d cases, %d steps to %s; partitions %s and %s detached and dropped\n",
-			mi.Month, res.Incidents, res.Steps, res.Dir, mi.Month.IncidentPartition(), mi.Month.StepPartition())
+		fmt.Fprintf(stdout, "%s: archived %d cases, %d steps to %s; partitions %s and %s detached and dropped (cases locked for %s)\n",
+			mi.Month, res.Incidents, res.Steps, res.Dir, mi.Month.IncidentPartition(), mi.Month.StepPartition(), res.Exclusive.Round(time.Millisecond))
 	}
 	if n == 0 {
 		fmt.Fprintf(stdout, "no month before %s left to archive\n", upTo)

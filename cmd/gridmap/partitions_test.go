@@ -46,7 +46,13 @@ SELECT id, 1, 'register', reported_at, '王五', 'reporter', reported_at FROM in
 	if out, errOut, err := runCmd(t, "partitions", "rollup", "--month", "2024-03"); err != nil || !strings.Contains(out, "2024-03: rolled up, 30 cases") {
 		t.Fatalf("rollup: %v\n%s%s", err, out, errOut)
 	}
+	// Every month held up to now: 2024-01 … 2024-03 and the current one,
+	// not the two ahead that migrate made.
+	out, errOut, err = runCmd(t, "partitions", "rollup")
 	cur := postgis.MonthOf(time.Now())
+	if err != nil || !strings.Contains(out, "2024-01: rolled up, 31 cases") || !strings.Contains(out, cur.String()+": rolled up, 0 cases") || strings.Contains(out, cur.Add(1).String()) {
+		t.Errorf("rollup: %v\n%s%s", err, out, errOut)
+	}
 	if _, _, err := runCmd(t, "partitions", "archive", "--before", cur.String(), "--to", t.TempDir()); err == nil || !strings.Contains(err.Error(), "never archived") {
 		t.Errorf("archive --before the current month: %v", err)
 	}
@@ -62,6 +68,14 @@ SELECT id, 1, 'register', reported_at, '王五', 'reporter', reported_at FROM in
 		if _, _, err := runCmd(t, append([]string{"partitions"}, c.args...)...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("partitions %v: %v, want an error naming %s", c.args, err, c.want)
 		}
+	}
+	// A target that is not a directory: refused, nothing archived.
+	notDir := write(t, "not-a-dir", "x")
+	if _, _, err := runCmd(t, "partitions", "archive", "--before", "2024-03", "--to", notDir); err == nil || !strings.Contains(err.Error(), "nothing was archived") {
+		t.Errorf("archive to a file: %v", err)
+	}
+	if out, _, _ := runCmd(t, "partitions", "list"); !strings.Contains(out, "incident_y2024m01") || strings.Contains(out, "steps at") {
+		t.Errorf("list after the failed archive:\n%s", out)
 	}
 	dir := t.TempDir()
 	out, errOut, err = runCmd(t, "partitions", "archive", "--before", "2024-03", "--to", dir)
