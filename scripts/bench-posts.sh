@@ -100,8 +100,9 @@ echo "stored: $((after - before)) incidents; non-2xx answers: ${non2xx:-0}"
 if [ -n "${STANDBY:-}" ]; then
   echo "standby: $sbcount incidents after replay (primary $after); replay lag while posting ($(wc -l < "$dir/lag.txt") samples):"
   for col in 1 2; do
-    sort -n -k"$col","$col" "$dir/lag.txt" | awk -v col="$col" '{ v[NR] = $col } END {
-      printf "  %s p50 %s, p99 %s, max %s\n", (col == 1 ? "bytes behind" : "replay_lag ms"), v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1 > NR ? NR : int(NR * 0.99) + 1], v[NR] }'
+    sort -g -k"$col","$col" "$dir/lag.txt" | awk -v col="$col" '{ v[NR] = $col } END {
+      p99 = int(NR * 0.99) + 1; if (p99 > NR) p99 = NR
+      printf "  %s p50 %s, p99 %s, max %s\n", (col == 1 ? "bytes behind" : "replay_lag ms"), v[int(NR * 0.5) + 1], v[p99], v[NR] }'
   done
 fi
 hz=$(getconf CLK_TCK)
