@@ -71,7 +71,13 @@ func (s *Server) gridStats(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Cache-Control", "no-cache")
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(la.appendAnswer(nil, level, counts, v.Total, v.Unassigned, elsewhere, version))
+		bp, _ := answerBufs.Get().(*[]byte)
+		if bp == nil {
+			bp = new([]byte)
+		}
+		*bp = la.appendAnswer((*bp)[:0], level, counts, v.Total, v.Unassigned, elsewhere, version)
+		_, _ = w.Write(*bp)
+		answerBufs.Put(bp)
 		return nil
 	}
 	// Counts with rollups: by code (rollups may name grids memory has not
@@ -99,6 +105,10 @@ func (s *Server) gridStats(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
+
+// answerBufs holds the buffers of gridStats's answers: megabytes each on a
+// province, garbage for the collector on every request otherwise.
+var answerBufs sync.Pool
 
 // levelCache holds, for the current index, each level's grids (heat.Level,
 // with its roll-up of the aggregate's grids) and their JSON, so a count of

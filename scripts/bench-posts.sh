@@ -7,6 +7,9 @@
 # many clients. Both on one throwaway cluster with fsync and
 # synchronous_commit on (nothing acknowledged lost). Loopback only; bounded
 # by DUR. Needs wrk and pgbench (installed when missing).
+# STANDBY=1 attaches a streaming standby (scripts/db.sh standby, on
+# BENCH_SBPORT) before the posts and samples its replay lag five times a
+# second while they run (docs/SCALE.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10s}
@@ -14,7 +17,7 @@ CONN=${CONN:-8}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 dir=$(mktemp -d /tmp/gridmap-posts-XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; scripts/db.sh stop "$dir/pg" || true; rm -rf "$dir"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; scripts/db.sh stop "$dir/sb" || true; scripts/db.sh stop "$dir/pg" || true; rm -rf "$dir"; }
 trap cleanup EXIT
 url=$(GRIDMAP_PG_FSYNC=on scripts/db.sh start "$dir/pg" "${BENCH_PGPORT:-55436}")
 pgbench=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | tail -1)
@@ -25,6 +28,10 @@ export DATABASE_URL=$url
 # The demo has just written its year: vacuum and analyze it now, or
 # autovacuum does it during the measurement (PostgreSQL's CPU, counted).
 psql "$url" -q -c "VACUUM ANALYZE"
+if [ -n "${STANDBY:-}" ]; then
+  GRIDMAP_PG_FSYNC=on scripts/db.sh standby "$dir/sb" "${BENCH_SBPORT:-55437}" "${BENCH_PGPORT:-55436}" >/dev/null
+  for i in $(seq 1 100); do [ "$(psql "$url" -Atq -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1 ] && break; sleep 0.1; done
+fi
 token=$("$dir/gridmap" token create --role reporter --name bench-posts | tail -n 1)
 addr=127.0.0.1:${BENCH_HTTP_PORT:-18082}
 GRIDMAP_RATE_TOKEN=1000000 GRIDMAP_LOG_LEVEL=warn "$dir/gridmap" serve --addr "$addr" 2>"$dir/serve.log" & pids+=($!)
@@ -56,7 +63,21 @@ pgpids() { local pm; pm=$(head -1 "$dir/pg/postmaster.pid"); echo "$pm $(pgrep -
 serve_pid=${pids[0]}
 pg0=$(ticks $(pgpids)); gm0=$(ticks "$serve_pid")
 TIMEFORMAT='%U %S'
+if [ -n "${STANDBY:-}" ]; then
+  # Bytes of WAL the standby has not replayed, and replay_lag (ms), while
+  # the posts run: a bounded loop of DUR × 5 samples.
+  ( for i in $(seq 1 $((${DUR%s} * 5))); do
+      psql "$url" -Atq -F' ' -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), coalesce(extract(epoch FROM replay_lag) * 1000, 0) FROM pg_stat_replication" >> "$dir/lag.txt"
+      sleep 0.2
+    done ) & lagpid=$!
+fi
 { time RUN=measure wrk -t2 -c"$CONN" -d"$DUR" -s "$dir/post.lua" "http://$addr" > "$dir/wrk.txt"; } 2> "$dir/wrk.time"
+if [ -n "${STANDBY:-}" ]; then
+  wait "$lagpid" || true
+  lsn=$(psql "$url" -Atq -c "SELECT pg_current_wal_lsn()")
+  for i in $(seq 1 100); do [ "$(psql "$url" -Atq -c "SELECT replay_lsn >= '$lsn' FROM pg_stat_replication")" = t ] && break; sleep 0.1; done
+  sbcount=$(psql "postgres://postgres@127.0.0.1:${BENCH_SBPORT:-55437}/gridmap?sslmode=disable" -Atq -c "SELECT count(*) FROM incident")
+fi
 pg1=$(ticks $(pgpids)); gm1=$(ticks "$serve_pid")
 after=$(psql "$url" -Atq -c "SELECT count(*) FROM incident")
 non2xx=$(sed -n 's/.*Non-2xx or 3xx responses: \([0-9]*\).*/\1/p' "$dir/wrk.txt")
@@ -83,6 +104,14 @@ echo "== single posts, $CONN connections, $DUR (load average: $(cut -d' ' -f1-3 
 grep -E "requests in|Requests/sec" "$dir/wrk.txt"
 grep -E "^p50_ms" "$dir/wrk.txt"
 echo "stored: $((after - before)) incidents; non-2xx answers: ${non2xx:-0}"
+if [ -n "${STANDBY:-}" ]; then
+  echo "standby: $sbcount incidents after replay (primary $after); replay lag while posting ($(wc -l < "$dir/lag.txt") samples):"
+  for col in 1 2; do
+    sort -g -k"$col","$col" "$dir/lag.txt" | awk -v col="$col" '{ v[NR] = $col } END {
+      p99 = int(NR * 0.99) + 1; if (p99 > NR) p99 = NR
+      printf "  %s p50 %s, p99 %s, max %s\n", (col == 1 ? "bytes behind" : "replay_lag ms"), v[int(NR * 0.5) + 1], v[p99], v[NR] }'
+  done
+fi
 hz=$(getconf CLK_TCK)
 awk -v n="$((after - before))" -v gm="$((gm1 - gm0))" -v pg="$((pg1 - pg0))" -v hz="$hz" -v w="$(cat "$dir/wrk.time")" 'BEGIN {
   split(w, t, " "); if (n < 1) n = 1
