@@ -169,6 +169,7 @@ func (s *Server) routeTable(t *tileAPI) []route {
 		{method: post, path: "/api/v1/incidents/{id:[0-9]+}/duplicate-of", needs: needsCases, op: "linkDuplicate", rule: rule{class: ClassDispatch}, fn: s.linkDuplicate},
 		{method: del, path: "/api/v1/incidents/{id:[0-9]+}/duplicate-of", needs: needsCases, op: "unlinkDuplicate", rule: rule{class: ClassDispatch}, fn: s.unlinkDuplicate},
 		{method: get, path: "/api/v1/stats/grids", needs: needsIncidents, op: "gridStats", rule: rule{class: ClassAggregates, query: withParams(heatFilterQuery, "level")}, fn: s.gridStats},
+		{method: get, path: "/api/v1/stats/window", needs: needsIncidents, op: "memoryWindow", rule: rule{class: ClassAggregates}, fn: s.memoryWindow},
 		// The daily bulletin and the Wednesday agenda (reports.go).
 		{method: get, path: "/api/v1/reports/daily", needs: needsIncidents, op: "dailyReport", rule: rule{class: ClassIncidents, query: []string{"date", "format"}}, fn: s.dailyReport},
 		{method: get, path: "/api/v1/reports/wednesday", needs: needsIncidents, op: "wednesdayReport", rule: rule{class: ClassIncidents, query: []string{"date", "format"}}, fn: s.wednesdayReport},

@@ -222,3 +222,16 @@ func addSeriesRollups(series []heat.SeriesPoint, p windowPlan, r *gridmap.Rollup
 		}
 	}
 }
+
+// memoryWindow answers where the memory window starts, so a page (the
+// wall map) keeps its ranges inside it instead of meeting the 400s.
+func (s *Server) memoryWindow(w http.ResponseWriter, r *http.Request) error {
+	out := map[string]any{"memory_from": nil, "time_zone": "Asia/Shanghai"}
+	if win := s.windowStart(); !win.IsZero() {
+		out["memory_from"] = win
+		out["memory_from_date"] = win.In(gridmap.ChinaTime).Format("2006-01-02")
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

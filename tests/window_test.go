@@ -132,6 +132,17 @@ func TestMemoryWindow(t *testing.T) {
 	if n := wa.Cases.Set().Len(); n != inMem {
 		t.Fatalf("the windowed indicator cases hold %d, want %d", n, inMem)
 	}
+	// The window as the wall map reads it: null on an instance holding
+	// every month, May 1st on this one.
+	var fw, ww map[string]any
+	get(t, base+"/stats/window", &fw)
+	get(t, wbase+"/stats/window", &ww)
+	mf, _ := ww["memory_from"].(string)
+	at, err := time.Parse(time.RFC3339, mf)
+	if fw["memory_from"] != nil || ww["memory_from_date"] != "2026-05-01" || err != nil ||
+		!at.Equal(time.Date(2026, 5, 1, 0, 0, 0, 0, gridmap.ChinaTime)) {
+		t.Errorf("stats/window: %v on the full instance, %v on the windowed one", fw, ww)
+	}
 
 	// Inside the window: the same answers as the instance holding all.
 	for _, q := range []string{"from=2026-05-01", "from=2026-05-10&to=2026-06-20&category=dispute", "from=2026-06-01&level=village",

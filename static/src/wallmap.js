@@ -94,6 +94,16 @@ function windowStart(w) {
   return cstDate({ today: 0, '7d': 6, '30d': 29, year: 364 }[w]);
 }
 
+// memoryFrom is where the server's memory window starts (YYYY-MM-DD, ''
+// for every month held; GRIDMAP_CASE_MONTHS): case counts and heat before
+// it are not held, so the page's case ranges start there at the earliest.
+let memoryFrom = '';
+
+function caseWindowStart(w) {
+  const d = windowStart(w);
+  return memoryFrom > d ? memoryFrom : d;
+}
+
 // filterQuery is the incident filter shared by statistics and heat tiles.
 // Overdue is open past the deadline, judged by the server at request time.
 function filterQuery() {
@@ -101,7 +111,7 @@ function filterQuery() {
   q.set('category', [...state.categories].join(','));
   if (state.status !== 'all') q.set('status', 'open');
   if (state.status === 'overdue') q.set('overdue', 'true');
-  q.set('from', windowStart(state.window));
+  q.set('from', caseWindowStart(state.window));
   return q;
 }
 
@@ -286,7 +296,10 @@ function applyLevelMode() {
 function renderLegend() {
   if (state.view === 'patrol') return renderPatrolLegend();
   $('legend-title').textContent = t('legend');
-  $('legend-note').hidden = true;
+  // Say so when the chosen range was cut to the server's memory window.
+  const from = caseWindowStart(state.window);
+  $('legend-note').hidden = from === windowStart(state.window);
+  $('legend-note').textContent = `${t('memoryFrom')} ${from}`;
   $('totals').hidden = false;
   const level = shownLevel();
   $('legend-level').textContent = t(level);
@@ -685,8 +698,10 @@ async function start() {
   document.body.dataset.view = state.view;
   if (!hasWebGL2()) return withoutMap();
 
-  let style;
-  [style, tileJSON] = await Promise.all([fetchJSON('/styles/wallmap.json'), loadTileJSON()]);
+  let style, win;
+  [style, tileJSON, win] = await Promise.all([fetchJSON('/styles/wallmap.json'), loadTileJSON(),
+    fetchJSON('/api/v1/stats/window').catch(() => null)]);
+  memoryFrom = win?.memory_from_date ?? '';
   // Inline the tile URL (it carries the data version), so a change of the
   // grids swaps the URL without refetching the style.
   style.sources.grids = {
