@@ -156,7 +156,7 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 	}
 	var cur stageBatch
 	var fatal error
-	months := map[string]bool{} // of the rows copied, for their partitions
+	months := map[int]bool{} // of the rows copied (monthKey), for their partitions
 	src := pgx.CopyFromFunc(func() ([]any, error) {
 		for len(cur.rows) == 0 {
 			var b stageBatch
@@ -182,7 +182,7 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 		}
 		row := cur.rows[0]
 		cur.rows = cur.rows[1:]
-		months[incidentMonth(row[6].(time.Time))] = true
+		months[monthKey(row[6].(time.Time))] = true
 		return row, nil
 	})
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incident_stage"}, incidentStageColumns, src); err != nil {
@@ -223,7 +223,7 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 	staged := res.Read - len(bad)
 	ms := make([]string, 0, len(months))
 	for m := range months {
-		ms = append(ms, m)
+		ms = append(ms, fmt.Sprintf("%04d-%02d-01", m/12, m%12+1))
 	}
 	if err := s.ensureStagedMonths(ctx, tx, ms); err != nil {
 		return res, err

@@ -14,7 +14,8 @@ import (
 // caseColumns are what indicators.Case needs of an incident row and its
 // stored steps (kind, time and outcome, oldest first; empty arrays for a
 // case whose steps are implied by its status). The lateral subquery is one
-// probe of incident_step's primary key per row.
+// probe of incident_step's primary key per row, in the case's month (the
+// partition it shares with the case, migration 00020).
 const caseColumns = `i.id, i.reported_at, i.source, coalesce(i.grid_code, ''), i.department,
 	CASE WHEN i.source = 'grid_worker' THEN coalesce(i.created_by_token, 0) ELSE 0 END,
 	i.deadline, i.status, i.accepted_at, i.in_progress_at, i.resolved_at, i.replied_at, i.closed_at,
@@ -24,7 +25,7 @@ FROM incident i
 LEFT JOIN LATERAL (
     SELECT array_agg(st.step ORDER BY st.seq) AS kinds, array_agg(st.at ORDER BY st.seq) AS ats,
            array_agg(coalesce(st.payload->>'outcome', '') ORDER BY st.seq) AS outcomes
-    FROM incident_step st WHERE st.incident_id = i.id) s ON true`
+    FROM incident_step st WHERE st.incident_id = i.id AND st.reported_at = i.reported_at) s ON true`
 
 const (
 	allCasesSQL     = `SELECT ` + caseColumns + ` ORDER BY i.id`

@@ -51,7 +51,7 @@ func (s *Store) DemoSteps(ctx context.Context, histories map[string][]caseflow.S
 SELECT i.id, i.external_id, i.status, i.reported_at
 FROM incident_key k JOIN incident i ON i.id = k.id AND i.reported_at = k.reported_at
 WHERE k.external_id = ANY($1)
-  AND NOT EXISTS (SELECT 1 FROM incident_step s WHERE s.incident_id = i.id AND s.actor_role <> 'system')
+  AND NOT EXISTS (SELECT 1 FROM incident_step s WHERE s.incident_id = i.id AND s.reported_at = i.reported_at AND s.actor_role <> 'system')
 ORDER BY i.id FOR UPDATE OF i`, ext)
 	if err != nil {
 		return 0, mapErr(err, "incidents")
