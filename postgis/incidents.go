@@ -31,6 +31,8 @@ var incidentStageColumns = []string{
 const createIncidentStageSQL = `
 CREATE TEMP TABLE incident_stage (
     idx int NOT NULL, line int NOT NULL,
+    -- The id the row gets if its external id is new (migration 00020).
+    id bigint NOT NULL DEFAULT nextval('incident_id_seq'),
     external_id text NOT NULL, category text NOT NULL, source text NOT NULL, status text NOT NULL,
     reported_at timestamptz NOT NULL,
     accepted_at timestamptz, in_progress_at timestamptz, resolved_at timestamptz,
@@ -58,27 +60,30 @@ FROM incident_stage s
 WHERE s.category NOT IN (SELECT name FROM incident_category)`
 )
 
+// insertKeysSQL stores the keys of the checked stage (migration 00020:
+// incident_key keeps external ids unique across the monthly partitions);
+// an external id stored already is left alone (the idempotent re-post).
+const insertKeysSQL = `
+INSERT INTO incident_key (id, external_id, reported_at)
+SELECT id, external_id, reported_at FROM incident_stage
+ON CONFLICT (external_id) DO NOTHING`
+
 // insertIncidentsSQL moves the checked stage into incident (in the order
-// COPY wrote it: a sort would spill to disk for large imports); an
-// external id stored already is left alone (the idempotent re-post). The
-// key comes first (migration 00020: incident_key keeps external ids unique
-// across the monthly partitions), and the rows whose key was new follow.
+// COPY wrote it: a sort would spill to disk for large imports), with the
+// ids insertKeysSQL stored. When it stored a key for every row (a new
+// batch: no join at all) the rows are taken whole, else (%s) only those
+// whose key it stored.
 const insertIncidentsSQL = `
-WITH k AS (
-    INSERT INTO incident_key (external_id, reported_at)
-    SELECT external_id, reported_at FROM incident_stage
-    ON CONFLICT (external_id) DO NOTHING
-    RETURNING id, external_id),
-ins AS (
+WITH ins AS (
     INSERT INTO incident (id, external_id, category, source, status, reported_at,
         accepted_at, in_progress_at, resolved_at, replied_at, closed_at,
         department, deadline, location, grid_code, boundary_version,
         description, reporter_name, reporter_phone, created_by_token, created_by)
-    SELECT k.id, s.external_id, category, source, status, reported_at,
+    SELECT id, external_id, category, source, status, reported_at,
         accepted_at, in_progress_at, resolved_at, replied_at, closed_at,
         department, deadline, ST_SetSRID(ST_MakePoint(lon, lat), 4326), grid_code, boundary_version,
         description, reporter_name, reporter_phone, $1, $2
-    FROM incident_stage s JOIN k ON k.external_id = s.external_id
+    FROM incident_stage s %s
     RETURNING grid_code)
 SELECT count(*), count(*) FILTER (WHERE grid_code IS NULL) FROM ins`
 
@@ -185,7 +190,8 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 		months[monthKey(row[6].(time.Time))] = true
 		return row, nil
 	})
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incident_stage"}, incidentStageColumns, src); err != nil {
+	stageRows, err := tx.CopyFrom(ctx, pgx.Identifier{"incident_stage"}, incidentStageColumns, src)
+	if err != nil {
 		if fatal != nil {
 			return res, fatal
 		}
@@ -212,9 +218,11 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 		for i := range bad {
 			idx = append(idx, int32(i))
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM incident_stage WHERE idx = ANY($1)`, idx); err != nil {
+		tag, err := tx.Exec(ctx, `DELETE FROM incident_stage WHERE idx = ANY($1)`, idx)
+		if err != nil {
 			return res, mapErr(err, "incidents")
 		}
+		stageRows -= tag.RowsAffected()
 	}
 	if len(problems) > maxListedProblems {
 		problems = problems[:maxListedProblems]
@@ -228,7 +236,15 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 	if err := s.ensureStagedMonths(ctx, tx, ms); err != nil {
 		return res, err
 	}
-	if err := tx.QueryRow(ctx, insertIncidentsSQL, tokenArg(opts.By), opts.By.Name).Scan(&res.Created, &res.Unassigned); err != nil {
+	tag, err := tx.Exec(ctx, insertKeysSQL)
+	if err != nil {
+		return res, mapErr(err, "incidents")
+	}
+	only := ""
+	if tag.RowsAffected() != stageRows {
+		only = "WHERE EXISTS (SELECT 1 FROM incident_key k WHERE k.id = s.id)"
+	}
+	if err := tx.QueryRow(ctx, fmt.Sprintf(insertIncidentsSQL, only), tokenArg(opts.By), opts.By.Name).Scan(&res.Created, &res.Unassigned); err != nil {
 		return res, mapErr(err, "incidents")
 	}
 	res.Existing = staged - res.Created
