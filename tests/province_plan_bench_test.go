@@ -91,7 +91,10 @@ func benchPlan10(b *testing.B, a *app.App) {
 		sum["impact"] += d
 		var pub planPublishResp
 		t0 := time.Now()
-		_, d = call("POST", fmt.Sprintf("/api/v1/plans/%d/publish", pl.ID), map[string]any{"actor": "bench"}, map[string]string{"If-Match": etag}, &pub)
+		// Forced for the same gaps: publication validates with the default
+		// tolerances. The work is the same.
+		_, d = call("POST", fmt.Sprintf("/api/v1/plans/%d/publish", pl.ID), map[string]any{"actor": "bench", "force": true,
+			"force_reason": "float noise of the synthetic tiling (decimetre gaps)"}, map[string]string{"If-Match": etag}, &pub)
 		sum["publish"] += d
 		moved += pub.Reassigned
 		// The instance's own map at the published version (bounded wait).
