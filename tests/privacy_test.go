@@ -192,7 +192,7 @@ func TestPrivacyScan(t *testing.T) {
 		"/ogc/collections/incident-counts-village/items/370812001001?f=html",
 		"/api/v1/grids", "/api/v1/grids?format=csv", "/api/v1/grids/37081200100101", "/api/v1/grids/370812001001/history",
 		"/api/v1/stats/grids?level=micro", "/api/v1/stats/grids?level=village", "/api/v1/stats/grids?level=street",
-		"/api/v1/stats/timeseries?bucket=day", "/api/v1/stats/timeseries?bucket=month&grid=370812001001", "/api/v1/events/recent?limit=100",
+		"/api/v1/stats/timeseries?bucket=day", "/api/v1/stats/timeseries?bucket=month&grid=370812001001", "/api/v1/events/recent?limit=100", "/api/v1/stats/window",
 		"/api/v1/incidents?limit=1000", "/api/v1/incidents?limit=1000&status=open",
 		"/api/v1/plans", pl, pl + "/validate", pl + "/impact", "/api/v1/topology?level=micro",
 		"/tiles/grids.json",
