@@ -23,8 +23,16 @@ import (
 // demoStreet returns a store holding the demo street and its index.
 func demoStreet(tb testing.TB) (*postgis.Store, *geo.Index, int64) {
 	tb.Helper()
-	ctx := context.Background()
 	st := testdb.Store(tb)
+	ix, version := demoOn(tb, st)
+	return st, ix, version
+}
+
+// demoOn loads the demo street into st and returns its index and data
+// version.
+func demoOn(tb testing.TB, st *postgis.Store) (*geo.Index, int64) {
+	tb.Helper()
+	ctx := context.Background()
 	outline, err := demodata.Yanzhou()
 	if err != nil {
 		tb.Fatal(err)
@@ -40,7 +48,7 @@ func demoStreet(tb testing.TB) (*postgis.Store, *geo.Index, int64) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return st, ix, version
+	return ix, version
 }
 
 // postRecords imports records the way the HTTP API does.

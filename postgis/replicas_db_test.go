@@ -11,8 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gridmap/gridmap"
-	"github.com/gridmap/gridmap/geo"
-	"github.com/gridmap/gridmap/internal/demodata"
 	"github.com/gridmap/gridmap/internal/testdb"
 	"github.com/gridmap/gridmap/postgis"
 )
@@ -88,21 +86,7 @@ func TestExportGoesOnAfterStandbyFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	outline, err := demodata.Yanzhou()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Demo(ctx, outline, postgis.DefaultDemo); err != nil {
-		t.Fatal(err)
-	}
-	grids, version, err := st.CurrentGrids(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := geo.NewIndex(grids)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix, version := demoOn(t, st)
 	// Enough rows (tens of MB) that the server is still sending when the
 	// connection is cut: socket buffers hold a few MB.
 	importBench(t, st, ix, version, benchIncidents(ix, 60_000, 7, "X"))
