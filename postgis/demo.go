@@ -116,7 +116,7 @@ func (s *Store) Demo(ctx context.Context, outline orb.MultiPolygon, spec DemoSpe
 	if err := tx.QueryRow(ctx, pickStreetSQL, ow, spec.Seed, spec.StreetKm2).Scan(&streetWKB, &streetKm2); err != nil {
 		return res, err
 	}
-	villages, err := cells(ctx, tx, streetWKB, spec.Villages, spec.Seed+1)
+	villages, err := cellsOf(ctx, tx, cellsSQL, streetWKB, spec.Villages, spec.Seed+1)
 	if err != nil {
 		return res, err
 	}
@@ -145,7 +145,7 @@ func (s *Store) Demo(ctx context.Context, outline orb.MultiPolygon, spec DemoSpe
 		members = append(members,
 			gridmap.Member{GridCode: vcode, Role: "leader", Name: people.name(), Contact: people.phone()},
 			gridmap.Member{GridCode: vcode, Role: "police_assistant", Name: people.name(), Contact: people.phone()})
-		micro, err := cells(ctx, tx, v.wkb, microPer[vi], spec.Seed+100+vi)
+		micro, err := cellsOf(ctx, tx, cellsSQL, v.wkb, microPer[vi], spec.Seed+100+vi)
 		if err != nil {
 			return res, err
 		}
@@ -166,43 +166,39 @@ func (s *Store) Demo(ctx context.Context, outline orb.MultiPolygon, spec DemoSpe
 			members = append(members, w)
 		}
 	}
+	// Not "return res, storeDemoGrids(…, &res)": res could be read before the call fills it.
+	err = storeDemoGrids(ctx, tx, rows, members, &res)
+	return res, err
+}
+
+// storeDemoGrids stores the demo's grid rows (stageColumns) through the
+// import's stage, check and apply, replaces their members, and commits.
+func storeDemoGrids(ctx context.Context, tx pgx.Tx, rows [][]any, members []gridmap.Member, res *ImportResult) error {
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stage"}, stageColumns, pgx.CopyFromRows(rows)); err != nil {
-		return res, err
+		return err
 	}
 	res.Read = len(rows)
 	problems, _, err := checkStage(ctx, tx, false)
 	if err != nil {
-		return res, err
+		return err
 	}
 	if len(problems) > 0 {
-		return res, problemsError(problems, res.Read)
+		return problemsError(problems, res.Read)
 	}
-	if err := applyStage(ctx, tx, &res); err != nil {
-		return res, err
+	if err := applyStage(ctx, tx, res); err != nil {
+		return err
 	}
 	mrows := make([][]any, len(members))
 	for i, m := range members {
 		mrows[i] = []any{m.GridCode, m.Role, m.Name, m.Contact}
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM grid_member WHERE grid_code IN (SELECT code FROM stage)`); err != nil {
-		return res, err
+		return err
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"grid_member"}, []string{"grid_code", "role", "name", "contact"}, pgx.CopyFromRows(mrows)); err != nil {
-		return res, err
+		return err
 	}
-	return res, mapErr(tx.Commit(ctx), "demo")
-}
-
-func cells(ctx context.Context, tx pgx.Tx, area []byte, n, seed int) ([]demoCell, error) {
-	rows, err := tx.Query(ctx, cellsSQL, area, n, seed)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (demoCell, error) {
-		var c demoCell
-		err := r.Scan(&c.wkb, &c.area)
-		return c, err
-	})
+	return mapErr(tx.Commit(ctx), "demo")
 }
 
 // allocate splits total into len(weights) whole shares proportional to the

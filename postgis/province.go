@@ -160,31 +160,9 @@ AND attributes->>'province' IS DISTINCT FROM $1 LIMIT 1`, spec.Prefix).Scan(&oth
 			members = append(members, w)
 		}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stage"}, stageColumns, pgx.CopyFromRows(rows)); err != nil {
-		return res, err
-	}
-	res.Read = len(rows)
-	problems, _, err := checkStage(ctx, tx, false)
-	if err != nil {
-		return res, err
-	}
-	if len(problems) > 0 {
-		return res, problemsError(problems, res.Read)
-	}
-	if err := applyStage(ctx, tx, &res); err != nil {
-		return res, err
-	}
-	mrows := make([][]any, len(members))
-	for i, m := range members {
-		mrows[i] = []any{m.GridCode, m.Role, m.Name, m.Contact}
-	}
-	if _, err := tx.Exec(ctx, `DELETE FROM grid_member WHERE grid_code IN (SELECT code FROM stage)`); err != nil {
-		return res, err
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"grid_member"}, []string{"grid_code", "role", "name", "contact"}, pgx.CopyFromRows(mrows)); err != nil {
-		return res, err
-	}
-	return res, mapErr(tx.Commit(ctx), "demo")
+	// Not "return res, storeDemoGrids(…, &res)": res could be read before the call fills it.
+	err = storeDemoGrids(ctx, tx, rows, members, &res)
+	return res, err
 }
 
 func cellsOf(ctx context.Context, tx pgx.Tx, q string, area []byte, n, seed int) ([]demoCell, error) {
