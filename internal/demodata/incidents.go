@@ -101,31 +101,10 @@ func Incidents(ix *geo.Index, end time.Time, spec IncidentSpec) []gridmap.Incide
 	end = end.In(gridmap.ChinaTime)
 	start := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, gridmap.ChinaTime).AddDate(0, 0, -spec.Days)
 
-	// Leaves, weighted by households (or area when absent).
-	parents := map[string]bool{}
-	for i := range ix.Len() {
-		parents[ix.At(i).Parent] = true
-	}
-	var leaves []*gridmap.Grid
-	var weights []float64
-	for i := range ix.Len() {
-		g := ix.At(i)
-		if len(g.Boundary) == 0 || parents[g.Code] {
-			continue
-		}
-		w := 200.0
-		if h, ok := g.Attributes["households"].(float64); ok {
-			w = h
-		} else if h, ok := g.Attributes["households"].(int); ok {
-			w = float64(h)
-		}
-		leaves = append(leaves, g)
-		weights = append(weights, w)
-	}
+	leaves, weights := weightedLeaves(ix)
 	if len(leaves) == 0 {
 		return nil
 	}
-	slices.SortFunc(leaves, func(a, b *gridmap.Grid) int { return compareStrings(a.Code, b.Code) })
 	cum := cumulative(weights)
 
 	// Hotspots: points inside random leaves, each with a spread of 150 to
@@ -326,4 +305,39 @@ func around(rng *rand.Rand, ix *geo.Index, c orb.Point, metres float64) orb.Poin
 // round6 rounds to 6 decimals (about 0.1 m), as a phone app reports.
 func round6(p orb.Point) orb.Point {
 	return orb.Point{math.Round(p[0]*1e6) / 1e6, math.Round(p[1]*1e6) / 1e6}
+}
+
+// weightedLeaves returns the micro-grids of ix (grids with a boundary and
+// no children) in code order, each weighted by its households (200 when
+// it has none).
+func weightedLeaves(ix *geo.Index) (leaves []*gridmap.Grid, weights []float64) {
+	parents := map[string]bool{}
+	for i := range ix.Len() {
+		parents[ix.At(i).Parent] = true
+	}
+	for i := range ix.Len() {
+		g := ix.At(i)
+		if len(g.Boundary) == 0 || parents[g.Code] {
+			continue
+		}
+		w := 200.0
+		if h, ok := g.Attributes["households"].(float64); ok {
+			w = h
+		} else if h, ok := g.Attributes["households"].(int); ok {
+			w = float64(h)
+		}
+		leaves = append(leaves, g)
+		weights = append(weights, w)
+	}
+	// Sort both together: the weights follow their leaves.
+	idx := make([]int, len(leaves))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return compareStrings(leaves[a].Code, leaves[b].Code) })
+	sl, sw := make([]*gridmap.Grid, len(idx)), make([]float64, len(idx))
+	for i, j := range idx {
+		sl[i], sw[i] = leaves[j], weights[j]
+	}
+	return sl, sw
 }

@@ -22,28 +22,10 @@ import (
 // hotspots.
 func ProvinceCases(ix *geo.Index, end time.Time, days, from, to, total int, prefix string, seed uint64) iter.Seq[gridmap.Incident] {
 	return func(yield func(gridmap.Incident) bool) {
-		parents := map[string]bool{}
-		for i := range ix.Len() {
-			parents[ix.At(i).Parent] = true
-		}
-		var leaves []*gridmap.Grid
-		var weights []float64
-		for i := range ix.Len() {
-			g := ix.At(i)
-			if len(g.Boundary) == 0 || parents[g.Code] {
-				continue
-			}
-			w := 200.0
-			if h, ok := g.Attributes["households"].(float64); ok {
-				w = h
-			}
-			leaves = append(leaves, g)
-			weights = append(weights, w)
-		}
+		leaves, weights := weightedLeaves(ix)
 		if len(leaves) == 0 {
 			return
 		}
-		slices.SortFunc(leaves, func(a, b *gridmap.Grid) int { return compareStrings(a.Code, b.Code) })
 		cum := cumulative(weights)
 		cats := make([]gridmap.Category, 0, len(DefaultIncidents.Mix))
 		var catW []float64
