@@ -425,9 +425,15 @@ SELECT id, 9, 'close', reported_at + interval '2 days', '李四', 'dispatcher', 
 		res, err = st.ArchiveMonth(ctx, postgis.Month{Year: 2024, Month: time.January}, dir, time.Date(2024, 6, 1, 0, 0, 0, 0, gridmap.ChinaTime))
 		done <- err
 	}()
-	// Until the archive waits for the writer's lock (bounded: 500 looks).
+	// Until the archive waits for the writer's lock, or ends without
+	// (bounded: 6,000 looks, generous for a busy machine).
 	waiting := false
-	for i := 0; i < 500 && !waiting; i++ {
+	for i := 0; i < 6000 && !waiting; i++ {
+		select {
+		case err := <-done:
+			t.Fatalf("the archive ended (%v) without waiting for the writer", err)
+		default:
+		}
 		if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class r ON r.oid = l.relation WHERE NOT l.granted AND r.relname = 'incident_step_y2024m01')`).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
