@@ -110,14 +110,17 @@ func TestWorklogsAPI(t *testing.T) {
 		return out
 	}
 
-	// A walk of 10 minutes from one micro-grid to its neighbour.
-	t0 := time.Now().Add(-6 * time.Hour).Truncate(time.Second)
+	// A walk of 10 minutes from one micro-grid to its neighbour, at 09:00
+	// yesterday (China time): every post of the test names that day or
+	// falls in it, so midnight during the run changes nothing.
+	y := time.Now().In(gridmap.ChinaTime).AddDate(0, 0, -1)
+	t0 := time.Date(y.Year(), y.Month(), y.Day(), 9, 0, 0, 0, gridmap.ChinaTime)
 	pts := walk(p1, p2, 21, t0, 30)
-	today := gridmap.ChinaDay(time.Now())
-	body := mustJSON(t, map[string]any{"date": today, "notes": "巡查 1 号楼", "visited_people": []string{"张大爷"},
+	day := gridmap.ChinaDay(t0)
+	body := mustJSON(t, map[string]any{"date": day, "notes": "巡查 1 号楼", "visited_people": []string{"张大爷"},
 		"tracks": []map[string]any{{"id": "piece-1", "points": pts}}})
 	wl := send("POST", base+"/worklogs", worker, "application/json", body, 201)
-	if wl.Worker.TokenID != workerID || wl.Date != today || len(wl.Tracks) != 1 || !*wl.Tracks[0].Stored || len(wl.Flags) != 0 {
+	if wl.Worker.TokenID != workerID || wl.Date != day || len(wl.Tracks) != 1 || !*wl.Tracks[0].Stored || len(wl.Flags) != 0 {
 		t.Fatalf("posted log: %+v", wl)
 	}
 	// The stored grids equal an independent ST_Intersects of the stored
@@ -253,7 +256,7 @@ WHERE t.id = $1 ORDER BY g.code`, wl.Tracks[0].ID)
 	mine, theirs := post("WL-1", p1), post("WL-2", inside(t, ix, "37081200100201"))
 	send("POST", base+"/worklogs", worker, "application/json", fmt.Sprintf(`{"case_ids": [%d]}`, theirs), 403)
 	send("POST", base+"/worklogs", worker, "application/json", `{"case_ids": [999999]}`, 400)
-	linked := send("POST", base+"/worklogs", worker, "application/json", fmt.Sprintf(`{"case_ids": [%d], "visited_people": ["李阿姨"]}`, mine), 200)
+	linked := send("POST", base+"/worklogs", worker, "application/json", fmt.Sprintf(`{"date": %q, "case_ids": [%d], "visited_people": ["李阿姨"]}`, day, mine), 200)
 	if !slices.Equal(linked.CaseIDs, []int64{mine}) || !slices.Equal(linked.People, []string{"张大爷", "李阿姨"}) || linked.Notes != "巡查 1 号楼" {
 		t.Errorf("merged log: %+v", linked)
 	}
@@ -276,7 +279,7 @@ WHERE t.id = $1 ORDER BY g.code`, wl.Tracks[0].ID)
 	if l := list(other, ""); len(l) != 0 {
 		t.Errorf("another worker sees %d logs", len(l))
 	}
-	if l := list(dispatcher, "?grid="+piece.Grids[0]+"&from="+today+"&to="+today); len(l) != 1 || l[0].Worker.Name != "王演示01" {
+	if l := list(dispatcher, "?grid="+piece.Grids[0]+"&from="+day+"&to="+day); len(l) != 1 || l[0].Worker.Name != "王演示01" {
 		t.Errorf("dispatcher, by grid: %+v", l)
 	}
 	if l := list(dispatcher, "?grid=37081200100201"+"&worker="+strconv.FormatInt(workerID, 10)); len(l) != 1 {
@@ -293,7 +296,7 @@ WHERE t.id = $1 ORDER BY g.code`, wl.Tracks[0].ID)
 	// Patrol tiles: the tracks with role, date, flags and metres, no names,
 	// for a viewer.
 	tile := maptile.At(p1, 15)
-	tresp, tb := do(t, "GET", fmt.Sprintf("%s/tiles/patrol/15/%d/%d.mvt?from=%s", srv.URL, tile.X, tile.Y, today), viewer, "", "")
+	tresp, tb := do(t, "GET", fmt.Sprintf("%s/tiles/patrol/15/%d/%d.mvt?from=%s", srv.URL, tile.X, tile.Y, day), viewer, "", "")
 	if tresp.StatusCode != 200 || tresp.Header.Get("Content-Type") != "application/vnd.mapbox-vector-tile" {
 		t.Fatalf("patrol tile: %d %s", tresp.StatusCode, tb)
 	}
@@ -320,7 +323,7 @@ WHERE t.id = $1 ORDER BY g.code`, wl.Tracks[0].ID)
 	send("GET", srv.URL+"/tiles/patrol/3/9/0.mvt", viewer, "", "", 400)
 
 	// Patrol coverage: every micro-grid, zeros included, no names.
-	resp, sb := do(t, "GET", base+"/stats/patrol?level=micro&from="+today, viewer, "", "")
+	resp, sb := do(t, "GET", base+"/stats/patrol?level=micro&from="+day, viewer, "", "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("patrol: %d %s", resp.StatusCode, sb)
 	}
