@@ -102,9 +102,17 @@ browserTest('usage: DISPATCHER_TOKEN=… DEPARTMENT_TOKEN=… REPORTER_TOKEN=…
 
   // j/k move, Enter opens.
   for (let i = 0; i < ids.length && (await page.evaluate(() => window.desk.state.selectedId)) !== id; i++) await page.keyboard.press('j');
-  await page.keyboard.press('k');
-  await page.keyboard.press('j');
-  check('j/k select the case', (await page.evaluate(() => window.desk.state.selectedId)) === id);
+  // Away and back: down then up, or up then down for the last case (the
+  // queue holds its ends).
+  const selected = () => page.evaluate(() => window.desk.state.selectedId);
+  const at = ids.indexOf(id);
+  const [away, back] = at < ids.length - 1 ? ['j', 'k'] : ['k', 'j'];
+  await page.keyboard.press(away);
+  const moved = await selected();
+  await page.keyboard.press(back);
+  check('j/k move through the queue', ids.length < 2 || moved === ids[at + (away === 'j' ? 1 : -1)], JSON.stringify({ id, moved, ids }));
+  const picked = await page.evaluate(() => ({ selected: window.desk.state.selectedId, queue: window.desk.state.items.map((c) => [c.id, c.reported_at]) }));
+  check('j/k select the case', picked.selected === id, JSON.stringify({ id, ...picked }));
   await page.keyboard.press('Enter');
   await page.waitForFunction((id) => window.desk.state.detail?.incident.id === id && window.desk.state.detail.flow, id, { timeout: 30_000 });
   let d = await detail();
