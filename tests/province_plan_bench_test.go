@@ -6,10 +6,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+
+	"github.com/gridmap/gridmap"
 	"github.com/gridmap/gridmap/internal/app"
+	"github.com/gridmap/gridmap/postgis"
 )
 
 // benchPlan10 measures a plan touching 10 micro-grids through the plans
@@ -21,7 +28,7 @@ import (
 // old boundaries), so the data set ends as it began; each step is
 // reported as the mean of the two, in ms.
 func benchPlan10(b *testing.B, a *app.App) {
-	pairs := planPairs(b, a)
+	pairs := planPairs(b, a.Store.Pool())
 	call := func(method, path string, body any, hdr map[string]string, v any) (*httptest.ResponseRecorder, time.Duration) {
 		var rd *bytes.Reader
 		if body != nil {
@@ -126,9 +133,9 @@ type planPair struct {
 
 // planPairs picks five villages spread over the data set and, in each,
 // the two micro-grids with the longest shared edge.
-func planPairs(b testing.TB, a *app.App) []planPair {
+func planPairs(b testing.TB, pool *pgxpool.Pool) []planPair {
 	ctx := context.Background()
-	rows, err := a.Store.Pool().Query(ctx, `
+	rows, err := pool.Query(ctx, `
 WITH v AS (SELECT code FROM grid_version WHERE level = 'village' AND valid_to IS NULL ORDER BY md5(code) LIMIT 5),
 p AS (
   SELECT DISTINCT ON (a.parent_code) a.code ac, b.code bc,
@@ -162,4 +169,59 @@ ORDER BY p.ac`)
 		b.Fatalf("pairs of neighbours: %d, %v", len(pairs), rows.Err())
 	}
 	return pairs
+}
+
+// BenchmarkPlanImpact measures the impact of benchPlan10's plan (postgis
+// Plans.PlanImpact: the plan applied, its candidate cases located in the
+// map it leaves) on the street and, with GRIDMAP_PROVINCE_DATABASE_URL, on
+// the province, through the store alone (no instance to start). The plan
+// is discarded at the end; the data set is not changed.
+//
+//	GRIDMAP_PROVINCE_DATABASE_URL=postgres://… PKGS=./tests/ scripts/test.sh -run '^$' -bench BenchmarkPlanImpact
+func BenchmarkPlanImpact(b *testing.B) {
+	sets := []struct{ name, url string }{{"street", demoIncidentsDB(b)}, {"province", os.Getenv("GRIDMAP_PROVINCE_DATABASE_URL")}}
+	for _, ds := range sets {
+		b.Run(ds.name, func(b *testing.B) {
+			if ds.url == "" {
+				b.Skip("set GRIDMAP_PROVINCE_DATABASE_URL to a database holding gridmap demo --province 37")
+			}
+			ctx := context.Background()
+			st, err := postgis.Open(ctx, ds.url)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			var changes []gridmap.Change
+			for _, p := range planPairs(b, st.Pool()) {
+				for code, js := range map[string]json.RawMessage{p.m: p.mGrown, p.n: p.nShrunk} {
+					g, err := geojson.UnmarshalGeometry(js)
+					if err != nil {
+						b.Fatal(err)
+					}
+					mp, ok := g.Geometry().(orb.MultiPolygon)
+					if !ok {
+						b.Fatalf("%s: a %s, not a MultiPolygon", code, g.Type)
+					}
+					changes = append(changes, gridmap.Change{Kind: gridmap.ChangeReplace, Code: code, Boundary: mp})
+				}
+			}
+			plans := postgis.NewPlans(st)
+			pl, err := plans.CreatePlan(ctx, "bench: impact of 10 grids", "bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer plans.DiscardPlan(ctx, pl.ID, "bench", 0)
+			if _, err := plans.AddChanges(ctx, pl.ID, 0, changes); err != nil {
+				b.Fatal(err)
+			}
+			var im gridmap.Impact
+			b.ResetTimer()
+			for range b.N {
+				if im, err = plans.PlanImpact(ctx, pl.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(im.Moved), "cases-moved")
+		})
+	}
 }
