@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"sort"
 	"time"
@@ -157,11 +156,18 @@ WHERE i.grid_code IS NULL
   AND EXISTS (SELECT 1 FROM topo p WHERE p.planned AND p.valid AND p.geom && i.location AND ST_Intersects(p.geom, i.location))`
 
 // newMapSQL reads the current grid tree, with boundaries only where they
-// reach into the box of the candidate incidents ($1..$4).
+// reach into one of the boxes ($1..$4: their west, south, east and north
+// edges) around the candidate incidents: found through the boundaries'
+// GiST index, so a plan in five counties reads five neighbourhoods, not
+// the box that spans them.
 const newMapSQL = `
+WITH near AS (
+    SELECT DISTINCT v.version FROM grid_version v,
+           unnest($1::float8[], $2::float8[], $3::float8[], $4::float8[]) b(x0, y0, x1, y1)
+    WHERE v.valid_to IS NULL AND v.boundary && ST_MakeEnvelope(b.x0, b.y0, b.x1, b.y1, 4326))
 SELECT v.code, v.name, v.level, coalesce(v.parent_code, ''),
-       CASE WHEN v.boundary && ST_MakeEnvelope($1, $2, $3, $4, 4326) THEN ST_AsBinary(v.boundary) END
-FROM grid_version v
+       CASE WHEN n.version IS NOT NULL THEN ST_AsBinary(v.boundary) END
+FROM grid_version v LEFT JOIN near n ON n.version = v.version
 WHERE v.valid_to IS NULL AND NOT EXISTS (SELECT 1 FROM topo_touched t WHERE t.code = v.code)
 UNION ALL
 SELECT code, name, level, parent, CASE WHEN valid THEN ST_AsBinary(geom) END FROM topo WHERE planned`
@@ -182,14 +188,24 @@ func computeMoves(ctx context.Context, tx pgx.Tx, a *plan.Applied) ([]plan.Move,
 		p orb.Point
 	}
 	var cands []cand
-	bound := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
+	// A box per grid the candidates are in now (they lie inside it), and
+	// one per candidate in no grid: every grid that can hold a candidate
+	// reaches into one of them.
+	boxes := map[string]orb.Bound{}
+	var loose []orb.Bound
 	for rows.Next() {
 		var c cand
 		if err := rows.Scan(&c.ID, &c.ExternalID, &c.Category, &c.Status, &c.From, &c.p[0], &c.p[1]); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		bound = bound.Extend(c.p)
+		if c.From == "" {
+			loose = append(loose, c.p.Bound())
+		} else if b, ok := boxes[c.From]; ok {
+			boxes[c.From] = b.Extend(c.p)
+		} else {
+			boxes[c.From] = c.p.Bound()
+		}
 		cands = append(cands, c)
 	}
 	rows.Close()
@@ -199,7 +215,7 @@ func computeMoves(ctx context.Context, tx pgx.Tx, a *plan.Applied) ([]plan.Move,
 	if len(cands) == 0 {
 		return nil, nil
 	}
-	ix, err := newMapIndex(ctx, tx, bound)
+	ix, err := newMapIndex(ctx, tx, append(slices.Collect(maps.Values(boxes)), loose...))
 	if err != nil {
 		return nil, err
 	}
@@ -220,10 +236,15 @@ func computeMoves(ctx context.Context, tx pgx.Tx, a *plan.Applied) ([]plan.Move,
 
 // newMapIndex builds the index of the map the plan leaves: the whole grid
 // tree (so leaves and depths are those of the real map), with boundaries
-// where they reach into bound. A parent that is not a grid is dropped
-// (validation reports it).
-func newMapIndex(ctx context.Context, tx pgx.Tx, bound orb.Bound) (*geo.Index, error) {
-	rows, err := tx.Query(ctx, newMapSQL, bound.Min[0], bound.Min[1], bound.Max[0], bound.Max[1])
+// where they reach into one of boxes. A parent that is not a grid is
+// dropped (validation reports it).
+func newMapIndex(ctx context.Context, tx pgx.Tx, boxes []orb.Bound) (*geo.Index, error) {
+	edges := make([][]float64, 4)
+	for _, b := range boxes {
+		edges[0], edges[1] = append(edges[0], b.Min[0]), append(edges[1], b.Min[1])
+		edges[2], edges[3] = append(edges[2], b.Max[0]), append(edges[3], b.Max[1])
+	}
+	rows, err := tx.Query(ctx, newMapSQL, edges[0], edges[1], edges[2], edges[3])
 	if err != nil {
 		return nil, mapErr(err, "grids")
 	}

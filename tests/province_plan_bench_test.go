@@ -191,20 +191,7 @@ func BenchmarkPlanImpact(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer st.Close()
-			var changes []gridmap.Change
-			for _, p := range planPairs(b, st.Pool()) {
-				for code, js := range map[string]json.RawMessage{p.m: p.mGrown, p.n: p.nShrunk} {
-					g, err := geojson.UnmarshalGeometry(js)
-					if err != nil {
-						b.Fatal(err)
-					}
-					mp, ok := g.Geometry().(orb.MultiPolygon)
-					if !ok {
-						b.Fatalf("%s: a %s, not a MultiPolygon", code, g.Type)
-					}
-					changes = append(changes, gridmap.Change{Kind: gridmap.ChangeReplace, Code: code, Boundary: mp})
-				}
-			}
+			changes := biteChanges(b, st.Pool())
 			plans := postgis.NewPlans(st)
 			pl, err := plans.CreatePlan(ctx, "bench: impact of 10 grids", "bench")
 			if err != nil {
@@ -224,4 +211,27 @@ func BenchmarkPlanImpact(b *testing.B) {
 			b.ReportMetric(float64(im.Moved), "cases-moved")
 		})
 	}
+}
+
+// biteChanges is benchPlan10's plan as store changes: in each village of
+// planPairs, m grown by its bite of n and n without it.
+func biteChanges(tb testing.TB, pool *pgxpool.Pool) []gridmap.Change {
+	var changes []gridmap.Change
+	for _, p := range planPairs(tb, pool) {
+		for _, c := range []struct {
+			code string
+			js   json.RawMessage
+		}{{p.m, p.mGrown}, {p.n, p.nShrunk}} {
+			g, err := geojson.UnmarshalGeometry(c.js)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			mp, ok := g.Geometry().(orb.MultiPolygon)
+			if !ok {
+				tb.Fatalf("%s: a %s, not a MultiPolygon", c.code, g.Type)
+			}
+			changes = append(changes, gridmap.Change{Kind: gridmap.ChangeReplace, Code: c.code, Boundary: mp})
+		}
+	}
+	return changes
 }
