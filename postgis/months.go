@@ -74,8 +74,9 @@ type MonthInfo struct {
 	// Partition is the incident partition's name, "" when the month has
 	// none (incident not partitioned, or the month archived).
 	Partition string
-	// Incidents is the month's incident count: the planner's estimate
-	// (pg_class.reltuples) unless Exact; -1 when unknown.
+	// Incidents is the month's incident count: an estimate (the
+	// statistics' live rows, else pg_class.reltuples) unless Exact; -1
+	// when unknown.
 	Incidents int64
 	Exact     bool
 	// Bytes is the size on disk of the month's incident and step
@@ -104,10 +105,16 @@ func incidentPartitioned(ctx context.Context, q interface {
 }
 
 // partitionsSQL lists the partitions of incident and incident_step with
-// their estimated rows and total size.
+// their estimated rows and total size. The estimate is the statistics'
+// live rows, kept as rows are written, or the planner's (reltuples) when
+// those say none: a month loaded since the last ANALYZE is counted, and
+// only a partition never analyzed and never written to is unknown (-1).
 const partitionsSQL = `
-SELECT c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
+SELECT c.relname,
+       CASE WHEN coalesce(s.n_live_tup, 0) > 0 THEN s.n_live_tup ELSE c.reltuples::bigint END,
+       pg_total_relation_size(c.oid)
 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
 WHERE i.inhparent IN ('incident'::regclass, 'incident_step'::regclass)`
 
 // monthsOfPlainSQL counts a plain (unpartitioned) incident table by month.

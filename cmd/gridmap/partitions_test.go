@@ -36,10 +36,17 @@ SELECT 'C-' || g, timestamptz '2024-01-01 00:00+08' + (g - 1) * interval '1 day'
 INSERT INTO incident (id, external_id, category, source, reported_at, location, grid_code, boundary_version)
 SELECT id, external_id, 'hazard', 'visit', reported_at, ST_SetSRID(ST_MakePoint(116.8, 35.5), 4326), 'G1', 1 FROM incident_key;
 INSERT INTO incident_step (incident_id, seq, step, at, actor_person, actor_role, reported_at)
-SELECT id, 1, 'register', reported_at, '王五', 'reporter', reported_at FROM incident_key;`); err != nil {
+SELECT id, 1, 'register', reported_at, '王五', 'reporter', reported_at FROM incident_key;
+SELECT pg_stat_force_next_flush();`); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, err := runCmd(t, "partitions", "list", "--exact")
+	// Never analyzed: the estimate is the rows written (the statistics
+	// were flushed as the batch ended).
+	out, errOut, err := runCmd(t, "partitions", "list")
+	if err != nil || !regexp.MustCompile(`2024-01\s+incident_y2024m01\s+~31\s`).MatchString(out) {
+		t.Fatalf("list: %v\n%s%s", err, out, errOut)
+	}
+	out, errOut, err = runCmd(t, "partitions", "list", "--exact")
 	if err != nil || !regexp.MustCompile(`2024-01\s+incident_y2024m01\s+31\s`).MatchString(out) || !strings.Contains(out, "incident_y2024m03") {
 		t.Fatalf("list: %v\n%s%s", err, out, errOut)
 	}
