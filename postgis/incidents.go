@@ -60,6 +60,15 @@ FROM incident_stage s
 WHERE s.category NOT IN (SELECT name FROM incident_category)`
 )
 
+// incidentStageArchivedSQL finds the new cases of a stage reported in an
+// archived month (a re-import of an archived case is a duplicate, as any
+// stored before); nothing is read while no month is archived.
+var incidentStageArchivedSQL = `
+SELECT s.idx, s.line, s.external_id, 'reported_at', format('` + archivedMonthMessage("%s") + `', to_char(a.month, 'YYYY-MM'))
+FROM incident_stage s JOIN incident_archive a ON a.month = gridmap_incident_month(s.reported_at)
+WHERE EXISTS (SELECT 1 FROM incident_archive)
+  AND NOT EXISTS (SELECT 1 FROM incident_key k WHERE k.external_id = s.external_id)`
+
 // insertKeysSQL stores the keys of the checked stage (migration 00020:
 // incident_key keeps external ids unique across the monthly partitions);
 // an external id stored already is left alone (the idempotent re-post).
@@ -199,7 +208,7 @@ func (s *Store) ImportIncidents(ctx context.Context, opts gridmap.ImportIncident
 	}
 	// Readers number items densely from 0, bad ones included.
 	res.Read = seen + 1
-	for _, q := range []string{incidentStageDupSQL, incidentStageCategorySQL} {
+	for _, q := range []string{incidentStageDupSQL, incidentStageCategorySQL, incidentStageArchivedSQL} {
 		p, err := stageProblems(ctx, tx, q)
 		if err != nil {
 			return res, mapErr(err, "incidents")

@@ -285,7 +285,9 @@ WHERE NOT EXISTS (SELECT 1 FROM incident_key k WHERE k.external_id = s.external_
 // import (ImportIncidents). When one of them is archived, only the rows
 // new to incident_key need a partition (a re-import of an archived case
 // is a duplicate, left alone as any case stored before), so the months of
-// those alone are made; a new case in an archived month is still refused.
+// those alone are made. A new case in an archived month is a row problem
+// before this (incidentStageArchivedSQL); here it is still refused whole
+// when its month was archived since.
 func (s *Store) ensureStagedMonths(ctx context.Context, tx pgx.Tx, months []string) error {
 	err := s.ensureIncidentMonths(ctx, months)
 	if !isArchivedMonth(err) {

@@ -14,7 +14,8 @@ import (
 // TestArchivedMonthAPI: after 2024-03 is archived, its case reads as 410
 // Gone naming the month, a re-post of its external id is a duplicate (409
 // naming the case, never a new case), and a new case reported in that
-// month is refused with 409 saying the month is archived; a case of
+// month is refused with 409 saying the month is archived (in a batch: a
+// row problem, the other rows stored with ?partial=true); a case of
 // another month is posted as ever.
 func TestArchivedMonthAPI(t *testing.T) {
 	url := demoDB(t)
@@ -102,13 +103,27 @@ func TestArchivedMonthAPI(t *testing.T) {
 	if resp := send(t, "POST", base+"/incidents", map[string]any{"incidents": []any{re, fresh}}, &batch); resp.StatusCode != 201 || batch.Created != 1 || batch.Existing != 1 {
 		t.Errorf("batch of an archived case and a new one: %d %+v, want 201, 1 created, 1 existing", resp.StatusCode, batch)
 	}
-	// A batch with a new case in the archived month is refused whole.
-	fresh2 := incident("AR-6", p, "hazard")
-	fresh2["reported_at"] = "2024-03-02T08:00:00+08:00"
+	// A batch with a new case in the archived month: refused, naming the
+	// row and the month; with ?partial=true the other rows are stored.
+	fresh2, fresh3 := incident("AR-6", p, "hazard"), incident("AR-7", p, "hazard")
+	fresh2["reported_at"], fresh3["reported_at"] = "2024-03-02T08:00:00+08:00", "2024-04-03T08:00:00+08:00"
 	var pr2 problem
-	resp = send(t, "POST", base+"/incidents", map[string]any{"incidents": []any{fresh, fresh2}}, &pr2)
-	wantProblem(t, resp, pr2, 409)
-	if !strings.Contains(pr2.Detail, "month 2024-03 is archived") {
-		t.Errorf("batch into 2024-03: %q", pr2.Detail)
+	resp = send(t, "POST", base+"/incidents", map[string]any{"incidents": []any{fresh3, fresh2}}, &pr2)
+	wantProblem(t, resp, pr2, 400)
+	if len(pr2.Errors) != 1 || pr2.Errors[0]["index"] != 1.0 || pr2.Errors[0]["field"] != "reported_at" ||
+		!strings.Contains(fmt.Sprint(pr2.Errors[0]["message"]), "month 2024-03 is archived") || !strings.Contains(pr2.Detail, "nothing was stored") {
+		t.Errorf("batch into 2024-03: %q %v", pr2.Detail, pr2.Errors)
+	}
+	var part struct {
+		Read, Created int
+		Errors        []map[string]any
+	}
+	if resp := send(t, "POST", base+"/incidents?partial=true", map[string]any{"incidents": []any{fresh3, fresh2}}, &part); resp.StatusCode != 201 ||
+		part.Read != 2 || part.Created != 1 || len(part.Errors) != 1 || part.Errors[0]["index"] != 1.0 {
+		t.Errorf("partial batch into 2024-03 and 2024-04: %d %+v, want AR-7 stored and item 1 refused", resp.StatusCode, part)
+	}
+	var n6, n7 int
+	if err := st.Pool().QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE external_id = 'AR-6'), count(*) FILTER (WHERE external_id = 'AR-7') FROM incident_key`).Scan(&n6, &n7); err != nil || n6 != 0 || n7 != 1 {
+		t.Errorf("stored: AR-6 %d times, AR-7 %d times (%v); want 0 and 1", n6, n7, err)
 	}
 }
