@@ -107,11 +107,12 @@ func incidentPartitioned(ctx context.Context, q interface {
 // partitionsSQL lists the partitions of incident and incident_step with
 // their estimated rows and total size. The estimate is the statistics'
 // live rows, kept as rows are written, or the planner's (reltuples) when
-// those say none: a month loaded since the last ANALYZE is counted, and
-// only a partition never analyzed and never written to is unknown (-1).
+// those say none: a month loaded since the last ANALYZE is counted, one
+// never written to is 0, and only one the statistics do not know and
+// never analyzed is unknown (-1).
 const partitionsSQL = `
 SELECT c.relname,
-       CASE WHEN coalesce(s.n_live_tup, 0) > 0 THEN s.n_live_tup ELSE c.reltuples::bigint END,
+       CASE WHEN s.n_live_tup > 0 OR c.reltuples < 0 THEN coalesce(s.n_live_tup, -1) ELSE c.reltuples::bigint END,
        pg_total_relation_size(c.oid)
 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
