@@ -338,7 +338,13 @@ func (l *Map) buildTiles(s *snapshot, grids []gridmap.Grid) error {
 		set = prev.set
 	} else {
 		var err error
-		if set, err = tiles.NewSet(grids, epoch, l.tileCfg); err != nil {
+		if prev != nil {
+			// Only the grids of new versions are prepared again.
+			set, err = prev.set.Next(grids, epoch)
+		} else {
+			set, err = tiles.NewSet(grids, epoch, l.tileCfg)
+		}
+		if err != nil {
 			s.tiles.err = err
 			close(s.tiles.done)
 			return err

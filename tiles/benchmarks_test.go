@@ -216,5 +216,25 @@ func BenchmarkNewSet(b *testing.B) {
 				}
 			}
 		})
+		// The Set after a publication that changed one grid: Next
+		// prepares that one, NewSet (the baseline above) all of them.
+		b.Run(s.name+"/next-1-changed", func(b *testing.B) {
+			grids := slices.Clone(grids)
+			for i := range grids {
+				grids[i].Version = int64(i + 1)
+			}
+			prev, err := NewSet(grids, 1, Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			grids[len(grids)/2].Version = int64(len(grids) + 1)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := prev.Next(grids, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -55,6 +55,7 @@ type levelTree struct {
 // scaled to the unit square, y down (the tile grid of zoom 0).
 type feature struct {
 	id     uint64
+	gver   int64 // the Grid.Version it was built from (0: none given)
 	code   string
 	level  gridmap.Level
 	tags   *tags            // of the grids layer
@@ -87,6 +88,21 @@ func NewSet(grids []gridmap.Grid, version int64, cfg Config) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	return buildSet(grids, version, cfg, nil)
+}
+
+// Next builds the Set of grids for data version, with s's Config, taking
+// over from s the prepared features of the grids whose Version (non-zero)
+// and ID are those s was built from: a map where one grid changed among
+// 100,000 simplifies one grid, not all. The result is the Set NewSet
+// would build.
+func (s *Set) Next(grids []gridmap.Grid, version int64) (*Set, error) {
+	return buildSet(grids, version, s.cfg, s)
+}
+
+// buildSet is NewSet with cfg's defaults applied, reusing prev's features
+// where they are of the same grid version (prev may be nil).
+func buildSet(grids []gridmap.Grid, version int64, cfg Config, prev *Set) (*Set, error) {
 	order := make([]int, len(grids))
 	for i := range order {
 		order[i] = i
@@ -101,6 +117,7 @@ func NewSet(grids []gridmap.Grid, version int64, cfg Config) (*Set, error) {
 		bound:    orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}},
 	}
 	levels := map[gridmap.Level]bool{}
+	reused := make([]bool, len(grids))
 	for i, gi := range order {
 		g := &grids[gi]
 		switch {
@@ -112,14 +129,21 @@ func NewSet(grids []gridmap.Grid, version int64, cfg Config) (*Set, error) {
 		if j, dup := s.byCode[g.Code]; dup {
 			return nil, gridmap.Errorf(gridmap.EINVALID, "grids %d and %d share code %q", s.features[j].id, g.ID, g.Code)
 		}
+		s.byCode[g.Code] = i
+		s.bound = s.bound.Union(g.Boundary.Bound())
+		levels[g.Level] = true
+		if prev != nil && g.Version != 0 {
+			if j, ok := prev.byCode[g.Code]; ok && prev.features[j].gver == g.Version && prev.features[j].id == uint64(g.ID) {
+				// Immutable once prepared: both Sets may hold it.
+				s.features[i], reused[i] = prev.features[j], true
+				continue
+			}
+		}
 		world, err := project(g)
 		if err != nil {
 			return nil, err
 		}
-		s.byCode[g.Code] = i
 		s.features[i] = newFeature(g, world)
-		s.bound = s.bound.Union(g.Boundary.Bound())
-		levels[g.Level] = true
 	}
 	if len(grids) == 0 {
 		s.bound = orb.Bound{}
@@ -135,7 +159,9 @@ func NewSet(grids []gridmap.Grid, version int64, cfg Config) (*Set, error) {
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(s.features); i = int(next.Add(1) - 1) {
-				s.features[i].prepare(&cfg)
+				if !reused[i] {
+					s.features[i].prepare(&cfg)
+				}
 			}
 		})
 	}
@@ -203,6 +229,7 @@ func newFeature(g *gridmap.Grid, world orb.MultiPolygon) feature {
 	}
 	return feature{
 		id:     uint64(g.ID),
+		gver:   g.Version,
 		code:   g.Code,
 		level:  g.Level,
 		tags:   newTags(props),

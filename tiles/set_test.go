@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -420,4 +421,72 @@ func TestTileConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestNextReusesUnchanged: a Set built by Next after one grid is redrawn,
+// one renamed, one removed and one added cuts every tile of the street
+// from zoom 10 to 15 byte for byte as a Set built afresh, keeps the
+// prepared boundaries of the grids whose version is the same, and
+// prepares the others again.
+func TestNextReusesUnchanged(t *testing.T) {
+	grids := streetGrids(t)
+	for i := range grids {
+		grids[i].Version = int64(i + 1)
+	}
+	before := newSet(t, grids, Config{})
+	after := slices.Clone(grids)
+	micro := slices.IndexFunc(after, func(g gridmap.Grid) bool { return g.Level == gridmap.LevelMicro })
+	redrawn, renamed := micro, micro+1
+	// Redrawn: every point moved 5 m east.
+	g := &after[redrawn]
+	g.Boundary = orb.Clone(g.Boundary).(orb.MultiPolygon)
+	for _, p := range g.Boundary {
+		for _, r := range p {
+			for k := range r {
+				r[k][0] += 0.00005
+			}
+		}
+	}
+	g.Version = 10_000
+	after[renamed].Name, after[renamed].Version = "改名的网格", 10_001
+	removed := after[micro+2].Code
+	after = slices.Delete(after, micro+2, micro+3)
+	added := after[micro+3]
+	added.ID, added.Code, added.Version, added.Name = 99_999, "NEW-1", 10_002, "新网格"
+	after = append(after, added)
+
+	next, err := before.Next(after, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := newSet(t, after, Config{})
+	if next.Len() != fresh.Len() || next.Bound() != fresh.Bound() || !slices.Equal(next.Levels(), fresh.Levels()) {
+		t.Fatalf("Next: %d grids in %v, levels %v; afresh %d in %v, %v", next.Len(), next.Bound(), next.Levels(), fresh.Len(), fresh.Bound(), fresh.Levels())
+	}
+	n := 0
+	for z := uint32(10); z <= 15; z++ {
+		for _, tt := range tilesOver(fresh.Bound(), z) {
+			want, werr := fresh.Tile(tt[0], tt[1], tt[2], Options{})
+			got, gerr := next.Tile(tt[0], tt[1], tt[2], Options{})
+			if !bytes.Equal(got, want) || (werr == nil) != (gerr == nil) {
+				t.Fatalf("tile %v: %d bytes (%v) from Next, %d (%v) afresh", tt, len(got), gerr, len(want), werr)
+			}
+			n++
+		}
+	}
+	// Shared where the version is the same, prepared again where not.
+	shared := func(code string) bool {
+		i, j := next.byCode[code], before.byCode[code]
+		return len(next.features[i].lods) > 0 && &next.features[i].lods[len(next.features[i].lods)-1] == &before.features[j].lods[len(before.features[j].lods)-1]
+	}
+	if !shared(grids[0].Code) || !shared(after[micro+5].Code) {
+		t.Error("an unchanged grid was prepared again")
+	}
+	if shared(grids[redrawn].Code) || shared(grids[renamed].Code) {
+		t.Error("a changed grid kept its old preparation")
+	}
+	if _, ok := next.byCode[removed]; ok {
+		t.Errorf("removed grid %s still in the Set", removed)
+	}
+	t.Logf("%d tiles equal", n)
 }
