@@ -222,7 +222,13 @@ browserTest('usage: DISPATCHER_TOKEN=… DEPARTMENT_TOKEN=… REPORTER_TOKEN=…
   check('resolve without a photo is refused in the page', (await fieldError('attachments')) === '请先上传处置后的照片' && posts.length === sent2);
   await page.setInputFiles('#sf-attachments', { name: 'after.png', mimeType: 'image/png', buffer: png(96, 64) });
   await page.waitForSelector('#sf-photos img[data-id]', { timeout: 30_000 });
-  check('the photo is uploaded and shown before submitting', posts.includes('/api/v1/attachments') && (await page.evaluate(() => document.querySelector('#sf-photos img').complete)));
+  // The thumbnail loads after the upload answers: wait for it (a busy
+  // machine takes its time), then check it shows.
+  const shown = await page.waitForFunction(() => {
+    const img = document.querySelector('#sf-photos img[data-id]');
+    return img?.complete && img.naturalWidth > 0;
+  }, null, { timeout: 30_000 }).then(() => true, () => false);
+  check('the photo is uploaded and shown before submitting', posts.includes('/api/v1/attachments') && shown);
   await waitSteps(await submit());
   d = await detail();
   check('resolved on the desk', d.status === 'resolved' && d.statusText === '已处置' && d.steps.at(-1) === 'resolve', JSON.stringify(d));
