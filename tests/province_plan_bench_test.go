@@ -24,7 +24,7 @@ import (
 // the data set, one micro-grid takes a bite of its neighbour (a disk on
 // their shared edge, 0.3 of the neighbour's width across), both
 // redrawn; then validate, impact, publish, and the instance's own index
-// at the published version. It runs the plan and then its reverse (the
+// and tile set at the published version. It runs the plan and then its reverse (the
 // old boundaries), so the data set ends as it began; each step is
 // reported as the mean of the two, in ms.
 func benchPlan10(b *testing.B, a *app.App) {
@@ -61,7 +61,7 @@ func benchPlan10(b *testing.B, a *app.App) {
 		}
 		return w, d
 	}
-	steps := []string{"create", "redraw-10", "validate", "impact", "publish", "instance-ready"}
+	steps := []string{"create", "redraw-10", "validate", "impact", "publish", "instance-ready", "tiles-ready"}
 	sum := map[string]time.Duration{}
 	moved := 0
 	for round := range 2 {
@@ -115,6 +115,11 @@ func benchPlan10(b *testing.B, a *app.App) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		sum["instance-ready"] += time.Since(t0)
+		// And its vector tiles of the new map.
+		if _, _, err := a.Live.TileSet(context.Background(), pub.DataVersion); err != nil {
+			b.Fatalf("round %d: tiles at version %d: %v", round, pub.DataVersion, err)
+		}
+		sum["tiles-ready"] += time.Since(t0)
 		b.Logf("round %d: %d grids checked, %d cases moved (impact said %d), version %d", round, rep.Grids, pub.Reassigned, im.Moved, pub.DataVersion)
 	}
 	for _, s := range steps {
