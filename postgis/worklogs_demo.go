@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -11,11 +13,25 @@ import (
 	"github.com/gridmap/gridmap"
 )
 
+// creditDemoCasesSQL credits the demo's cases from grid workers, imported
+// without a token, to the worker of their micro-grid (the first by name of
+// its members), given the workers' demo tokens ($1 names, $2 ids): the
+// rankings count the cases each raised, as for cases posted from the
+// field app.
+const creditDemoCasesSQL = `
+WITH t AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS t(name, id)),
+     w AS (SELECT DISTINCT ON (m.grid_code) m.grid_code, t.id, t.name
+           FROM grid_member m JOIN t ON t.name = m.name
+           WHERE m.role = 'worker' ORDER BY m.grid_code, m.name)
+UPDATE incident i SET created_by_token = w.id, created_by = w.name
+FROM w WHERE i.grid_code = w.grid_code AND i.source = 'grid_worker' AND i.created_by_token IS NULL`
+
 // DemoWorklogs stores synthetic work logs (demodata.Worklogs) in one
 // transaction, unless work logs exist already (then it returns 0). Each
 // worker, by name, gets a demo token to own its logs: a reporter token of
 // its village with a random secret nobody holds, revoked at once, so it
-// opens nothing. Logs and pieces go in by COPY.
+// opens nothing, and is credited with the grid workers' cases of its
+// micro-grids (creditDemoCasesSQL). Logs and pieces go in by COPY.
 func (s *Store) DemoWorklogs(ctx context.Context, logs []gridmap.WorklogInput) (n int, err error) {
 	defer gridmap.Wrap(&err, "postgis.DemoWorklogs")
 	tx, err := s.pool.Begin(ctx)
@@ -40,6 +56,14 @@ VALUES ($1, 'reporter', NULLIF($2, ''), $3, now()) RETURNING id`, l.Worker.Name,
 			return 0, err
 		}
 		tokens[l.Worker.Name] = id
+	}
+	names := slices.Collect(maps.Keys(tokens))
+	tokenIDs := make([]int64, len(names))
+	for i, n := range names {
+		tokenIDs[i] = tokens[n]
+	}
+	if _, err := tx.Exec(ctx, creditDemoCasesSQL, names, tokenIDs); err != nil {
+		return 0, err
 	}
 	ids := make([]int64, 0, len(logs))
 	rows, err := tx.Query(ctx, `SELECT nextval('worklog_id_seq') FROM generate_series(1, $1)`, len(logs))
