@@ -61,12 +61,15 @@ WHERE s.category NOT IN (SELECT name FROM incident_category)`
 )
 
 // incidentStageArchivedSQL finds the new cases of a stage reported in an
-// archived month (a re-import of an archived case is a duplicate, as any
-// stored before); nothing is read while no month is archived.
+// archived month whose partition is gone, the months
+// gridmap_ensure_incident_month refuses to make again (a re-import of an
+// archived case is a duplicate, as any stored before); nothing is read
+// while no month is archived.
 var incidentStageArchivedSQL = `
 SELECT s.idx, s.line, s.external_id, 'reported_at', format('` + archivedMonthMessage("%s") + `', to_char(a.month, 'YYYY-MM'))
 FROM incident_stage s JOIN incident_archive a ON a.month = gridmap_incident_month(s.reported_at)
 WHERE EXISTS (SELECT 1 FROM incident_archive)
+  AND to_regclass('incident_' || to_char(a.month, '"y"YYYY"m"MM')) IS NULL
   AND NOT EXISTS (SELECT 1 FROM incident_key k WHERE k.external_id = s.external_id)`
 
 // insertKeysSQL stores the keys of the checked stage (migration 00020:
