@@ -396,17 +396,20 @@ async function fullChecks(page, problems, offsite, basemap) {
     m.jumpTo({ zoom: 14.5, center: m.unproject([m.getCanvas().clientWidth / 2, free]) });
   });
   await page.waitForFunction(() => window.gridmap.map.loaded() && window.gridmap.map.queryRenderedFeatures({ layers: ['label-micro'] }).length > 0, null, { timeout: 30_000 });
-  const mpt = await page.evaluate(() => {
+  // One with patrols, clear of the side panels: polled, as labels are
+  // placed over several frames after the map says it has loaded (a busy
+  // machine found none at the first look).
+  const mpt = await page.waitForFunction(() => {
     const m = window.gridmap.map;
-    // One with patrols, clear of the side panels.
     const w = m.getCanvas().clientWidth;
     const f = m.queryRenderedFeatures({ layers: ['label-micro'] }).find((f) => {
       const p = m.project(f.geometry.coordinates);
       return window.gridmap.patrol.codes.get(f.properties.code)?.visits > 0 && p.x > w * 0.3 && p.x < w * 0.65 && p.y > 150 && p.y < document.getElementById('strip').getBoundingClientRect().top - 20;
     });
+    if (!f) return null;
     const p = m.project(f.geometry.coordinates);
     return { x: p.x, y: p.y, code: f.properties.code };
-  });
+  }, null, { timeout: 30_000 }).then((h) => h.jsonValue());
   await page.mouse.click(mpt.x, mpt.y);
   await page.waitForFunction((code) => document.getElementById('grid-code').textContent === code, mpt.code);
   const pinfo = await page.evaluate(() => ['grid-patrol-last', 'grid-patrol-visits', 'grid-patrol-metres'].map((id) => {
