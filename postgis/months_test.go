@@ -107,6 +107,28 @@ func onlyMonth(counts map[string]int64, field int, month string, keep bool) map[
 	return out
 }
 
+// monthsDB is a test database holding monthsFixtureSQL, with a connection
+// and a store on it, closed at the end of the test.
+func monthsDB(t *testing.T) (string, *pgx.Conn, *postgis.Store) {
+	t.Helper()
+	ctx := context.Background()
+	url := testdb.URL(t)
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(ctx) })
+	if _, err := c.Exec(ctx, monthsFixtureSQL); err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	st, err := postgis.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return url, c, st
+}
+
 // TestArchiveMonth archives 2024-01 of four months of cases: the files
 // hold, row for row, what the database held (read back from the gzipped
 // CSV against the manifest's counts and sha256), the month's partitions
@@ -117,20 +139,7 @@ func onlyMonth(counts map[string]int64, field int, month string, keep bool) map[
 // changes nothing in the database.
 func TestArchiveMonth(t *testing.T) {
 	ctx := context.Background()
-	url := testdb.URL(t)
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, monthsFixtureSQL); err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
-	st, err := postgis.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	url, c, st := monthsDB(t)
 	jan, feb := postgis.Month{Year: 2024, Month: time.January}, postgis.Month{Year: 2024, Month: time.February}
 	now := time.Date(2024, 5, 20, 10, 0, 0, 0, gridmap.ChinaTime)
 	before := countsBy(t, c, monthCountsSQL)
@@ -385,20 +394,7 @@ func readCSV(t *testing.T, path string) [][]string {
 // files, not lost between the copy and the detach.
 func TestArchiveWaitsForWriters(t *testing.T) {
 	ctx := context.Background()
-	url := testdb.URL(t)
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, monthsFixtureSQL); err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
-	st, err := postgis.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	url, c, st := monthsDB(t)
 	var id, steps int64
 	if err := c.QueryRow(ctx, `SELECT min(id), (SELECT count(*) FROM incident_step WHERE reported_at < '2024-02-01 00:00+08') FROM incident WHERE reported_at < '2024-02-01 00:00+08'`).Scan(&id, &steps); err != nil {
 		t.Fatal(err)
