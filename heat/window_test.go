@@ -20,12 +20,7 @@ func TestDropBefore(t *testing.T) {
 	agg.Apply(rows)
 	before := agg.Bytes()
 	cut := t0.AddDate(0, 5, 0).Add(500 * time.Millisecond)
-	var kept []heat.Row
-	for _, r := range rows {
-		if !r.ReportedAt.Before(cut) {
-			kept = append(kept, r)
-		}
-	}
+	kept := reportedFrom(rows, cut)
 	if n := agg.DropBefore(cut); n != len(rows)-len(kept) {
 		t.Fatalf("dropped %d, want %d", n, len(rows)-len(kept))
 	}
@@ -130,12 +125,7 @@ func BenchmarkDropBefore(b *testing.B) {
 		b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc)), "heap-delta-B")
 	})
 	// The baseline: what the drop spares, loading the kept rows afresh.
-	var kept []heat.Row
-	for _, r := range rows {
-		if !r.ReportedAt.Before(cut) {
-			kept = append(kept, r)
-		}
-	}
+	kept := reportedFrom(rows, cut)
 	b.Run("n=1000000/baseline-reload-kept", func(b *testing.B) {
 		for b.Loop() {
 			agg := heat.New()
@@ -159,12 +149,7 @@ func TestDropBeforeBlockCounts(t *testing.T) {
 	}
 	cut := t0.AddDate(0, 4, 0)
 	agg.DropBefore(cut)
-	var kept []heat.Row
-	for _, r := range rows {
-		if !r.ReportedAt.Before(cut) {
-			kept = append(kept, r)
-		}
-	}
+	kept := reportedFrom(rows, cut)
 	for _, f := range []heat.Filter{all, {From: cut.AddDate(0, 1, 0)}} {
 		got, want := agg.CountByGrid(f), naive(kept, f)
 		if got.Total != want.Total || fmt.Sprint(got.ByCode) != fmt.Sprint(want.ByCode) {
@@ -180,13 +165,20 @@ func TestDropBeforeBlockCounts(t *testing.T) {
 	agg.Apply(moved)
 	cut2 := cut.AddDate(0, 2, 0)
 	agg.DropBefore(cut2)
-	var kept2 []heat.Row
-	for _, r := range kept {
-		if !r.ReportedAt.Before(cut2) {
-			kept2 = append(kept2, r)
-		}
-	}
+	kept2 := reportedFrom(kept, cut2)
 	if got, want := agg.CountByGrid(all), naive(kept2, all); got.Total != want.Total || fmt.Sprint(got.ByCode) != fmt.Sprint(want.ByCode) {
 		t.Errorf("after the second drop: %+v, want %+v", got, want)
 	}
+}
+
+// reportedFrom returns the rows reported at or after cut, in order (a new
+// slice; rows is left as it is).
+func reportedFrom(rows []heat.Row, cut time.Time) []heat.Row {
+	var out []heat.Row
+	for _, r := range rows {
+		if !r.ReportedAt.Before(cut) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
